@@ -1,0 +1,158 @@
+//! A trained classifier: the fitted vectoriser, the logistic-regression weights, the label
+//! names and the metadata that make a model file self-describing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::logistic::{argmax, LogisticRegression};
+use crate::metrics::{Metric, Report};
+use crate::sparse::CsrMatrix;
+use crate::train::TrainOptions;
+use crate::vectorize::TfidfVectorizer;
+
+/// Everything needed to classify new text, plus how it was made.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Classifier {
+    /// Class names; class `i` of the model is `labels[i]`.
+    pub labels: Vec<String>,
+    pub vectorizer: TfidfVectorizer,
+    pub model: LogisticRegression,
+    pub metadata: Metadata,
+}
+
+/// How a model was trained and how well it did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Metadata {
+    /// The `stance` version that trained it.
+    pub tool_version: String,
+    /// The options it was trained with.
+    pub options: TrainOptions,
+    /// SHA-256 over the training records (label and text, in order).
+    pub data_fingerprint: String,
+    /// Number of training records used for the saved weights.
+    pub n_train: usize,
+    /// Training records per label, in label order.
+    pub label_counts: Vec<usize>,
+    /// The model search and the held-out evaluation, when there was one.
+    pub selection: Option<Selection>,
+}
+
+/// The outcome of a model search.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Selection {
+    /// What the candidates were scored on, e.g. `validation file val.jsonl (1,000 records)`.
+    pub scored_on: String,
+    pub metric: Metric,
+    /// Every candidate tried, in order.
+    pub candidates: Vec<Candidate>,
+    /// Index into `candidates` of the chosen one.
+    pub chosen: usize,
+    /// The held-out report of the chosen candidate (pooled over folds for cross-validation).
+    pub report: Report,
+    /// Per-fold values of the metric for the chosen candidate (cross-validation only).
+    pub fold_scores: Vec<f64>,
+}
+
+/// One point of a model search.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Candidate {
+    pub c: f64,
+    pub class_weight: crate::logistic::ClassWeight,
+    /// The metric on held-out data (mean over folds for cross-validation).
+    pub score: f64,
+    /// L-BFGS iterations used (summed over folds for cross-validation).
+    pub iterations: u64,
+}
+
+/// One prediction: the label and every label's probability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    pub label: String,
+    /// Probabilities in the classifier's label order.
+    pub probs: Vec<f64>,
+}
+
+/// A feature's signed push on one prediction: `value × weight`, in log-odds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    pub feature: String,
+    pub contribution: f64,
+}
+
+impl Classifier {
+    /// Class probabilities for many texts (parallel; order kept).
+    pub fn predict_proba(&self, texts: &[String]) -> Vec<Vec<f64>> {
+        let x = self.vectorizer.transform(texts);
+        self.predict_proba_matrix(&x)
+    }
+
+    /// Class probabilities for an already vectorised matrix.
+    pub fn predict_proba_matrix(&self, x: &CsrMatrix) -> Vec<Vec<f64>> {
+        self.model
+            .predict_proba(x)
+            .rows()
+            .into_iter()
+            .map(|r| r.to_vec())
+            .collect()
+    }
+
+    /// Predictions for many texts.
+    pub fn predict(&self, texts: &[String]) -> Vec<Prediction> {
+        self.predict_proba(texts)
+            .into_iter()
+            .map(|probs| Prediction {
+                label: self.labels[argmax(&probs)].clone(),
+                probs,
+            })
+            .collect()
+    }
+
+    /// Evaluate on labelled texts.
+    pub fn evaluate(&self, texts: &[String], truth: &[String], metric: Option<&Metric>) -> Report {
+        let probs = self.predict_proba(texts);
+        let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
+        Report::new(&self.labels, truth, &predicted, Some(&probs), metric)
+    }
+
+    /// The `top` features that pushed `text` hardest toward or away from `class`, by
+    /// absolute contribution, largest first.
+    pub fn explain(&self, text: &str, class: usize, top: usize) -> Vec<Evidence> {
+        let row = self.vectorizer.transform_one(text);
+        let mut evidence: Vec<Evidence> = row
+            .iter()
+            .map(|&(col, value)| Evidence {
+                feature: self.vectorizer.feature_name(col),
+                contribution: self.model.contribution(col, value, class),
+            })
+            .collect();
+        evidence.sort_by(|a, b| {
+            b.contribution
+                .abs()
+                .total_cmp(&a.contribution.abs())
+                .then_with(|| a.feature.cmp(&b.feature))
+        });
+        evidence.truncate(top);
+        evidence
+    }
+
+    /// The `top` features with the largest positive weight for each class (weights centred
+    /// across classes for multinomial models), as (feature, weight).
+    pub fn top_features(&self, top: usize) -> Vec<(String, Vec<(String, f64)>)> {
+        let n_features = self.model.n_features();
+        self.labels
+            .iter()
+            .enumerate()
+            .map(|(class, label)| {
+                let mut weights: Vec<(usize, f64)> = (0..n_features)
+                    .map(|j| (j, self.model.class_weight_of(j, class)))
+                    .collect();
+                weights.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                let best = weights
+                    .into_iter()
+                    .take(top)
+                    .map(|(j, w)| (self.vectorizer.feature_name(j as u32), w))
+                    .collect();
+                (label.clone(), best)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,530 @@
+//! Corpus loading: labelled and unlabelled records from CSV, TSV, JSON lines,
+//! fastText lines (`__label__X text`) and plain text lines, from a file or standard input.
+//!
+//! Records are read one at a time ([`RecordReader`]) so prediction can stream; training
+//! collects them into a [`LabelledCorpus`]. Every error names the source, the line and the
+//! problem. The rules: a byte-order mark at the start is ignored, Windows line endings are
+//! accepted, a blank line in JSON-lines or fastText input is skipped, and anything else that
+//! cannot be read (invalid UTF-8, malformed JSON, a missing field, an empty text, a missing
+//! label) stops the run with an error naming the line.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// The input formats `stance` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Tab-separated values with a header row.
+    Tsv,
+    /// One JSON object per line.
+    Jsonl,
+    /// fastText's supervised format: `__label__X some text` per line.
+    FastText,
+    /// One text per line, no labels (prediction input only).
+    Text,
+}
+
+impl Format {
+    /// Guess the format from a file name. `.txt` means fastText lines when labels are
+    /// required (as fastText's own files are named) and plain text lines otherwise.
+    pub fn from_path(path: &Path, labelled: bool) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "csv" => Format::Csv,
+            "tsv" | "tab" => Format::Tsv,
+            "jsonl" | "ndjson" | "json" => Format::Jsonl,
+            "ft" | "fasttext" => Format::FastText,
+            "txt" | "text" if labelled => Format::FastText,
+            "txt" | "text" => Format::Text,
+            _ => return None,
+        })
+    }
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Jsonl => "jsonl",
+            Format::FastText => "fasttext",
+            Format::Text => "text",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "csv" => Format::Csv,
+            "tsv" => Format::Tsv,
+            "jsonl" | "ndjson" | "json" => Format::Jsonl,
+            "fasttext" | "ft" => Format::FastText,
+            "text" | "txt" | "lines" => Format::Text,
+            other => {
+                return Err(Error::InvalidOption(format!(
+                    "unknown format `{other}`: use csv, tsv, jsonl, fasttext or text"
+                )))
+            }
+        })
+    }
+}
+
+/// Where records come from and how to read them.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// A file, or `None` for standard input.
+    pub path: Option<PathBuf>,
+    /// The format; `None` means detect it from the file extension.
+    pub format: Option<Format>,
+    /// The field (column or JSON key) holding the text.
+    pub text_field: String,
+    /// The field holding the label.
+    pub label_field: String,
+}
+
+impl Source {
+    /// A file read with the default field names (`text`, `label`) and a detected format.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Source {
+            path: Some(path.into()),
+            format: None,
+            text_field: "text".into(),
+            label_field: "label".into(),
+        }
+    }
+
+    /// The name used in messages: the path, or `<stdin>`.
+    pub fn display_name(&self) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| PathBuf::from("<stdin>"))
+    }
+
+    /// The format to use, from `--format` or else from the extension.
+    pub fn resolve_format(&self, labelled: bool) -> Result<Format> {
+        if let Some(format) = self.format {
+            if labelled && format == Format::Text {
+                return Err(Error::BadInput {
+                    path: self.display_name(),
+                    problem: "plain text lines carry no labels: training and evaluation need csv, tsv, jsonl or fasttext input".into(),
+                });
+            }
+            return Ok(format);
+        }
+        match &self.path {
+            None if labelled => Err(Error::BadInput {
+                path: self.display_name(),
+                problem: "cannot detect the format of standard input: pass --format csv|tsv|jsonl|fasttext".into(),
+            }),
+            None => Ok(Format::Text),
+            Some(path) => Format::from_path(path, labelled).ok_or_else(|| Error::BadInput {
+                path: path.clone(),
+                problem: "unknown input format (expected a .csv, .tsv, .jsonl or .txt file): pass --format csv|tsv|jsonl|fasttext|text".into(),
+            }),
+        }
+    }
+}
+
+/// One input record. `line` is the 1-based line where it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub line: u64,
+    pub text: String,
+    pub label: Option<String>,
+}
+
+/// A labelled data set held in memory, in input order.
+#[derive(Debug, Clone, Default)]
+pub struct LabelledCorpus {
+    pub texts: Vec<String>,
+    pub labels: Vec<String>,
+}
+
+impl LabelledCorpus {
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    /// True when there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
+    /// The records at `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> LabelledCorpus {
+        LabelledCorpus {
+            texts: indices.iter().map(|&i| self.texts[i].clone()).collect(),
+            labels: indices.iter().map(|&i| self.labels[i].clone()).collect(),
+        }
+    }
+
+    /// The sorted distinct labels.
+    pub fn label_set(&self) -> Vec<String> {
+        let mut set: Vec<String> = self.labels.clone();
+        set.sort();
+        set.dedup();
+        set
+    }
+}
+
+/// Read a whole labelled file; every record must have a non-empty text and a label.
+pub fn read_labelled(source: &Source) -> Result<LabelledCorpus> {
+    let mut corpus = LabelledCorpus::default();
+    for record in RecordReader::open(source, true)? {
+        let record = record?;
+        corpus.texts.push(record.text);
+        corpus.labels.push(record.label.expect("labelled reader yields labels"));
+    }
+    if corpus.is_empty() {
+        return Err(Error::BadInput {
+            path: source.display_name(),
+            problem: "no records: the file is empty or holds only a header".into(),
+        });
+    }
+    Ok(corpus)
+}
+
+/// Streams records from a source, one at a time, in input order.
+pub struct RecordReader {
+    name: PathBuf,
+    labelled: bool,
+    inner: Inner,
+}
+
+enum Inner {
+    Lines {
+        reader: Box<dyn BufRead>,
+        format: Format,
+        text_field: String,
+        label_field: String,
+        line: u64,
+        buf: Vec<u8>,
+    },
+    Delimited {
+        reader: csv::Reader<Box<dyn Read>>,
+        text_col: usize,
+        label_col: Option<usize>,
+        record: csv::ByteRecord,
+    },
+}
+
+impl RecordReader {
+    /// Open a source. With `labelled`, every record must carry a label.
+    pub fn open(source: &Source, labelled: bool) -> Result<Self> {
+        let name = source.display_name();
+        let format = source.resolve_format(labelled)?;
+        let raw: Box<dyn Read> = match &source.path {
+            Some(path) => Box::new(File::open(path).map_err(|e| Error::io(path, e))?),
+            None => Box::new(io::stdin()),
+        };
+        let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, raw));
+        skip_bom(&mut reader).map_err(|e| Error::io(&name, e))?;
+        let inner = match format {
+            Format::Csv | Format::Tsv => {
+                let mut csv_reader = csv::ReaderBuilder::new()
+                    .delimiter(if format == Format::Csv { b',' } else { b'\t' })
+                    .quoting(format == Format::Csv)
+                    .flexible(false)
+                    .from_reader(reader as Box<dyn Read>);
+                let header = csv_reader
+                    .byte_headers()
+                    .map_err(|e| csv_error(&name, e))?
+                    .clone();
+                let columns: Vec<String> = header
+                    .iter()
+                    .map(|h| String::from_utf8_lossy(h).trim().to_string())
+                    .collect();
+                if columns.iter().all(|c| c.is_empty()) {
+                    return Err(Error::BadInput {
+                        path: name,
+                        problem: "empty file: expected a header row naming the columns".into(),
+                    });
+                }
+                let find = |field: &str| columns.iter().position(|c| c == field);
+                let missing = |field: &str, what: &str| Error::BadInput {
+                    path: name.clone(),
+                    problem: format!(
+                        "no `{field}` column for the {what} (columns: {}); choose one with --{what}-field",
+                        columns.join(", ")
+                    ),
+                };
+                let text_col = find(&source.text_field)
+                    .ok_or_else(|| missing(&source.text_field, "text"))?;
+                let label_col = if labelled {
+                    Some(
+                        find(&source.label_field)
+                            .ok_or_else(|| missing(&source.label_field, "label"))?,
+                    )
+                } else {
+                    None
+                };
+                Inner::Delimited {
+                    reader: csv_reader,
+                    text_col,
+                    label_col,
+                    record: csv::ByteRecord::new(),
+                }
+            }
+            Format::Jsonl | Format::FastText | Format::Text => Inner::Lines {
+                reader,
+                format,
+                text_field: source.text_field.clone(),
+                label_field: source.label_field.clone(),
+                line: 0,
+                buf: Vec::new(),
+            },
+        };
+        Ok(RecordReader {
+            name,
+            labelled,
+            inner,
+        })
+    }
+
+    fn next_record(&mut self) -> Result<Option<Record>> {
+        let RecordReader {
+            name,
+            labelled,
+            inner,
+        } = self;
+        let (name, labelled) = (&*name, *labelled);
+        let bad = |line: u64, problem: String| Error::BadRecord {
+            path: name.clone(),
+            line,
+            problem,
+        };
+        match inner {
+            Inner::Delimited {
+                reader,
+                text_col,
+                label_col,
+                record,
+            } => {
+                let more = reader
+                    .read_byte_record(record)
+                    .map_err(|e| csv_error(name, e))?;
+                if !more {
+                    return Ok(None);
+                }
+                let line = record.position().map_or(0, |p| p.line());
+                let (text_col, label_col) = (*text_col, *label_col);
+                let field = |col: usize| -> std::result::Result<String, String> {
+                    let bytes = record.get(col).unwrap_or_default();
+                    std::str::from_utf8(bytes)
+                        .map(str::to_string)
+                        .map_err(|e| format!("invalid UTF-8 in column {} ({e})", col + 1))
+                };
+                let text = field(text_col).map_err(|p| bad(line, p))?;
+                let label = match label_col {
+                    Some(col) => Some(field(col).map_err(|p| bad(line, p))?),
+                    None => None,
+                };
+                finish(line, text, label, labelled).map_err(|p| bad(line, p)).map(Some)
+            }
+            Inner::Lines {
+                reader,
+                format,
+                text_field,
+                label_field,
+                line,
+                buf,
+            } => loop {
+                buf.clear();
+                let n = reader
+                    .read_until(b'\n', buf)
+                    .map_err(|e| Error::io(name, e))?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                *line += 1;
+                let current = *line;
+                let raw = std::str::from_utf8(buf).map_err(|e| {
+                    bad(
+                        current,
+                        format!(
+                            "invalid UTF-8 at byte {} of the line: convert the file to UTF-8",
+                            e.valid_up_to() + 1
+                        ),
+                    )
+                })?;
+                let content = raw.trim_end_matches(['\n', '\r']);
+                let format = *format;
+                if format != Format::Text && content.trim().is_empty() {
+                    continue;
+                }
+                let (text, label) = match format {
+                    Format::Jsonl => parse_json_line(content, text_field, label_field, labelled)
+                        .map_err(|p| bad(current, p))?,
+                    Format::FastText => parse_fasttext_line(content),
+                    _ => (content.to_string(), None),
+                };
+                if format == Format::Text {
+                    return Ok(Some(Record {
+                        line: current,
+                        text,
+                        label: None,
+                    }));
+                }
+                return finish(current, text, label, labelled)
+                    .map_err(|p| bad(current, p))
+                    .map(Some);
+            },
+        }
+    }
+
+}
+
+/// Check a record's text and label against the rules and build it.
+fn finish(
+    line: u64,
+    text: String,
+    label: Option<String>,
+    labelled: bool,
+) -> std::result::Result<Record, String> {
+    if text.trim().is_empty() {
+        return Err("empty text".into());
+    }
+    let label = match label.map(|l| l.trim().to_string()) {
+        Some(l) if !l.is_empty() => Some(l),
+        _ if labelled => return Err("missing label".into()),
+        _ => None,
+    };
+    Ok(Record {
+        line,
+        text,
+        label: if labelled { label } else { None },
+    })
+}
+
+impl Iterator for RecordReader {
+    type Item = Result<Record>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record().transpose()
+    }
+}
+
+fn skip_bom(reader: &mut Box<dyn BufRead>) -> io::Result<()> {
+    let head = reader.fill_buf()?;
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+    }
+    Ok(())
+}
+
+fn csv_error(name: &Path, error: csv::Error) -> Error {
+    let line = error.position().map_or(0, |p| p.line());
+    let problem = match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "expected {expected_len} fields (as in the header) but found {len}: check for an unbalanced quote or a stray delimiter"
+        ),
+        csv::ErrorKind::Io(e) => e.to_string(),
+        _ => error.to_string(),
+    };
+    if line == 0 {
+        Error::BadInput {
+            path: name.to_path_buf(),
+            problem,
+        }
+    } else {
+        Error::BadRecord {
+            path: name.to_path_buf(),
+            line,
+            problem,
+        }
+    }
+}
+
+/// Parse one JSON-lines record into (text, label).
+fn parse_json_line(
+    content: &str,
+    text_field: &str,
+    label_field: &str,
+    labelled: bool,
+) -> std::result::Result<(String, Option<String>), String> {
+    let value: serde_json::Value =
+        serde_json::from_str(content).map_err(|e| format!("malformed JSON: {e}"))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| "expected a JSON object per line".to_string())?;
+    let text = match object.get(text_field) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(_) => return Err(format!("field `{text_field}` is not a string")),
+        None => {
+            return Err(format!(
+                "no `{text_field}` field for the text (fields: {}); choose one with --text-field",
+                object.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        }
+    };
+    let label = match object.get(label_field) {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
+        Some(serde_json::Value::Null) | None if labelled => {
+            return Err(format!(
+                "no `{label_field}` field for the label (fields: {}); choose one with --label-field",
+                object.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        }
+        Some(_) if labelled => return Err(format!("field `{label_field}` is not a string or number")),
+        _ => None,
+    };
+    Ok((text, label))
+}
+
+/// Parse one fastText line: leading `__label__X` tokens, then the text.
+fn parse_fasttext_line(content: &str) -> (String, Option<String>) {
+    let mut rest = content.trim_start();
+    let mut label = None;
+    while let Some(after) = rest.strip_prefix("__label__") {
+        let end = after.find(char::is_whitespace).unwrap_or(after.len());
+        if label.is_none() {
+            label = Some(after[..end].to_string());
+        }
+        rest = after[end..].trim_start();
+    }
+    (rest.to_string(), label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fasttext_lines_split_label_and_text() {
+        assert_eq!(
+            parse_fasttext_line("__label__favor I agree"),
+            ("I agree".to_string(), Some("favor".to_string()))
+        );
+        assert_eq!(parse_fasttext_line("no label here"), ("no label here".to_string(), None));
+    }
+
+    #[test]
+    fn json_numbers_are_labels() {
+        let (text, label) = parse_json_line(r#"{"text":"hi","label":3}"#, "text", "label", true).unwrap();
+        assert_eq!((text.as_str(), label.as_deref()), ("hi", Some("3")));
+    }
+
+    #[test]
+    fn formats_from_extensions() {
+        assert_eq!(Format::from_path(Path::new("a.CSV"), true), Some(Format::Csv));
+        assert_eq!(Format::from_path(Path::new("a.txt"), true), Some(Format::FastText));
+        assert_eq!(Format::from_path(Path::new("a.txt"), false), Some(Format::Text));
+        assert_eq!(Format::from_path(Path::new("a.xlsx"), true), None);
+    }
+}

@@ -1,0 +1,22 @@
+//! stance: train, evaluate and apply sparse TF-IDF + logistic-regression text classifiers.
+//!
+//! The data's path, one module per stage: [`corpus`] (reading records) → [`tokenize`]
+//! (normalised tokens) → [`vectorize`] (n-grams and TF-IDF, as a [`sparse`] matrix) →
+//! [`logistic`] (the model) and [`train`] (model selection) → [`metrics`] (evaluation) →
+//! [`classifier`] (the trained pipeline) → [`model_file`] (saving and loading).
+//! [`sentences`] splits whole articles for scoring.
+
+pub mod classifier;
+pub mod corpus;
+pub mod error;
+pub mod logistic;
+pub mod metrics;
+pub mod model_file;
+pub mod sentences;
+pub mod sparse;
+pub mod tokenize;
+pub mod train;
+pub mod vectorize;
+
+pub use classifier::{Classifier, Prediction};
+pub use error::{Error, Result};

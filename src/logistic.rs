@@ -1,0 +1,512 @@
+//! Training: L2-regularised logistic regression, binary and multinomial, on a sparse matrix.
+//!
+//! Objective (scikit-learn's, divided by `C·n` for conditioning — the minimiser is the
+//! same): `(1/n) Σᵢ sᵢ·ℓᵢ + ‖W‖² / (2·C·n)`, with `sᵢ` the sample weight (class weight ×
+//! linfa dataset weight) and the intercept unpenalised. Two classes use one weight
+//! vector and the sigmoid; more use the full softmax (not one-vs-rest), so probabilities
+//! are those of a single calibrated multinomial model.
+//!
+//! Solved with argmin's L-BFGS (More–Thuente line search). One evaluation computes cost and
+//! gradient together — `H = X·W`, `G = Xᵀ·(P − Y)` — and caches them, since argmin asks for
+//! them separately. All sums run over fixed blocks in a fixed order, so the fitted model is
+//! identical bit for bit whatever the number of threads.
+//!
+//! The types follow linfa: [`LogisticRegressionParams`] is checked into
+//! [`LogisticRegressionValidParams`] (`ParamGuard`), which implements `Fit` on a
+//! `DatasetBase<CsrMatrix, Array1<usize>>`; the model implements `PredictInplace`.
+
+use std::sync::Mutex;
+
+use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use linfa::dataset::Records;
+use linfa::traits::{Fit, PredictInplace};
+use linfa::{DatasetBase, ParamGuard};
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::sparse::{CsrMatrix, ROW_BLOCK};
+
+/// How training examples are weighted by class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClassWeight {
+    /// Every example counts once.
+    Uniform,
+    /// Each class counts as much in total: weight `n / (K · n_k)`, as scikit-learn's
+    /// `class_weight="balanced"`.
+    Balanced,
+}
+
+impl std::str::FromStr for ClassWeight {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "balanced" => Ok(ClassWeight::Balanced),
+            "none" | "uniform" => Ok(ClassWeight::Uniform),
+            _ => Err(format!("unknown class weight `{s}`: use balanced or none")),
+        }
+    }
+}
+
+impl std::fmt::Display for ClassWeight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ClassWeight::Uniform => "none",
+            ClassWeight::Balanced => "balanced",
+        })
+    }
+}
+
+/// Checked hyper-parameters of the logistic regression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticRegressionValidParams {
+    c: f64,
+    class_weight: ClassWeight,
+    max_iterations: u64,
+    gradient_tolerance: f64,
+    n_classes: Option<usize>,
+    initial: Option<LogisticRegression>,
+}
+
+/// Unchecked hyper-parameters; call `fit` (which checks them) or `check`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticRegressionParams(LogisticRegressionValidParams);
+
+impl Default for LogisticRegressionParams {
+    fn default() -> Self {
+        LogisticRegressionParams(LogisticRegressionValidParams {
+            c: 1.0,
+            class_weight: ClassWeight::Uniform,
+            max_iterations: 300,
+            gradient_tolerance: 1e-5,
+            n_classes: None,
+            initial: None,
+        })
+    }
+}
+
+impl LogisticRegressionParams {
+    /// Default parameters: C = 1, uniform class weights, at most 300 L-BFGS iterations.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Inverse regularisation strength (larger C, weaker penalty), as in scikit-learn.
+    pub fn c(mut self, c: f64) -> Self {
+        self.0.c = c;
+        self
+    }
+
+    /// Class weighting.
+    pub fn class_weight(mut self, class_weight: ClassWeight) -> Self {
+        self.0.class_weight = class_weight;
+        self
+    }
+
+    /// Iteration cap for L-BFGS.
+    pub fn max_iterations(mut self, n: u64) -> Self {
+        self.0.max_iterations = n;
+        self
+    }
+
+    /// Stop when the gradient's L2 norm (of the per-example objective) falls below this.
+    pub fn gradient_tolerance(mut self, tol: f64) -> Self {
+        self.0.gradient_tolerance = tol;
+        self
+    }
+
+    /// The number of classes, when the training targets may not include the last one
+    /// (a cross-validation fold, say). By default it is the largest target + 1.
+    pub fn n_classes(mut self, n: usize) -> Self {
+        self.0.n_classes = Some(n);
+        self
+    }
+
+    /// Start from an earlier model's weights (a warm start along a regularisation path).
+    pub fn warm_start(mut self, model: &LogisticRegression) -> Self {
+        self.0.initial = Some(model.clone());
+        self
+    }
+}
+
+impl ParamGuard for LogisticRegressionParams {
+    type Checked = LogisticRegressionValidParams;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&Self::Checked> {
+        let p = &self.0;
+        if !(p.c.is_finite() && p.c > 0.0) {
+            return Err(Error::InvalidOption(format!("C must be a positive number, got {}", p.c)));
+        }
+        if p.max_iterations == 0 {
+            return Err(Error::InvalidOption("max_iterations must be at least 1".into()));
+        }
+        if !(p.gradient_tolerance.is_finite() && p.gradient_tolerance > 0.0) {
+            return Err(Error::InvalidOption("gradient tolerance must be positive".into()));
+        }
+        Ok(p)
+    }
+
+    fn check(self) -> Result<Self::Checked> {
+        self.check_ref()?;
+        Ok(self.0)
+    }
+}
+
+/// A fitted model: `n_features × n_outputs` weights and `n_outputs` intercepts, where
+/// `n_outputs` is 1 for two classes (the score of class 1) and `n_classes` otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogisticRegression {
+    pub n_classes: usize,
+    pub coef: Array2<f64>,
+    pub intercept: Array1<f64>,
+    /// What the optimiser reported.
+    pub fit_info: FitInfo,
+}
+
+/// How the optimisation went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitInfo {
+    pub iterations: u64,
+    pub converged: bool,
+    pub objective: f64,
+    pub gradient_norm: f64,
+    pub c: f64,
+    pub class_weight: ClassWeight,
+}
+
+impl LogisticRegression {
+    /// Number of input features.
+    pub fn n_features(&self) -> usize {
+        self.coef.nrows()
+    }
+
+    /// Class probabilities, `n_rows × n_classes`.
+    pub fn predict_proba(&self, x: &CsrMatrix) -> Array2<f64> {
+        let k = self.coef.ncols();
+        let mut scores = vec![0.0; x.n_rows() * k];
+        x.mul_dense(self.coef.as_slice().expect("row-major weights"), k, &mut scores);
+        let mut probs = Array2::zeros((x.n_rows(), self.n_classes));
+        for (row, mut out) in scores.chunks(k).zip(probs.rows_mut()) {
+            let p = self.probabilities_from_scores(row);
+            out.assign(&Array1::from(p));
+        }
+        probs
+    }
+
+    /// Class probabilities of one row given as sorted (column, value) pairs.
+    pub fn predict_proba_row(&self, row: &[(u32, f32)]) -> Vec<f64> {
+        let k = self.coef.ncols();
+        let mut scores = vec![0.0; k];
+        for &(c, v) in row {
+            for (s, w) in scores.iter_mut().zip(self.coef.row(c as usize)) {
+                *s += v as f64 * w;
+            }
+        }
+        self.probabilities_from_scores(&scores)
+    }
+
+    /// Softmax (or sigmoid) of raw scores `X·W` (without the intercept).
+    fn probabilities_from_scores(&self, scores: &[f64]) -> Vec<f64> {
+        if self.coef.ncols() == 1 {
+            let p1 = sigmoid(scores[0] + self.intercept[0]);
+            vec![1.0 - p1, p1]
+        } else {
+            let h: Vec<f64> = scores.iter().zip(&self.intercept).map(|(s, b)| s + b).collect();
+            let max = h.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let exp: Vec<f64> = h.iter().map(|v| (v - max).exp()).collect();
+            let sum: f64 = exp.iter().sum();
+            exp.into_iter().map(|e| e / sum).collect()
+        }
+    }
+
+    /// How much feature `column` with value `value` pushes toward `class`, in log-odds
+    /// against the other classes' mean (binary: toward class 1 is positive).
+    pub fn contribution(&self, column: u32, value: f32, class: usize) -> f64 {
+        let row = self.coef.row(column as usize);
+        let v = value as f64;
+        if row.len() == 1 {
+            let w = row[0] * v;
+            if class == 1 {
+                w
+            } else {
+                -w
+            }
+        } else {
+            let mean = row.sum() / row.len() as f64;
+            (row[class] - mean) * v
+        }
+    }
+
+    /// The weight of `column` for `class`, centred the same way as [`Self::contribution`].
+    pub fn class_weight_of(&self, column: usize, class: usize) -> f64 {
+        self.contribution(column as u32, 1.0, class)
+    }
+
+    /// Check shapes and values after deserialising an untrusted file.
+    pub fn check(&self, n_features: usize) -> std::result::Result<(), String> {
+        let expected_outputs = if self.n_classes == 2 { 1 } else { self.n_classes };
+        if self.n_classes < 2 || self.coef.ncols() != expected_outputs || self.intercept.len() != expected_outputs {
+            return Err("weight shapes do not match the number of classes".into());
+        }
+        if self.coef.nrows() != n_features {
+            return Err("weight rows do not match the vocabulary".into());
+        }
+        if self.coef.iter().chain(self.intercept.iter()).any(|w| !w.is_finite()) {
+            return Err("non-finite weight".into());
+        }
+        if !self.coef.is_standard_layout() {
+            return Err("weights not in row-major layout".into());
+        }
+        Ok(())
+    }
+}
+
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `ln(1 + eᶻ)` without overflow.
+fn softplus(z: f64) -> f64 {
+    z.max(0.0) + (-z.abs()).exp().ln_1p()
+}
+
+impl PredictInplace<CsrMatrix, Array1<usize>> for LogisticRegression {
+    fn predict_inplace(&self, x: &CsrMatrix, y: &mut Array1<usize>) {
+        assert_eq!(x.n_rows(), y.len(), "one target per row");
+        let probs = self.predict_proba(x);
+        for (target, row) in y.iter_mut().zip(probs.rows()) {
+            *target = argmax(row.as_slice().expect("contiguous"));
+        }
+    }
+
+    fn default_target(&self, x: &CsrMatrix) -> Array1<usize> {
+        Array1::zeros(x.n_rows())
+    }
+}
+
+/// Index of the largest value; the first on ties.
+pub fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Fits on an owned or borrowed matrix (`DatasetBase<&CsrMatrix, _>` avoids a copy).
+impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticRegressionValidParams {
+    type Object = LogisticRegression;
+
+    fn fit(&self, dataset: &DatasetBase<R, Array1<usize>>) -> Result<LogisticRegression> {
+        let x: &CsrMatrix = dataset.records.as_ref();
+        let y = dataset.targets.as_slice().expect("contiguous targets");
+        let n = x.nsamples();
+        if n == 0 || y.len() != n {
+            return Err(Error::InvalidOption("training needs one target per row and at least one row".into()));
+        }
+        let n_classes = y
+            .iter()
+            .max()
+            .map_or(0, |m| m + 1)
+            .max(self.n_classes.unwrap_or(0));
+        let mut class_counts = vec![0usize; n_classes];
+        for &t in y {
+            class_counts[t] += 1;
+        }
+        if class_counts.iter().filter(|&&c| c > 0).count() < 2 {
+            return Err(Error::InvalidOption("training data holds only one class: a classifier needs at least two".into()));
+        }
+        let n_outputs = if n_classes == 2 { 1 } else { n_classes };
+        let class_factor: Vec<f64> = match self.class_weight {
+            ClassWeight::Uniform => vec![1.0; n_classes],
+            ClassWeight::Balanced => {
+                let present = class_counts.iter().filter(|&&c| c > 0).count() as f64;
+                class_counts
+                    .iter()
+                    .map(|&c| if c == 0 { 0.0 } else { n as f64 / (present * c as f64) })
+                    .collect()
+            }
+        };
+        let dataset_weights = dataset.weights();
+        let sample_weight: Vec<f64> = (0..n)
+            .map(|i| {
+                class_factor[y[i]] * dataset_weights.map_or(1.0, |w| w[i] as f64)
+            })
+            .collect();
+
+        let n_features = x.nfeatures();
+        let n_params = n_features * n_outputs + n_outputs;
+        let init = match &self.initial {
+            Some(m) if m.coef.nrows() == n_features && m.coef.ncols() == n_outputs => {
+                let mut p: Vec<f64> = m.coef.iter().copied().collect();
+                p.extend(m.intercept.iter());
+                Array1::from(p)
+            }
+            _ => Array1::zeros(n_params),
+        };
+        let problem = Objective {
+            x,
+            xt: x.transpose(),
+            y,
+            sample_weight,
+            n_outputs,
+            n_features,
+            alpha: 1.0 / (self.c * n as f64),
+            cache: Mutex::new(None),
+        };
+        let linesearch = MoreThuenteLineSearch::new();
+        let solver = LBFGS::new(linesearch, 10)
+            .with_tolerance_grad(self.gradient_tolerance)
+            .map_err(|e| Error::Training(e.to_string()))?
+            .with_tolerance_cost(1e-12)
+            .map_err(|e| Error::Training(e.to_string()))?;
+        let result = Executor::new(problem, solver)
+            .configure(|state| state.param(init).max_iters(self.max_iterations))
+            .run()
+            .map_err(|e| Error::Training(e.to_string()))?;
+        let state = result.state();
+        let params = state
+            .get_best_param()
+            .cloned()
+            .ok_or_else(|| Error::Training("the optimiser returned no parameters".into()))?;
+        let converged = matches!(
+            state.get_termination_status(),
+            TerminationStatus::Terminated(TerminationReason::SolverConverged)
+        );
+        let gradient_norm = state
+            .get_gradient()
+            .map_or(f64::NAN, |g| g.iter().map(|v| v * v).sum::<f64>().sqrt());
+        let objective = state.get_best_cost();
+        let iterations = state.get_iter();
+        let params = params.to_vec();
+        let coef = Array2::from_shape_vec((n_features, n_outputs), params[..n_features * n_outputs].to_vec())
+            .expect("shape matches");
+        let intercept = Array1::from(params[n_features * n_outputs..].to_vec());
+        Ok(LogisticRegression {
+            n_classes,
+            coef,
+            intercept,
+            fit_info: FitInfo {
+                iterations,
+                converged,
+                objective,
+                gradient_norm,
+                c: self.c,
+                class_weight: self.class_weight,
+            },
+        })
+    }
+}
+
+/// The regularised, weighted log-loss as a function of the flat parameter vector
+/// `[W (n_features × n_outputs, row-major), b (n_outputs)]`.
+struct Objective<'a> {
+    x: &'a CsrMatrix,
+    xt: CsrMatrix,
+    y: &'a [usize],
+    sample_weight: Vec<f64>,
+    n_outputs: usize,
+    n_features: usize,
+    alpha: f64,
+    cache: Mutex<Option<(Array1<f64>, f64, Array1<f64>)>>,
+}
+
+impl Objective<'_> {
+    fn evaluate(&self, param: &Array1<f64>) -> (f64, Array1<f64>) {
+        if let Some((p, cost, grad)) = self.cache.lock().expect("cache lock").as_ref() {
+            if p == param {
+                return (*cost, grad.clone());
+            }
+        }
+        let (cost, grad) = self.compute(param.as_slice().expect("contiguous parameters"));
+        let grad = Array1::from(grad);
+        *self.cache.lock().expect("cache lock") = Some((param.clone(), cost, grad.clone()));
+        (cost, grad)
+    }
+
+    fn compute(&self, param: &[f64]) -> (f64, Vec<f64>) {
+        let k = self.n_outputs;
+        let n = self.x.n_rows();
+        let n_w = self.n_features * k;
+        let (w, b) = param.split_at(n_w);
+        let mut h = vec![0.0; n * k];
+        self.x.mul_dense(w, k, &mut h);
+        let scale = 1.0 / n as f64;
+        // Loss per block, then residuals R = s·(P − Y)/n written over H.
+        let block_losses: Vec<f64> = h
+            .par_chunks_mut(ROW_BLOCK * k)
+            .enumerate()
+            .map(|(block, chunk)| {
+                let mut loss = 0.0;
+                for (offset, row) in chunk.chunks_mut(k).enumerate() {
+                    let i = block * ROW_BLOCK + offset;
+                    let s = self.sample_weight[i] * scale;
+                    let target = self.y[i];
+                    if k == 1 {
+                        let z = row[0] + b[0];
+                        let y = if target == 1 { 1.0 } else { 0.0 };
+                        loss += s * (softplus(z) - y * z);
+                        row[0] = s * (sigmoid(z) - y);
+                    } else {
+                        let mut max = f64::NEG_INFINITY;
+                        for (v, bk) in row.iter_mut().zip(b) {
+                            *v += bk;
+                            max = max.max(*v);
+                        }
+                        let sum: f64 = row.iter().map(|v| (v - max).exp()).sum();
+                        let log_norm = max + sum.ln();
+                        loss += s * (log_norm - row[target]);
+                        for (c, v) in row.iter_mut().enumerate() {
+                            let p = (*v - log_norm).exp();
+                            *v = s * (p - if c == target { 1.0 } else { 0.0 });
+                        }
+                    }
+                }
+                loss
+            })
+            .collect();
+        let mut cost: f64 = block_losses.iter().sum();
+        let mut grad = vec![0.0; param.len()];
+        self.xt.mul_dense(&h, k, &mut grad[..n_w]);
+        let mut penalty = 0.0;
+        for (g, &wj) in grad[..n_w].iter_mut().zip(w) {
+            *g += self.alpha * wj;
+            penalty += wj * wj;
+        }
+        cost += 0.5 * self.alpha * penalty;
+        let grad_b = &mut grad[n_w..];
+        for row in h.chunks(k) {
+            for (g, r) in grad_b.iter_mut().zip(row) {
+                *g += r;
+            }
+        }
+        (cost, grad)
+    }
+}
+
+impl CostFunction for Objective<'_> {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, param: &Array1<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(self.evaluate(param).0)
+    }
+}
+
+impl Gradient for Objective<'_> {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, param: &Array1<f64>) -> std::result::Result<Array1<f64>, argmin::core::Error> {
+        Ok(self.evaluate(param).1)
+    }
+}

@@ -1,0 +1,551 @@
+//! The `stance` command line: a thin layer over the library.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use stance::classifier::Classifier;
+use stance::corpus::{self, Format, RecordReader, Source};
+use stance::logistic::ClassWeight;
+use stance::metrics::{Metric, Report};
+use stance::train::{self, Event, TrainOptions, Validation, DEFAULT_C_GRID};
+use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
+use stance::model_file;
+
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument).";
+
+/// Train, evaluate and apply text classifiers (TF-IDF n-grams + logistic regression).
+#[derive(Parser)]
+#[command(name = "stance", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Print nothing but results and errors (no progress display).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a classifier on labelled text, select C on held-out data, print the report, save the model.
+    #[command(after_help = EXIT_CODES)]
+    Train(TrainArgs),
+    /// Evaluate a saved model on labelled text.
+    #[command(after_help = EXIT_CODES)]
+    Eval(EvalArgs),
+    /// Classify text with a saved model: one JSON object per input record, in input order.
+    #[command(after_help = EXIT_CODES)]
+    Predict(PredictArgs),
+    /// Show a saved model's metadata and its most heavily weighted n-grams per class.
+    #[command(after_help = EXIT_CODES)]
+    Inspect(InspectArgs),
+}
+
+#[derive(Args, Clone)]
+struct InputArgs {
+    /// Input format; by default from the extension (.csv, .tsv, .jsonl, .txt = fastText lines
+    /// for labelled data, plain lines for prediction).
+    #[arg(long, value_parser = parse_format)]
+    format: Option<Format>,
+    /// Field (CSV/TSV column or JSON key) holding the text.
+    #[arg(long, default_value = "text")]
+    text_field: String,
+    /// Field holding the label.
+    #[arg(long, default_value = "label")]
+    label_field: String,
+}
+
+impl InputArgs {
+    fn source(&self, path: Option<PathBuf>) -> Source {
+        Source {
+            path,
+            format: self.format,
+            text_field: self.text_field.clone(),
+            label_field: self.label_field.clone(),
+        }
+    }
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Labelled training data.
+    #[arg(long)]
+    data: PathBuf,
+    /// Labelled validation data: C is chosen by --metric on it.
+    #[arg(long, conflicts_with_all = ["valid_split", "cv"])]
+    valid: Option<PathBuf>,
+    /// Hold out this stratified fraction of --data to choose C (e.g. 0.1).
+    #[arg(long, conflicts_with = "cv")]
+    valid_split: Option<f64>,
+    /// Choose C and estimate performance by stratified K-fold cross-validation, then fit on all data.
+    #[arg(long, value_name = "K")]
+    cv: Option<usize>,
+    /// Seed for --valid-split and --cv.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Where to write the model.
+    #[arg(long)]
+    model: PathBuf,
+    /// Selection metric: accuracy, macro-f1, weighted-f1, macro-recall or f1:LABEL[,LABEL…].
+    #[arg(long, default_value = "macro-f1", value_parser = parse_metric)]
+    metric: Metric,
+    /// Inverse regularisation strength(s) to try, comma-separated. Default: 0.1,0.3,1,3,10,30,100
+    /// with held-out data, 1 without.
+    #[arg(long, value_delimiter = ',')]
+    c: Option<Vec<f64>>,
+    /// Class weighting: balanced (each class weighs the same in total) or none.
+    #[arg(long, default_value = "balanced")]
+    class_weight: ClassWeight,
+    /// Word n-gram lengths, or `none`.
+    #[arg(long, default_value = "1-2", value_parser = parse_range)]
+    word_ngrams: OptionalRange,
+    /// Character n-gram lengths (inside word boundaries), or `none`.
+    #[arg(long, default_value = "2-5", value_parser = parse_range)]
+    char_ngrams: OptionalRange,
+    /// Drop n-grams found in fewer documents: a count (2) or a fraction (0.001).
+    #[arg(long, default_value = "2")]
+    min_df: DocFreq,
+    /// Drop n-grams found in more documents: a count or a fraction.
+    #[arg(long, default_value = "1.0")]
+    max_df: DocFreq,
+    /// Keep at most this many n-grams per view (the most frequent).
+    #[arg(long)]
+    max_features: Option<usize>,
+    /// Use raw term counts instead of 1 + ln(count).
+    #[arg(long)]
+    no_sublinear_tf: bool,
+    /// L-BFGS iteration cap per fit.
+    #[arg(long, default_value_t = 300)]
+    max_iter: u64,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// The model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Labelled test data.
+    #[arg(long)]
+    data: PathBuf,
+    /// Metric to report besides the standard ones (default: the model's selection metric).
+    #[arg(long, value_parser = parse_metric)]
+    metric: Option<Metric>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    /// The model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Input; standard input when absent (plain text lines unless --format says otherwise).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// The model file.
+    #[arg(long)]
+    model: PathBuf,
+    /// N-grams to show per class.
+    #[arg(long, default_value_t = 15)]
+    top: usize,
+    /// Print as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy)]
+struct OptionalRange(Option<NgramRange>);
+
+fn parse_range(s: &str) -> Result<OptionalRange, String> {
+    if s == "none" || s == "0" {
+        return Ok(OptionalRange(None));
+    }
+    s.parse().map(|r| OptionalRange(Some(r)))
+}
+
+fn parse_metric(s: &str) -> Result<Metric, String> {
+    s.parse().map_err(|e: stance::Error| e.to_string())
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse().map_err(|e: stance::Error| e.to_string())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(error) = run(cli) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let progress = Progress::new(cli.quiet);
+    match cli.command {
+        Command::Train(args) => cmd_train(args, &progress),
+        Command::Eval(args) => cmd_eval(args, &progress),
+        Command::Predict(args) => cmd_predict(args),
+        Command::Inspect(args) => cmd_inspect(args),
+    }
+}
+
+/// A spinner on standard error, shown only on a terminal and without --quiet.
+struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        if quiet || !io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("valid template"));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress(Some(bar))
+    }
+
+    fn say(&self, message: impl Into<String>) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.into());
+        }
+    }
+
+    fn note(&self, line: impl AsRef<str>) {
+        if let Some(bar) = &self.0 {
+            bar.println(line.as_ref());
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
+    let source = args.input.source(Some(args.data.clone()));
+    progress.say(format!("reading {}", args.data.display()));
+    let data = corpus::read_labelled(&source)?;
+    let validation = if let Some(path) = &args.valid {
+        let corpus = corpus::read_labelled(&args.input.source(Some(path.clone())))?;
+        Validation::File {
+            name: path.display().to_string(),
+            corpus,
+        }
+    } else if let Some(fraction) = args.valid_split {
+        Validation::Split { fraction, seed: args.seed }
+    } else if let Some(folds) = args.cv {
+        Validation::CrossValidation { folds, seed: args.seed }
+    } else {
+        Validation::None
+    };
+    let c_grid = match (&args.c, &validation) {
+        (Some(c), _) => c.clone(),
+        (None, Validation::None) => vec![1.0],
+        (None, _) => DEFAULT_C_GRID.to_vec(),
+    };
+    let options = TrainOptions {
+        vectorizer: VectorizerConfig {
+            word_ngrams: args.word_ngrams.0,
+            char_ngrams: args.char_ngrams.0,
+            min_df: args.min_df,
+            max_df: args.max_df,
+            max_features: args.max_features,
+            sublinear_tf: !args.no_sublinear_tf,
+            ..VectorizerConfig::default()
+        },
+        c_grid,
+        class_weight: args.class_weight,
+        metric: args.metric.clone(),
+        max_iterations: args.max_iter,
+        validation: String::new(),
+    };
+    let mut on_event = |event: Event| match event {
+        Event::Stage(s) => progress.say(s),
+        Event::Candidate { c, score, iterations } => {
+            progress.note(format!("  C = {c:<8} {} = {score:.4}  ({iterations} iterations)", options.metric))
+        }
+    };
+    let classifier = train::train(&data, &validation, &options, &mut on_event)?;
+    progress.say(format!("writing {}", args.model.display()));
+    model_file::save(&classifier, &args.model)
+        .with_context(|| format!("could not save the model to {}", args.model.display()))?;
+    let training_report = match &classifier.metadata.selection {
+        Some(_) => None,
+        None => Some(classifier.evaluate(&data.texts, &data.labels, Some(&args.metric))),
+    };
+    progress.finish();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        let report = classifier
+            .metadata
+            .selection
+            .as_ref()
+            .map(|s| &s.report)
+            .or(training_report.as_ref());
+        serde_json::to_writer(
+            &mut out,
+            &json!({
+                "model": args.model,
+                "labels": classifier.labels,
+                "n_train": classifier.metadata.n_train,
+                "n_features": classifier.vectorizer.n_features(),
+                "selection": classifier.metadata.selection,
+                "evaluated_on": if training_report.is_some() { "training data (optimistic)" } else { "held-out data" },
+                "report": report,
+            }),
+        )?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    print_training_summary(&mut out, &classifier)?;
+    if let Some(report) = training_report {
+        writeln!(out, "no held-out data: the figures below are on the TRAINING data and are optimistic;")?;
+        writeln!(out, "pass --valid FILE, --valid-split FRACTION or --cv K for an honest estimate.\n")?;
+        write!(out, "{report}")?;
+    }
+    writeln!(out, "\nmodel written to {}", args.model.display())?;
+    Ok(())
+}
+
+fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Result<()> {
+    let meta = &classifier.metadata;
+    writeln!(
+        out,
+        "trained on {} records, {} labels, {} features ({})",
+        meta.n_train,
+        classifier.labels.len(),
+        classifier.vectorizer.n_features(),
+        describe_views(classifier)
+    )?;
+    let info = &classifier.model.fit_info;
+    writeln!(
+        out,
+        "final fit: C = {}, class weight {}, {} L-BFGS iterations{}",
+        info.c,
+        info.class_weight,
+        info.iterations,
+        if info.converged { "" } else { " (iteration cap reached: raise --max-iter)" }
+    )?;
+    if let Some(selection) = &meta.selection {
+        writeln!(out, "\nmodel selection by {} on {}:", selection.metric, selection.scored_on)?;
+        for (i, cand) in selection.candidates.iter().enumerate() {
+            writeln!(
+                out,
+                "  {} C = {:<8} {:.4}",
+                if i == selection.chosen { "*" } else { " " },
+                cand.c,
+                cand.score
+            )?;
+        }
+        if !selection.fold_scores.is_empty() {
+            let (mean, sd) = mean_sd(&selection.fold_scores);
+            writeln!(
+                out,
+                "  per-fold {} of the chosen C: {} (mean {:.4}, sd {:.4}); the mean is the best of {} candidates, so slightly optimistic",
+                selection.metric,
+                selection.fold_scores.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(", "),
+                mean,
+                sd,
+                selection.candidates.len()
+            )?;
+        }
+        writeln!(out, "\nheld-out report of the chosen model ({} records):\n", selection.report.n)?;
+        write!(out, "{}", selection.report)?;
+    }
+    Ok(())
+}
+
+fn describe_views(classifier: &Classifier) -> String {
+    classifier
+        .vectorizer
+        .views
+        .iter()
+        .map(|v| format!("{:?} {} n-grams: {}", v.kind, v.range, v.vocabulary.len()).to_lowercase())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+fn load_model(path: &PathBuf) -> Result<Classifier> {
+    Ok(model_file::load(path)?)
+}
+
+fn cmd_eval(args: EvalArgs, progress: &Progress) -> Result<()> {
+    let classifier = load_model(&args.model)?;
+    progress.say(format!("reading {}", args.data.display()));
+    let data = corpus::read_labelled(&args.input.source(Some(args.data.clone())))?;
+    let metric = args
+        .metric
+        .unwrap_or_else(|| classifier.metadata.options.metric.clone());
+    progress.say("predicting");
+    let report: Report = classifier.evaluate(&data.texts, &data.labels, Some(&metric));
+    progress.finish();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{} on {} ({} records)\n", args.model.display(), args.data.display(), report.n)?;
+        write!(out, "{report}")?;
+    }
+    Ok(())
+}
+
+/// Records predicted per batch: bounded memory on any input length.
+const PREDICT_BATCH: usize = 8192;
+
+fn cmd_predict(args: PredictArgs) -> Result<()> {
+    let classifier = load_model(&args.model)?;
+    let source = args.input.source(args.data.clone());
+    let mut reader = RecordReader::open(&source, false)?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut batch: Vec<String> = Vec::with_capacity(PREDICT_BATCH);
+    let mut done = false;
+    while !done {
+        batch.clear();
+        for record in reader.by_ref() {
+            batch.push(record?.text);
+            if batch.len() == PREDICT_BATCH {
+                break;
+            }
+        }
+        done = batch.len() < PREDICT_BATCH;
+        for prediction in classifier.predict(&batch) {
+            let probs: serde_json::Map<String, serde_json::Value> = classifier
+                .labels
+                .iter()
+                .zip(&prediction.probs)
+                .map(|(l, p)| (l.clone(), json!(p)))
+                .collect();
+            let line = json!({"label": prediction.label, "probs": probs});
+            if let Err(e) = writeln!(out, "{line}") {
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    return Ok(());
+                }
+                return Err(e.into());
+            }
+        }
+    }
+    match out.flush() {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn cmd_inspect(args: InspectArgs) -> Result<()> {
+    let classifier = load_model(&args.model)?;
+    let top = classifier.top_features(args.top);
+    let meta = &classifier.metadata;
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        let top_json: serde_json::Map<String, serde_json::Value> = top
+            .iter()
+            .map(|(label, feats)| (label.clone(), json!(feats.iter().map(|(f, w)| json!({"feature": f, "weight": w})).collect::<Vec<_>>())))
+            .collect();
+        serde_json::to_writer(
+            &mut out,
+            &json!({
+                "format_version": model_file::FORMAT_VERSION,
+                "tool_version": meta.tool_version,
+                "labels": classifier.labels,
+                "label_counts": meta.label_counts,
+                "n_train": meta.n_train,
+                "data_fingerprint": meta.data_fingerprint,
+                "options": meta.options,
+                "analyzer": meta.options.vectorizer.analyzer.describe(),
+                "n_features": classifier.vectorizer.n_features(),
+                "fit": classifier.model.fit_info,
+                "selection": meta.selection,
+                "top_features": top_json,
+            }),
+        )?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "model file     {}", args.model.display())?;
+    writeln!(out, "format         version {} (stance {})", model_file::FORMAT_VERSION, meta.tool_version)?;
+    writeln!(
+        out,
+        "labels         {}",
+        classifier
+            .labels
+            .iter()
+            .zip(&meta.label_counts)
+            .map(|(l, c)| format!("{l} ({c})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )?;
+    writeln!(out, "training data  {} records, sha256 {}", meta.n_train, meta.data_fingerprint)?;
+    writeln!(out, "validation     {}", meta.options.validation)?;
+    writeln!(out, "analyser       {}", meta.options.vectorizer.analyzer.describe())?;
+    let v = &meta.options.vectorizer;
+    writeln!(
+        out,
+        "features       {} ({}); min_df {}, max_df {}, sublinear tf {}",
+        classifier.vectorizer.n_features(),
+        describe_views(&classifier),
+        v.min_df,
+        v.max_df,
+        v.sublinear_tf
+    )?;
+    let info = &classifier.model.fit_info;
+    writeln!(
+        out,
+        "model          logistic regression ({}), C = {}, class weight {}, {} iterations, converged {}",
+        if classifier.labels.len() == 2 { "binary" } else { "multinomial" },
+        info.c,
+        info.class_weight,
+        info.iterations,
+        info.converged
+    )?;
+    if let Some(s) = &meta.selection {
+        writeln!(
+            out,
+            "held-out       {} = {:.4}, accuracy {:.4} on {}",
+            s.metric,
+            s.report.metric.as_ref().map_or(f64::NAN, |m| m.value),
+            s.report.accuracy,
+            s.scored_on
+        )?;
+    }
+    for (label, feats) in &top {
+        writeln!(out, "\ntop n-grams for {label}:")?;
+        for (feature, weight) in feats {
+            writeln!(out, "  {weight:>+9.4}  {feature}")?;
+        }
+    }
+    if top.is_empty() {
+        bail!("the model has no classes");
+    }
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! Evaluating: accuracy, per-class precision/recall/F1, macro and weighted averages, the
+//! confusion matrix, log-loss and the user's chosen selection metric.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The figure a model search maximises and a report highlights.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Metric {
+    Accuracy,
+    MacroF1,
+    WeightedF1,
+    MacroRecall,
+    /// Mean F1 over the named labels (for stance: `f1:against,favor`).
+    F1Of(Vec<String>),
+}
+
+impl std::str::FromStr for Metric {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "accuracy" => Metric::Accuracy,
+            "macro-f1" => Metric::MacroF1,
+            "weighted-f1" => Metric::WeightedF1,
+            "macro-recall" => Metric::MacroRecall,
+            _ => match s.strip_prefix("f1:") {
+                Some(list) if !list.trim().is_empty() => Metric::F1Of(
+                    list.split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
+                ),
+                _ => {
+                    return Err(Error::InvalidOption(format!(
+                        "unknown metric `{s}`: use accuracy, macro-f1, weighted-f1, macro-recall or f1:LABEL[,LABEL…]"
+                    )))
+                }
+            },
+        })
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Metric::Accuracy => f.write_str("accuracy"),
+            Metric::MacroF1 => f.write_str("macro-f1"),
+            Metric::WeightedF1 => f.write_str("weighted-f1"),
+            Metric::MacroRecall => f.write_str("macro-recall"),
+            Metric::F1Of(labels) => write!(f, "f1:{}", labels.join(",")),
+        }
+    }
+}
+
+impl Metric {
+    /// Check that every label the metric names is one the model knows.
+    pub fn check_labels(&self, labels: &[String]) -> Result<()> {
+        if let Metric::F1Of(named) = self {
+            for l in named {
+                if !labels.contains(l) {
+                    return Err(Error::InvalidOption(format!(
+                        "metric {self} names label `{l}`, which is not in the data (labels: {})",
+                        labels.join(", ")
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The metric's value in a report.
+    pub fn value(&self, report: &Report) -> f64 {
+        match self {
+            Metric::Accuracy => report.accuracy,
+            Metric::MacroF1 => report.macro_avg.f1,
+            Metric::WeightedF1 => report.weighted_avg.f1,
+            Metric::MacroRecall => report.macro_avg.recall,
+            Metric::F1Of(named) => {
+                let f1s: Vec<f64> = named
+                    .iter()
+                    .map(|l| report.class(l).map_or(0.0, |c| c.f1))
+                    .collect();
+                f1s.iter().sum::<f64>() / f1s.len() as f64
+            }
+        }
+    }
+}
+
+/// Scores of one class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassScores {
+    pub label: String,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Number of true examples of the class.
+    pub support: usize,
+}
+
+/// Averages over classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Averages {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+/// An evaluation of predictions against true labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Number of examples.
+    pub n: usize,
+    pub accuracy: f64,
+    /// One entry per label: the model's labels, then true labels the model never saw.
+    pub classes: Vec<ClassScores>,
+    /// Unweighted mean over `classes` (as scikit-learn's classification report).
+    pub macro_avg: Averages,
+    /// Mean over `classes` weighted by support.
+    pub weighted_avg: Averages,
+    /// `confusion[true][predicted]`, indexed like `classes`.
+    pub confusion: Vec<Vec<usize>>,
+    /// Mean negative log-probability of the true label over the examples whose label the
+    /// model knows (probabilities clipped at 1e-15, as scikit-learn).
+    pub log_loss: Option<f64>,
+    /// True labels the model never saw, with their counts (they count as errors).
+    pub unseen_labels: Vec<(String, usize)>,
+    /// The chosen metric, when there is one.
+    pub metric: Option<MetricValue>,
+}
+
+/// A named metric value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricValue {
+    pub name: String,
+    pub value: f64,
+}
+
+impl Report {
+    /// Evaluate predicted class indices (into `model_labels`) against true label names.
+    /// `probs`, when given, holds each example's probabilities in `model_labels` order.
+    pub fn new(
+        model_labels: &[String],
+        truth: &[String],
+        predicted: &[usize],
+        probs: Option<&[Vec<f64>]>,
+        metric: Option<&Metric>,
+    ) -> Report {
+        assert_eq!(truth.len(), predicted.len());
+        let mut labels: Vec<String> = model_labels.to_vec();
+        let mut unseen_labels: Vec<(String, usize)> = Vec::new();
+        let truth_index: Vec<usize> = truth
+            .iter()
+            .map(|t| match labels.iter().position(|l| l == t) {
+                Some(i) => {
+                    if i >= model_labels.len() {
+                        unseen_labels[i - model_labels.len()].1 += 1;
+                    }
+                    i
+                }
+                None => {
+                    labels.push(t.clone());
+                    unseen_labels.push((t.clone(), 1));
+                    labels.len() - 1
+                }
+            })
+            .collect();
+        let k = labels.len();
+        let mut confusion = vec![vec![0usize; k]; k];
+        for (&t, &p) in truth_index.iter().zip(predicted) {
+            confusion[t][p] += 1;
+        }
+        let n = truth.len();
+        let correct: usize = (0..k).map(|i| confusion[i][i]).sum();
+        let classes: Vec<ClassScores> = (0..k)
+            .map(|c| {
+                let tp = confusion[c][c] as f64;
+                let support: usize = confusion[c].iter().sum();
+                let predicted_c: usize = confusion.iter().map(|row| row[c]).sum();
+                let precision = ratio(tp, predicted_c as f64);
+                let recall = ratio(tp, support as f64);
+                ClassScores {
+                    label: labels[c].clone(),
+                    precision,
+                    recall,
+                    f1: ratio(2.0 * precision * recall, precision + recall),
+                    support,
+                }
+            })
+            .collect();
+        let mean = |f: fn(&ClassScores) -> f64, weighted: bool| -> f64 {
+            if weighted {
+                classes.iter().map(|c| f(c) * c.support as f64).sum::<f64>() / n.max(1) as f64
+            } else {
+                classes.iter().map(f).sum::<f64>() / k.max(1) as f64
+            }
+        };
+        let averages = |weighted| Averages {
+            precision: mean(|c| c.precision, weighted),
+            recall: mean(|c| c.recall, weighted),
+            f1: mean(|c| c.f1, weighted),
+        };
+        let log_loss = probs.and_then(|probs| {
+            let known: Vec<f64> = truth_index
+                .iter()
+                .zip(probs)
+                .filter(|(&t, _)| t < model_labels.len())
+                .map(|(&t, p)| -p[t].clamp(1e-15, 1.0).ln())
+                .collect();
+            (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
+        });
+        let mut report = Report {
+            n,
+            accuracy: ratio(correct as f64, n as f64),
+            macro_avg: averages(false),
+            weighted_avg: averages(true),
+            classes,
+            confusion,
+            log_loss,
+            unseen_labels,
+            metric: None,
+        };
+        if let Some(m) = metric {
+            report.metric = Some(MetricValue {
+                name: m.to_string(),
+                value: m.value(&report),
+            });
+        }
+        report
+    }
+
+    /// The scores of the class named `label`.
+    pub fn class(&self, label: &str) -> Option<&ClassScores> {
+        self.classes.iter().find(|c| c.label == label)
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        0.0
+    } else {
+        a / b
+    }
+}
+
+impl fmt::Display for Report {
+    /// A table in the style of scikit-learn's classification report, then the confusion matrix.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self
+            .classes
+            .iter()
+            .map(|c| c.label.chars().count())
+            .chain([12])
+            .chain(self.metric.iter().map(|m| m.name.chars().count()))
+            .max()
+            .unwrap_or(12);
+        writeln!(f, "{:>width$}  {:>9} {:>9} {:>9} {:>9}", "", "precision", "recall", "f1", "support")?;
+        for c in &self.classes {
+            writeln!(
+                f,
+                "{:>width$}  {:>9.4} {:>9.4} {:>9.4} {:>9}",
+                c.label, c.precision, c.recall, c.f1, c.support
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(f, "{:>width$}  {:>9} {:>9} {:>9.4} {:>9}", "accuracy", "", "", self.accuracy, self.n)?;
+        for (name, avg) in [("macro avg", &self.macro_avg), ("weighted avg", &self.weighted_avg)] {
+            writeln!(
+                f,
+                "{:>width$}  {:>9.4} {:>9.4} {:>9.4} {:>9}",
+                name, avg.precision, avg.recall, avg.f1, self.n
+            )?;
+        }
+        if let Some(loss) = self.log_loss {
+            writeln!(f, "{:>width$}  {:>29.4}", "log-loss", loss)?;
+        }
+        if let Some(m) = &self.metric {
+            writeln!(f, "{:>width$}  {:>29.4}", m.name, m.value)?;
+        }
+        for (label, count) in &self.unseen_labels {
+            writeln!(f, "note: {count} example(s) have label `{label}`, which the model never saw; they count as errors")?;
+        }
+        writeln!(f)?;
+        writeln!(f, "confusion matrix (rows: true, columns: predicted)")?;
+        let cell = self
+            .classes
+            .iter()
+            .map(|c| c.label.chars().count())
+            .chain(self.confusion.iter().flatten().map(|v| v.to_string().len()))
+            .max()
+            .unwrap_or(4)
+            .min(12);
+        write!(f, "{:>width$}", "")?;
+        for c in &self.classes {
+            let short: String = c.label.chars().take(cell).collect();
+            write!(f, " {short:>cell$}")?;
+        }
+        writeln!(f)?;
+        for (c, row) in self.classes.iter().zip(&self.confusion) {
+            write!(f, "{:>width$}", c.label)?;
+            for v in row {
+                write!(f, " {v:>cell$}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}

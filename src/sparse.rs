@@ -1,0 +1,224 @@
+//! A compressed sparse row (CSR) matrix of `f32` values with `u32` column indices: the
+//! document × feature matrix. Documents × vocabulary is never held dense.
+
+use rayon::prelude::*;
+
+/// Rows processed per parallel task. Fixed, so that results never depend on the number
+/// of threads.
+pub const ROW_BLOCK: usize = 256;
+
+/// A sparse matrix in CSR layout. Column indices within a row are strictly increasing.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct CsrMatrix {
+    n_cols: usize,
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    values: Vec<f32>,
+}
+
+impl CsrMatrix {
+    /// An empty matrix with `n_cols` columns and no rows, ready for [`CsrMatrix::push_row`].
+    pub fn new(n_cols: usize) -> Self {
+        CsrMatrix {
+            n_cols,
+            indptr: vec![0],
+            indices: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Build from raw parts, checking the CSR invariants.
+    pub fn from_parts(
+        n_cols: usize,
+        indptr: Vec<usize>,
+        indices: Vec<u32>,
+        values: Vec<f32>,
+    ) -> Result<Self, String> {
+        if indptr.first() != Some(&0) || *indptr.last().unwrap() != indices.len() {
+            return Err("row pointers do not span the entries".into());
+        }
+        if indices.len() != values.len() {
+            return Err("indices and values differ in length".into());
+        }
+        for row in indptr.windows(2) {
+            if row[0] > row[1] {
+                return Err("row pointers decrease".into());
+            }
+            let cols = &indices[row[0]..row[1]];
+            if cols.windows(2).any(|w| w[0] >= w[1]) || cols.iter().any(|&c| c as usize >= n_cols) {
+                return Err("column indices unsorted or out of range".into());
+            }
+        }
+        Ok(CsrMatrix {
+            n_cols,
+            indptr,
+            indices,
+            values,
+        })
+    }
+
+    /// Append a row given as (column, value) pairs sorted by column with no repeats.
+    pub fn push_row(&mut self, entries: impl IntoIterator<Item = (u32, f32)>) {
+        for (col, value) in entries {
+            debug_assert!((col as usize) < self.n_cols);
+            self.indices.push(col);
+            self.values.push(value);
+        }
+        self.indptr.push(self.indices.len());
+    }
+
+    /// Append all rows of `other`, which must have the same number of columns.
+    pub fn append(&mut self, other: &CsrMatrix) {
+        assert_eq!(self.n_cols, other.n_cols);
+        let base = self.indices.len();
+        self.indices.extend_from_slice(&other.indices);
+        self.values.extend_from_slice(&other.values);
+        self.indptr
+            .extend(other.indptr[1..].iter().map(|&p| p + base));
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    /// Number of columns.
+    pub fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Row `i` as (columns, values).
+    pub fn row(&self, i: usize) -> (&[u32], &[f32]) {
+        let (start, end) = (self.indptr[i], self.indptr[i + 1]);
+        (&self.indices[start..end], &self.values[start..end])
+    }
+
+    /// The rows at `rows`, in that order.
+    pub fn select_rows(&self, rows: &[usize]) -> CsrMatrix {
+        let mut out = CsrMatrix::new(self.n_cols);
+        for &r in rows {
+            let (cols, vals) = self.row(r);
+            out.push_row(cols.iter().copied().zip(vals.iter().copied()));
+        }
+        out
+    }
+
+    /// The transpose, also in CSR layout (that is, this matrix in CSC layout). Used to
+    /// compute `Xᵀ·R` one feature at a time, deterministically and in parallel.
+    pub fn transpose(&self) -> CsrMatrix {
+        let mut counts = vec![0usize; self.n_cols + 1];
+        for &c in &self.indices {
+            counts[c as usize + 1] += 1;
+        }
+        for i in 0..self.n_cols {
+            counts[i + 1] += counts[i];
+        }
+        let indptr = counts.clone();
+        let mut next = counts;
+        let mut indices = vec![0u32; self.nnz()];
+        let mut values = vec![0f32; self.nnz()];
+        for r in 0..self.n_rows() {
+            let (cols, vals) = self.row(r);
+            for (&c, &v) in cols.iter().zip(vals) {
+                let slot = &mut next[c as usize];
+                indices[*slot] = r as u32;
+                values[*slot] = v;
+                *slot += 1;
+            }
+        }
+        CsrMatrix {
+            n_cols: self.n_rows(),
+            indptr,
+            indices,
+            values,
+        }
+    }
+
+    /// `out = self · dense`, where `dense` is `n_cols × k` row-major and `out` is
+    /// `n_rows × k` row-major. Parallel over fixed row blocks; exact same result for any
+    /// thread count.
+    pub fn mul_dense(&self, dense: &[f64], k: usize, out: &mut [f64]) {
+        assert_eq!(dense.len(), self.n_cols * k);
+        assert_eq!(out.len(), self.n_rows() * k);
+        out.par_chunks_mut(ROW_BLOCK * k)
+            .enumerate()
+            .for_each(|(block, chunk)| {
+                let first = block * ROW_BLOCK;
+                for (offset, out_row) in chunk.chunks_mut(k).enumerate() {
+                    out_row.fill(0.0);
+                    let (cols, vals) = self.row(first + offset);
+                    for (&c, &v) in cols.iter().zip(vals) {
+                        let w = &dense[c as usize * k..(c as usize + 1) * k];
+                        let v = v as f64;
+                        for (o, &wk) in out_row.iter_mut().zip(w) {
+                            *o += v * wk;
+                        }
+                    }
+                }
+            });
+    }
+
+    /// Every row's L2 norm.
+    pub fn row_norms(&self) -> Vec<f64> {
+        (0..self.n_rows())
+            .map(|i| {
+                let (_, vals) = self.row(i);
+                vals.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt()
+            })
+            .collect()
+    }
+}
+
+impl AsRef<CsrMatrix> for CsrMatrix {
+    fn as_ref(&self) -> &CsrMatrix {
+        self
+    }
+}
+
+impl linfa::dataset::Records for CsrMatrix {
+    type Elem = f32;
+    fn nsamples(&self) -> usize {
+        self.n_rows()
+    }
+    fn nfeatures(&self) -> usize {
+        self.n_cols
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> CsrMatrix {
+        // [[1, 0, 2], [0, 0, 0], [0, 3, 0]]
+        CsrMatrix::from_parts(3, vec![0, 2, 2, 3], vec![0, 2, 1], vec![1.0, 2.0, 3.0]).unwrap()
+    }
+
+    #[test]
+    fn multiplies_by_a_dense_matrix() {
+        let m = example();
+        let dense = [1.0, 10.0, 2.0, 20.0, 3.0, 30.0]; // 3 × 2
+        let mut out = vec![0.0; 6];
+        m.mul_dense(&dense, 2, &mut out);
+        assert_eq!(out, [7.0, 70.0, 0.0, 0.0, 6.0, 60.0]);
+    }
+
+    #[test]
+    fn transpose_twice_is_identity() {
+        let m = example();
+        let t = m.transpose();
+        assert_eq!(t.n_rows(), 3);
+        assert_eq!(t.row(2), (&[0u32][..], &[2.0f32][..]));
+        assert_eq!(t.transpose(), m);
+    }
+
+    #[test]
+    fn rejects_unsorted_columns() {
+        assert!(CsrMatrix::from_parts(3, vec![0, 2], vec![2, 0], vec![1.0, 1.0]).is_err());
+    }
+}

@@ -1,0 +1,164 @@
+//! Tokenising: text → normalised word tokens, defined by the Hugging Face `tokenizers` crate.
+//!
+//! The default analyser is NFKC normalisation, then lowercasing, then the `Whitespace`
+//! pre-tokeniser (`\w+|[^\w\s]+`). NFKC folds the compatibility forms common in social
+//! media (full-width letters, ligatures, "math bold" letters) onto ordinary ones; the
+//! pre-tokeniser separates words from runs of punctuation and symbols, so `"war!!😠"` gives
+//! `war`, `!!😠` and an emoticon or `?!` survives as a token of its own. BERT's normaliser
+//! would also strip accents (losing information in names and non-English text) and its
+//! pre-tokeniser glues emoji onto adjacent words; both are also slower
+//! (see `../shared/notes/crates.md`).
+
+use serde::{Deserialize, Serialize};
+use tokenizers::normalizers::{Lowercase, NFKC};
+use tokenizers::pre_tokenizers::whitespace::Whitespace;
+use tokenizers::{
+    Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer,
+};
+
+/// The tokens of one text, stored as one string plus byte ranges so that analysing a
+/// document allocates nothing per token once the buffer has grown.
+#[derive(Debug, Default, Clone)]
+pub struct TokenBuffer {
+    text: String,
+    spans: Vec<(u32, u32)>,
+}
+
+impl TokenBuffer {
+    /// Empty the buffer, keeping its capacity.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+    }
+
+    /// Append one token.
+    pub fn push(&mut self, token: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(token);
+        self.spans.push((start, self.text.len() as u32));
+    }
+
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when there are no tokens.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The `i`-th token.
+    pub fn get(&self, i: usize) -> &str {
+        let (start, end) = self.spans[i];
+        &self.text[start as usize..end as usize]
+    }
+
+    /// The tokens in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        self.spans
+            .iter()
+            .map(|&(s, e)| &self.text[s as usize..e as usize])
+    }
+}
+
+/// A text → tokens stage. Implementations must be deterministic and never panic.
+pub trait Analyzer: Send + Sync {
+    /// Replace the contents of `out` with the tokens of `text`.
+    fn analyze(&self, text: &str, out: &mut TokenBuffer);
+}
+
+/// Which analyser a vectoriser uses; stored in model files so a model always tokenises
+/// new text exactly as it tokenised its training data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum AnalyzerKind {
+    /// NFKC + lowercase + `Whitespace` pre-tokeniser, all from `tokenizers` 0.23.
+    #[default]
+    NfkcLowercaseWhitespace,
+}
+
+impl AnalyzerKind {
+    /// Build the analyser.
+    pub fn build(self) -> Box<dyn Analyzer> {
+        match self {
+            AnalyzerKind::NfkcLowercaseWhitespace => Box::new(HfAnalyzer::default()),
+        }
+    }
+
+    /// A short human-readable description for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            AnalyzerKind::NfkcLowercaseWhitespace => {
+                "tokenizers: NFKC + Lowercase normalisers, Whitespace pre-tokenizer (\\w+|[^\\w\\s]+)"
+            }
+        }
+    }
+}
+
+/// The default analyser, built from `tokenizers` components.
+#[derive(Debug, Clone)]
+pub struct HfAnalyzer {
+    nfkc: NFKC,
+    lowercase: Lowercase,
+    pre_tokenizer: Whitespace,
+}
+
+impl Default for HfAnalyzer {
+    fn default() -> Self {
+        HfAnalyzer {
+            nfkc: NFKC,
+            lowercase: Lowercase,
+            pre_tokenizer: Whitespace,
+        }
+    }
+}
+
+impl Analyzer for HfAnalyzer {
+    fn analyze(&self, text: &str, out: &mut TokenBuffer) {
+        out.clear();
+        let mut pretokenized = PreTokenizedString::from(text);
+        // These stages cannot fail on a valid &str: their errors come only from
+        // regexes compiled at start-up, which are constants.
+        pretokenized
+            .normalize(|n| {
+                self.nfkc.normalize(n)?;
+                self.lowercase.normalize(n)
+            })
+            .expect("NFKC + lowercase normalisation is infallible");
+        self.pre_tokenizer
+            .pre_tokenize(&mut pretokenized)
+            .expect("Whitespace pre-tokenisation is infallible");
+        for (token, _, _) in pretokenized.get_splits(OffsetReferential::Normalized, OffsetType::None) {
+            if !token.is_empty() {
+                out.push(token);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(text: &str) -> Vec<String> {
+        let mut buf = TokenBuffer::default();
+        HfAnalyzer::default().analyze(text, &mut buf);
+        buf.iter().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn lowercases_and_splits_punctuation() {
+        assert_eq!(tokens("Russia's \"aggression\"!"), ["russia", "'", "s", "\"", "aggression", "\"!"]);
+    }
+
+    #[test]
+    fn nfkc_folds_compatibility_forms() {
+        assert_eq!(tokens("ＷＡＲ ﬁne"), ["war", "fine"]);
+    }
+
+    #[test]
+    fn emoji_is_its_own_token() {
+        assert_eq!(tokens("love😂"), ["love", "😂"]);
+        assert!(tokens("   ").is_empty());
+    }
+}

@@ -1,0 +1,469 @@
+//! Training with model selection: fit the vectoriser on training data, then search the
+//! regularisation strength (warm-started along the path) by the chosen metric on held-out
+//! data — a validation file, a stratified split, or stratified k-fold cross-validation.
+//!
+//! Refitting rule: with a validation file or split, the saved model is the chosen
+//! candidate exactly as fitted on the training part — it is not refitted on train +
+//! validation — so the validation figures in the model file describe the saved weights and
+//! vocabulary. With cross-validation the folds only choose C and estimate performance; the
+//! saved model is then fitted on all the data with that C (as scikit-learn's GridSearchCV).
+
+use linfa::traits::Fit;
+use linfa::DatasetBase;
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::classifier::{Candidate, Classifier, Metadata, Selection};
+use crate::corpus::LabelledCorpus;
+use crate::error::{Error, Result};
+use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams};
+use crate::metrics::{Metric, Report};
+use crate::sparse::CsrMatrix;
+use crate::vectorize::{TfidfVectorizer, VectorizerConfig};
+
+/// The default regularisation path, weakest penalty last (searched in this order so each
+/// fit starts from the previous, more regularised, solution).
+pub const DEFAULT_C_GRID: [f64; 7] = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0];
+
+/// Stop the search after this many consecutive candidates worse than the best so far.
+const PATIENCE: usize = 2;
+
+/// Where held-out data for model selection comes from.
+#[derive(Debug, Clone)]
+pub enum Validation {
+    /// No held-out data: fit one model with the first C of the grid.
+    None,
+    /// A separate labelled file (its description for reports, and its records).
+    File { name: String, corpus: LabelledCorpus },
+    /// A stratified random fraction of the training data.
+    Split { fraction: f64, seed: u64 },
+    /// Stratified k-fold cross-validation.
+    CrossValidation { folds: usize, seed: u64 },
+}
+
+/// Everything that decides how a model is trained; saved in the model file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainOptions {
+    pub vectorizer: VectorizerConfig,
+    /// Values of C to try (one value means no search).
+    pub c_grid: Vec<f64>,
+    pub class_weight: ClassWeight,
+    pub metric: Metric,
+    pub max_iterations: u64,
+    /// How the model was validated, in words (filled in by [`train`]).
+    pub validation: String,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            vectorizer: VectorizerConfig::default(),
+            c_grid: DEFAULT_C_GRID.to_vec(),
+            class_weight: ClassWeight::Balanced,
+            metric: Metric::MacroF1,
+            max_iterations: 300,
+            validation: String::new(),
+        }
+    }
+}
+
+/// What training reports while it works, for progress display.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A new stage begins.
+    Stage(String),
+    /// A candidate has been scored.
+    Candidate { c: f64, score: f64, iterations: u64 },
+}
+
+/// Train a classifier on `train`, selecting C as `validation` says.
+pub fn train(
+    train: &LabelledCorpus,
+    validation: &Validation,
+    options: &TrainOptions,
+    progress: &mut dyn FnMut(Event),
+) -> Result<Classifier> {
+    options.vectorizer.validate()?;
+    if options.c_grid.is_empty() || options.c_grid.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
+        return Err(Error::InvalidOption("every C must be a positive number".into()));
+    }
+    let labels = train.label_set();
+    if labels.len() < 2 {
+        return Err(Error::InvalidOption(format!(
+            "the training data has only one label (`{}`): a classifier needs at least two",
+            labels.first().map_or("", String::as_str)
+        )));
+    }
+    options.metric.check_labels(&labels)?;
+    let mut options = options.clone();
+
+    // With held-out data the chosen candidate is kept exactly as fitted; otherwise (no
+    // validation, or cross-validation) one final model is fitted on all the data.
+    let (fit_on, selection, fitted) = match validation {
+        Validation::None => {
+            options.validation = "none".into();
+            (train.clone(), None, None)
+        }
+        Validation::File { name, corpus } => {
+            options.validation = format!("file {name}");
+            let scored_on = format!("validation file {name} ({} records)", corpus.len());
+            let (selection, vectorizer, model) =
+                search(train, corpus, &labels, &options, scored_on, progress)?;
+            (train.clone(), Some(selection), Some((vectorizer, model)))
+        }
+        Validation::Split { fraction, seed } => {
+            if !(*fraction > 0.0 && *fraction < 1.0) {
+                return Err(Error::InvalidOption(format!(
+                    "validation split {fraction} must be between 0 and 1"
+                )));
+            }
+            options.validation = format!("stratified split {fraction} (seed {seed})");
+            let (train_idx, valid_idx) = stratified_split(&train.labels, *fraction, *seed);
+            let (part, held) = (train.subset(&train_idx), train.subset(&valid_idx));
+            check_has_labels(&part, &labels)?;
+            let scored_on = format!(
+                "a stratified {:.0}% split of the training data ({} records, seed {seed})",
+                fraction * 100.0,
+                held.len()
+            );
+            let (selection, vectorizer, model) =
+                search(&part, &held, &labels, &options, scored_on, progress)?;
+            (part, Some(selection), Some((vectorizer, model)))
+        }
+        Validation::CrossValidation { folds, seed } => {
+            options.validation = format!("stratified {folds}-fold cross-validation (seed {seed})");
+            let selection = cross_validate(train, &labels, *folds, *seed, &options, progress)?;
+            (train.clone(), Some(selection), None)
+        }
+    };
+
+    let (vectorizer, model) = match fitted {
+        Some(fitted) => fitted,
+        None => {
+            let c = match &selection {
+                Some(s) => s.candidates[s.chosen].c,
+                None => options.c_grid[0],
+            };
+            progress(Event::Stage(format!("fitting the final model (C = {c})")));
+            let (vectorizer, x) =
+                TfidfVectorizer::fit_transform(&options.vectorizer, &fit_on.texts)?;
+            let model = fit(&x, &fit_on.labels, &labels, c, &options, None)?;
+            (vectorizer, model)
+        }
+    };
+    let label_counts = labels
+        .iter()
+        .map(|l| fit_on.labels.iter().filter(|t| *t == l).count())
+        .collect();
+    Ok(Classifier {
+        labels,
+        vectorizer,
+        model,
+        metadata: Metadata {
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            data_fingerprint: fingerprint(&fit_on),
+            n_train: fit_on.len(),
+            label_counts,
+            options,
+            selection,
+        },
+    })
+}
+
+/// Every label must appear in the part of the data a model is fitted on.
+fn check_has_labels(part: &LabelledCorpus, labels: &[String]) -> Result<()> {
+    let present = part.label_set();
+    if present.len() < labels.len() {
+        return Err(Error::InvalidOption(
+            "after holding out validation data, some label has no training example left: use a smaller --valid-split or more data".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn targets(truth: &[String], labels: &[String]) -> Array1<usize> {
+    truth
+        .iter()
+        .map(|t| labels.binary_search(t).expect("label in label set"))
+        .collect()
+}
+
+fn fit(
+    x: &CsrMatrix,
+    truth: &[String],
+    labels: &[String],
+    c: f64,
+    options: &TrainOptions,
+    warm: Option<&LogisticRegression>,
+) -> Result<LogisticRegression> {
+    let mut params = LogisticRegressionParams::new()
+        .c(c)
+        .class_weight(options.class_weight)
+        .max_iterations(options.max_iterations)
+        .n_classes(labels.len());
+    if let Some(w) = warm {
+        params = params.warm_start(w);
+    }
+    let dataset = DatasetBase::new(x, targets(truth, labels));
+    params.fit(&dataset)
+}
+
+/// Score each C on held-out data, warm-starting along the path; keep the best model's C.
+fn search(
+    train: &LabelledCorpus,
+    held: &LabelledCorpus,
+    labels: &[String],
+    options: &TrainOptions,
+    scored_on: String,
+    progress: &mut dyn FnMut(Event),
+) -> Result<(Selection, TfidfVectorizer, LogisticRegression)> {
+    progress(Event::Stage("vectorising".into()));
+    let (vectorizer, x) = TfidfVectorizer::fit_transform(&options.vectorizer, &train.texts)?;
+    let x_held = vectorizer.transform(&held.texts);
+    progress(Event::Stage(format!(
+        "searching C over {} values ({} features, {} non-zeros)",
+        options.c_grid.len(),
+        x.n_cols(),
+        x.nnz()
+    )));
+    let mut candidates = Vec::new();
+    let mut best: Option<(usize, Report, LogisticRegression)> = None;
+    let mut warm: Option<LogisticRegression> = None;
+    let mut worse_in_a_row = 0;
+    for &c in &options.c_grid {
+        let model = fit(&x, &train.labels, labels, c, options, warm.as_ref())?;
+        let probs: Vec<Vec<f64>> = model.predict_proba(&x_held).rows().into_iter().map(|r| r.to_vec()).collect();
+        let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
+        let report = Report::new(labels, &held.labels, &predicted, Some(&probs), Some(&options.metric));
+        let score = options.metric.value(&report);
+        progress(Event::Candidate { c, score, iterations: model.fit_info.iterations });
+        candidates.push(Candidate {
+            c,
+            class_weight: options.class_weight,
+            score,
+            iterations: model.fit_info.iterations,
+        });
+        let improved = best.as_ref().is_none_or(|(i, _, _)| score > candidates[*i].score);
+        if improved {
+            best = Some((candidates.len() - 1, report, model.clone()));
+            worse_in_a_row = 0;
+        } else {
+            worse_in_a_row += 1;
+        }
+        warm = Some(model);
+        if worse_in_a_row >= PATIENCE {
+            break;
+        }
+    }
+    let (chosen, report, model) = best.expect("at least one candidate");
+    let selection = Selection {
+        scored_on,
+        metric: options.metric.clone(),
+        candidates,
+        chosen,
+        report,
+        fold_scores: Vec::new(),
+    };
+    Ok((selection, vectorizer, model))
+}
+
+/// Stratified k-fold cross-validation over the whole C grid. The candidate with the best
+/// mean fold score is chosen; its pooled out-of-fold report and per-fold scores are kept.
+fn cross_validate(
+    data: &LabelledCorpus,
+    labels: &[String],
+    folds: usize,
+    seed: u64,
+    options: &TrainOptions,
+    progress: &mut dyn FnMut(Event),
+) -> Result<Selection> {
+    let smallest = labels
+        .iter()
+        .map(|l| data.labels.iter().filter(|t| *t == l).count())
+        .min()
+        .unwrap_or(0);
+    if folds < 2 || folds > smallest {
+        return Err(Error::InvalidOption(format!(
+            "{folds}-fold cross-validation needs 2 ≤ K ≤ the smallest class's size ({smallest})"
+        )));
+    }
+    let fold_of = stratified_folds(&data.labels, folds, seed);
+    let grid = &options.c_grid;
+    // scores[c][fold], predictions[c][record] (out of fold)
+    let mut scores = vec![vec![0.0; folds]; grid.len()];
+    let mut iterations = vec![0u64; grid.len()];
+    let mut oof_probs: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); data.len()]; grid.len()];
+    for fold in 0..folds {
+        progress(Event::Stage(format!("cross-validation fold {}/{folds}", fold + 1)));
+        let test_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] == fold).collect();
+        let train_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] != fold).collect();
+        let (part, held) = (data.subset(&train_idx), data.subset(&test_idx));
+        let (vectorizer, x) = TfidfVectorizer::fit_transform(&options.vectorizer, &part.texts)?;
+        let x_held = vectorizer.transform(&held.texts);
+        let mut warm: Option<LogisticRegression> = None;
+        for (g, &c) in grid.iter().enumerate() {
+            let model = fit(&x, &part.labels, labels, c, options, warm.as_ref())?;
+            let probs: Vec<Vec<f64>> = model.predict_proba(&x_held).rows().into_iter().map(|r| r.to_vec()).collect();
+            let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
+            let report = Report::new(labels, &held.labels, &predicted, None, Some(&options.metric));
+            scores[g][fold] = options.metric.value(&report);
+            iterations[g] += model.fit_info.iterations;
+            for (&i, p) in test_idx.iter().zip(probs) {
+                oof_probs[g][i] = p;
+            }
+            warm = Some(model);
+        }
+    }
+    let candidates: Vec<Candidate> = grid
+        .iter()
+        .enumerate()
+        .map(|(g, &c)| {
+            let score = scores[g].iter().sum::<f64>() / folds as f64;
+            progress(Event::Candidate { c, score, iterations: iterations[g] });
+            Candidate { c, class_weight: options.class_weight, score, iterations: iterations[g] }
+        })
+        .collect();
+    let mut chosen = 0;
+    for (g, cand) in candidates.iter().enumerate() {
+        if cand.score > candidates[chosen].score {
+            chosen = g;
+        }
+    }
+    let probs = &oof_probs[chosen];
+    let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
+    let report = Report::new(labels, &data.labels, &predicted, Some(probs), Some(&options.metric));
+    Ok(Selection {
+        scored_on: format!(
+            "stratified {folds}-fold cross-validation over {} records (seed {seed}); pooled out-of-fold predictions",
+            data.len()
+        ),
+        metric: options.metric.clone(),
+        candidates,
+        chosen,
+        report,
+        fold_scores: scores[chosen].clone(),
+    })
+}
+
+/// SHA-256 over the records (label and text, length-prefixed, in order), as hex.
+pub fn fingerprint(corpus: &LabelledCorpus) -> String {
+    let mut hasher = Sha256::new();
+    for (text, label) in corpus.texts.iter().zip(&corpus.labels) {
+        for field in [label, text] {
+            hasher.update((field.len() as u64).to_le_bytes());
+            hasher.update(field.as_bytes());
+        }
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A small, documented PRNG (SplitMix64) so that splits are reproducible across versions
+/// and platforms.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// Seeded generator.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Fisher–Yates shuffle.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next_u64() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+/// Indices of each label's records, shuffled with `seed`, labels in sorted order.
+fn shuffled_by_label(labels: &[String], seed: u64) -> Vec<Vec<usize>> {
+    let mut names: Vec<&String> = labels.iter().collect();
+    names.sort();
+    names.dedup();
+    let mut rng = SplitMix64::new(seed);
+    names
+        .iter()
+        .map(|name| {
+            let mut idx: Vec<usize> = (0..labels.len()).filter(|&i| &labels[i] == *name).collect();
+            rng.shuffle(&mut idx);
+            idx
+        })
+        .collect()
+}
+
+/// Split indices into (train, held-out), holding out `fraction` of each label (at least one
+/// record of every label with two or more).
+pub fn stratified_split(labels: &[String], fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let (mut train, mut held) = (Vec::new(), Vec::new());
+    for idx in shuffled_by_label(labels, seed) {
+        let mut n_held = (idx.len() as f64 * fraction).round() as usize;
+        if idx.len() >= 2 {
+            n_held = n_held.clamp(1, idx.len() - 1);
+        } else {
+            n_held = 0;
+        }
+        held.extend_from_slice(&idx[..n_held]);
+        train.extend_from_slice(&idx[n_held..]);
+    }
+    train.sort_unstable();
+    held.sort_unstable();
+    (train, held)
+}
+
+/// Assign each record a fold in `0..k`, dealing each label's shuffled records round-robin
+/// so every fold gets the same share of every label (±1).
+pub fn stratified_folds(labels: &[String], k: usize, seed: u64) -> Vec<usize> {
+    let mut fold = vec![0; labels.len()];
+    let mut next = 0;
+    for idx in shuffled_by_label(labels, seed) {
+        for i in idx {
+            fold[i] = next % k;
+            next += 1;
+        }
+    }
+    fold
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(spec: &[(&str, usize)]) -> Vec<String> {
+        spec.iter()
+            .flat_map(|(l, n)| std::iter::repeat_n(l.to_string(), *n))
+            .collect()
+    }
+
+    #[test]
+    fn stratified_split_keeps_proportions() {
+        let y = labels(&[("a", 80), ("b", 20)]);
+        let (train, held) = stratified_split(&y, 0.25, 7);
+        assert_eq!(held.len(), 25);
+        assert_eq!(held.iter().filter(|&&i| y[i] == "b").count(), 5);
+        assert_eq!(train.len() + held.len(), 100);
+        assert_eq!(stratified_split(&y, 0.25, 7), (train, held), "same seed, same split");
+    }
+
+    #[test]
+    fn folds_are_balanced_per_label() {
+        let y = labels(&[("a", 10), ("b", 5)]);
+        let folds = stratified_folds(&y, 5, 1);
+        for f in 0..5 {
+            let in_fold: Vec<usize> = (0..15).filter(|&i| folds[i] == f).collect();
+            assert_eq!(in_fold.len(), 3);
+            assert_eq!(in_fold.iter().filter(|&&i| y[i] == "b").count(), 1);
+        }
+    }
+}
