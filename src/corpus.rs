@@ -8,10 +8,13 @@
 //! cannot be read (invalid UTF-8, malformed JSON, a missing field, an empty text, a missing
 //! label) stops the run with an error naming the line.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
@@ -109,7 +112,9 @@ impl Source {
 
     /// The name used in messages: the path, or `<stdin>`.
     pub fn display_name(&self) -> PathBuf {
-        self.path.clone().unwrap_or_else(|| PathBuf::from("<stdin>"))
+        self.path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("<stdin>"))
     }
 
     /// The format to use, from `--format` or else from the extension.
@@ -171,6 +176,22 @@ impl LabelledCorpus {
         }
     }
 
+    /// Refuse data with fewer than two distinct labels, naming the source.
+    pub fn require_two_labels(&self, source: &Source) -> Result<()> {
+        let labels = self.label_set();
+        if labels.len() < 2 {
+            return Err(Error::BadInput {
+                path: source.display_name(),
+                problem: format!(
+                    "only one label (`{}`, field `{}`): a classifier needs at least two; is --label-field right?",
+                    labels.first().map_or("", String::as_str),
+                    source.label_field
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// The sorted distinct labels.
     pub fn label_set(&self) -> Vec<String> {
         let mut set: Vec<String> = self.labels.clone();
@@ -186,7 +207,9 @@ pub fn read_labelled(source: &Source) -> Result<LabelledCorpus> {
     for record in RecordReader::open(source, true)? {
         let record = record?;
         corpus.texts.push(record.text);
-        corpus.labels.push(record.label.expect("labelled reader yields labels"));
+        corpus
+            .labels
+            .push(record.label.expect("labelled reader yields labels"));
     }
     if corpus.is_empty() {
         return Err(Error::BadInput {
@@ -214,7 +237,8 @@ enum Inner {
         buf: Vec<u8>,
     },
     Delimited {
-        reader: csv::Reader<Box<dyn Read>>,
+        reader: csv::Reader<NewlineCounter>,
+        newlines: Rc<RefCell<NewlineLog>>,
         text_col: usize,
         label_col: Option<usize>,
         record: csv::ByteRecord,
@@ -234,11 +258,17 @@ impl RecordReader {
         skip_bom(&mut reader).map_err(|e| Error::io(&name, e))?;
         let inner = match format {
             Format::Csv | Format::Tsv => {
+                let newlines = Rc::new(RefCell::new(NewlineLog::default()));
+                let counted = NewlineCounter {
+                    inner: reader,
+                    offset: 0,
+                    log: Rc::clone(&newlines),
+                };
                 let mut csv_reader = csv::ReaderBuilder::new()
                     .delimiter(if format == Format::Csv { b',' } else { b'\t' })
                     .quoting(format == Format::Csv)
                     .flexible(false)
-                    .from_reader(reader as Box<dyn Read>);
+                    .from_reader(counted);
                 let header = csv_reader
                     .byte_headers()
                     .map_err(|e| csv_error(&name, e))?
@@ -254,15 +284,17 @@ impl RecordReader {
                     });
                 }
                 let find = |field: &str| columns.iter().position(|c| c == field);
-                let missing = |field: &str, what: &str| Error::BadInput {
+                let missing = |field: &str, what: &str| {
+                    Error::BadInput {
                     path: name.clone(),
                     problem: format!(
                         "no `{field}` column for the {what} (columns: {}); choose one with --{what}-field",
                         columns.join(", ")
                     ),
+                }
                 };
-                let text_col = find(&source.text_field)
-                    .ok_or_else(|| missing(&source.text_field, "text"))?;
+                let text_col =
+                    find(&source.text_field).ok_or_else(|| missing(&source.text_field, "text"))?;
                 let label_col = if labelled {
                     Some(
                         find(&source.label_field)
@@ -273,6 +305,7 @@ impl RecordReader {
                 };
                 Inner::Delimited {
                     reader: csv_reader,
+                    newlines,
                     text_col,
                     label_col,
                     record: csv::ByteRecord::new(),
@@ -309,6 +342,7 @@ impl RecordReader {
         match inner {
             Inner::Delimited {
                 reader,
+                newlines,
                 text_col,
                 label_col,
                 record,
@@ -319,20 +353,35 @@ impl RecordReader {
                 if !more {
                     return Ok(None);
                 }
-                let line = record.position().map_or(0, |p| p.line());
+                // The csv crate's own line counts are off after CRLF endings and blank
+                // lines, so count the newlines before the record's last byte ourselves.
+                let end = reader.position().byte().saturating_sub(1);
+                let inner_newlines = record
+                    .iter()
+                    .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+                    .sum::<u64>();
+                let line = newlines.borrow_mut().line_of(end) - inner_newlines;
                 let (text_col, label_col) = (*text_col, *label_col);
                 let field = |col: usize| -> std::result::Result<String, String> {
                     let bytes = record.get(col).unwrap_or_default();
                     std::str::from_utf8(bytes)
                         .map(str::to_string)
-                        .map_err(|e| format!("invalid UTF-8 in column {} ({e})", col + 1))
+                        .map_err(|e| {
+                            format!(
+                                "invalid UTF-8 in column {} (at byte {} of the field): convert the file to UTF-8",
+                                col + 1,
+                                e.valid_up_to() + 1
+                            )
+                        })
                 };
                 let text = field(text_col).map_err(|p| bad(line, p))?;
                 let label = match label_col {
                     Some(col) => Some(field(col).map_err(|p| bad(line, p))?),
                     None => None,
                 };
-                finish(line, text, label, labelled).map_err(|p| bad(line, p)).map(Some)
+                finish(line, text, label, labelled)
+                    .map_err(|p| bad(line, p))
+                    .map(Some)
             }
             Inner::Lines {
                 reader,
@@ -368,8 +417,9 @@ impl RecordReader {
                 let (text, label) = match format {
                     Format::Jsonl => parse_json_line(content, text_field, label_field, labelled)
                         .map_err(|p| bad(current, p))?,
-                    Format::FastText => parse_fasttext_line(content),
-                    _ => (content.to_string(), None),
+                    // Plain lines drop fastText label prefixes too, so a labelled .txt
+                    // file can be predicted on as it is.
+                    _ => parse_fasttext_line(content),
                 };
                 if format == Format::Text {
                     return Ok(Some(Record {
@@ -384,7 +434,6 @@ impl RecordReader {
             },
         }
     }
-
 }
 
 /// Check a record's text and label against the rules and build it.
@@ -413,6 +462,43 @@ impl Iterator for RecordReader {
     type Item = Result<Record>;
     fn next(&mut self) -> Option<Self::Item> {
         self.next_record().transpose()
+    }
+}
+
+/// Byte offsets of the newlines read so far but not yet passed by the parser.
+#[derive(Default)]
+struct NewlineLog {
+    passed: u64,
+    pending: VecDeque<u64>,
+}
+
+impl NewlineLog {
+    /// The 1-based line of byte `offset`; forgets newlines before it (offsets only grow).
+    fn line_of(&mut self, offset: u64) -> u64 {
+        while self.pending.front().is_some_and(|&n| n < offset) {
+            self.pending.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+/// A reader that logs where its newlines are, for exact CSV line numbers.
+struct NewlineCounter {
+    inner: Box<dyn BufRead>,
+    offset: u64,
+    log: Rc<RefCell<NewlineLog>>,
+}
+
+impl Read for NewlineCounter {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut log = self.log.borrow_mut();
+        for (i, _) in buf[..n].iter().enumerate().filter(|(_, &b)| b == b'\n') {
+            log.pending.push_back(self.offset + i as u64);
+        }
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 
@@ -456,8 +542,11 @@ fn parse_json_line(
     label_field: &str,
     labelled: bool,
 ) -> std::result::Result<(String, Option<String>), String> {
-    let value: serde_json::Value =
-        serde_json::from_str(content).map_err(|e| format!("malformed JSON: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(content).map_err(|e| {
+        let what = e.to_string();
+        let what = what.split(" at line ").next().unwrap_or(&what).to_string();
+        format!("malformed JSON at column {}: {what}", e.column())
+    })?;
     let object = value
         .as_object()
         .ok_or_else(|| "expected a JSON object per line".to_string())?;
@@ -477,11 +566,13 @@ fn parse_json_line(
         Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
         Some(serde_json::Value::Null) | None if labelled => {
             return Err(format!(
-                "no `{label_field}` field for the label (fields: {}); choose one with --label-field",
-                object.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))
+            "no `{label_field}` field for the label (fields: {}); choose one with --label-field",
+            object.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))
         }
-        Some(_) if labelled => return Err(format!("field `{label_field}` is not a string or number")),
+        Some(_) if labelled => {
+            return Err(format!("field `{label_field}` is not a string or number"))
+        }
         _ => None,
     };
     Ok((text, label))
@@ -511,20 +602,33 @@ mod tests {
             parse_fasttext_line("__label__favor I agree"),
             ("I agree".to_string(), Some("favor".to_string()))
         );
-        assert_eq!(parse_fasttext_line("no label here"), ("no label here".to_string(), None));
+        assert_eq!(
+            parse_fasttext_line("no label here"),
+            ("no label here".to_string(), None)
+        );
     }
 
     #[test]
     fn json_numbers_are_labels() {
-        let (text, label) = parse_json_line(r#"{"text":"hi","label":3}"#, "text", "label", true).unwrap();
+        let (text, label) =
+            parse_json_line(r#"{"text":"hi","label":3}"#, "text", "label", true).unwrap();
         assert_eq!((text.as_str(), label.as_deref()), ("hi", Some("3")));
     }
 
     #[test]
     fn formats_from_extensions() {
-        assert_eq!(Format::from_path(Path::new("a.CSV"), true), Some(Format::Csv));
-        assert_eq!(Format::from_path(Path::new("a.txt"), true), Some(Format::FastText));
-        assert_eq!(Format::from_path(Path::new("a.txt"), false), Some(Format::Text));
+        assert_eq!(
+            Format::from_path(Path::new("a.CSV"), true),
+            Some(Format::Csv)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("a.txt"), true),
+            Some(Format::FastText)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("a.txt"), false),
+            Some(Format::Text)
+        );
         assert_eq!(Format::from_path(Path::new("a.xlsx"), true), None);
     }
 }

@@ -7,11 +7,10 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading or writing a file failed at the operating-system level.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// A record in an input file is unusable; `line` is 1-based.
@@ -53,8 +52,8 @@ pub enum ModelFileProblem {
     /// The file does not start with the model magic bytes.
     #[error("not a stance model file (it does not start with the STANCE model header)")]
     NotAModel,
-    /// The file ends before its declared length.
-    #[error("truncated model file: the header declares {expected} bytes of content but only {found} are present (was the copy interrupted?)")]
+    /// The file is shorter than its header says (or than a header).
+    #[error("truncated model file: it should be {expected} bytes long but is only {found} (was the copy or the write interrupted?)")]
     Truncated { expected: u64, found: u64 },
     /// The checksum does not match the content.
     #[error("corrupted model file: the checksum does not match the content (the file was altered or damaged after it was written)")]
@@ -72,10 +71,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// Wrap an I/O error with the path it concerns.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error,
         }
+    }
+
+    /// True when the error is a closed pipe on output (`stance … | head`), which is not a
+    /// failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { error, .. } if error.kind() == std::io::ErrorKind::BrokenPipe)
     }
 }

@@ -34,9 +34,11 @@ use crate::sparse::{CsrMatrix, ROW_BLOCK};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClassWeight {
     /// Every example counts once.
+    #[serde(rename = "none")]
     Uniform,
     /// Each class counts as much in total: weight `n / (K · n_k)`, as scikit-learn's
     /// `class_weight="balanced"`.
+    #[serde(rename = "balanced")]
     Balanced,
 }
 
@@ -80,7 +82,7 @@ impl Default for LogisticRegressionParams {
         LogisticRegressionParams(LogisticRegressionValidParams {
             c: 1.0,
             class_weight: ClassWeight::Uniform,
-            max_iterations: 300,
+            max_iterations: 100,
             gradient_tolerance: 1e-5,
             n_classes: None,
             initial: None,
@@ -89,7 +91,8 @@ impl Default for LogisticRegressionParams {
 }
 
 impl LogisticRegressionParams {
-    /// Default parameters: C = 1, uniform class weights, at most 300 L-BFGS iterations.
+    /// Default parameters: C = 1, uniform class weights, at most 100 L-BFGS iterations
+    /// (scikit-learn's `max_iter` default).
     pub fn new() -> Self {
         Self::default()
     }
@@ -139,13 +142,20 @@ impl ParamGuard for LogisticRegressionParams {
     fn check_ref(&self) -> Result<&Self::Checked> {
         let p = &self.0;
         if !(p.c.is_finite() && p.c > 0.0) {
-            return Err(Error::InvalidOption(format!("C must be a positive number, got {}", p.c)));
+            return Err(Error::InvalidOption(format!(
+                "C must be a positive number, got {}",
+                p.c
+            )));
         }
         if p.max_iterations == 0 {
-            return Err(Error::InvalidOption("max_iterations must be at least 1".into()));
+            return Err(Error::InvalidOption(
+                "max_iterations must be at least 1".into(),
+            ));
         }
         if !(p.gradient_tolerance.is_finite() && p.gradient_tolerance > 0.0) {
-            return Err(Error::InvalidOption("gradient tolerance must be positive".into()));
+            return Err(Error::InvalidOption(
+                "gradient tolerance must be positive".into(),
+            ));
         }
         Ok(p)
     }
@@ -188,7 +198,11 @@ impl LogisticRegression {
     pub fn predict_proba(&self, x: &CsrMatrix) -> Array2<f64> {
         let k = self.coef.ncols();
         let mut scores = vec![0.0; x.n_rows() * k];
-        x.mul_dense(self.coef.as_slice().expect("row-major weights"), k, &mut scores);
+        x.mul_dense(
+            self.coef.as_slice().expect("row-major weights"),
+            k,
+            &mut scores,
+        );
         let mut probs = Array2::zeros((x.n_rows(), self.n_classes));
         for (row, mut out) in scores.chunks(k).zip(probs.rows_mut()) {
             let p = self.probabilities_from_scores(row);
@@ -215,7 +229,11 @@ impl LogisticRegression {
             let p1 = sigmoid(scores[0] + self.intercept[0]);
             vec![1.0 - p1, p1]
         } else {
-            let h: Vec<f64> = scores.iter().zip(&self.intercept).map(|(s, b)| s + b).collect();
+            let h: Vec<f64> = scores
+                .iter()
+                .zip(&self.intercept)
+                .map(|(s, b)| s + b)
+                .collect();
             let max = h.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             let exp: Vec<f64> = h.iter().map(|v| (v - max).exp()).collect();
             let sum: f64 = exp.iter().sum();
@@ -248,14 +266,26 @@ impl LogisticRegression {
 
     /// Check shapes and values after deserialising an untrusted file.
     pub fn check(&self, n_features: usize) -> std::result::Result<(), String> {
-        let expected_outputs = if self.n_classes == 2 { 1 } else { self.n_classes };
-        if self.n_classes < 2 || self.coef.ncols() != expected_outputs || self.intercept.len() != expected_outputs {
+        let expected_outputs = if self.n_classes == 2 {
+            1
+        } else {
+            self.n_classes
+        };
+        if self.n_classes < 2
+            || self.coef.ncols() != expected_outputs
+            || self.intercept.len() != expected_outputs
+        {
             return Err("weight shapes do not match the number of classes".into());
         }
         if self.coef.nrows() != n_features {
             return Err("weight rows do not match the vocabulary".into());
         }
-        if self.coef.iter().chain(self.intercept.iter()).any(|w| !w.is_finite()) {
+        if self
+            .coef
+            .iter()
+            .chain(self.intercept.iter())
+            .any(|w| !w.is_finite())
+        {
             return Err("non-finite weight".into());
         }
         if !self.coef.is_standard_layout() {
@@ -313,7 +343,9 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
         let y = dataset.targets.as_slice().expect("contiguous targets");
         let n = x.nsamples();
         if n == 0 || y.len() != n {
-            return Err(Error::InvalidOption("training needs one target per row and at least one row".into()));
+            return Err(Error::InvalidOption(
+                "training needs one target per row and at least one row".into(),
+            ));
         }
         let n_classes = y
             .iter()
@@ -325,7 +357,9 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
             class_counts[t] += 1;
         }
         if class_counts.iter().filter(|&&c| c > 0).count() < 2 {
-            return Err(Error::InvalidOption("training data holds only one class: a classifier needs at least two".into()));
+            return Err(Error::InvalidOption(
+                "training data holds only one class: a classifier needs at least two".into(),
+            ));
         }
         let n_outputs = if n_classes == 2 { 1 } else { n_classes };
         let class_factor: Vec<f64> = match self.class_weight {
@@ -334,15 +368,19 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
                 let present = class_counts.iter().filter(|&&c| c > 0).count() as f64;
                 class_counts
                     .iter()
-                    .map(|&c| if c == 0 { 0.0 } else { n as f64 / (present * c as f64) })
+                    .map(|&c| {
+                        if c == 0 {
+                            0.0
+                        } else {
+                            n as f64 / (present * c as f64)
+                        }
+                    })
                     .collect()
             }
         };
         let dataset_weights = dataset.weights();
         let sample_weight: Vec<f64> = (0..n)
-            .map(|i| {
-                class_factor[y[i]] * dataset_weights.map_or(1.0, |w| w[i] as f64)
-            })
+            .map(|i| class_factor[y[i]] * dataset_weights.map_or(1.0, |w| w[i] as f64))
             .collect();
 
         let n_features = x.nfeatures();
@@ -390,8 +428,11 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
         let objective = state.get_best_cost();
         let iterations = state.get_iter();
         let params = params.to_vec();
-        let coef = Array2::from_shape_vec((n_features, n_outputs), params[..n_features * n_outputs].to_vec())
-            .expect("shape matches");
+        let coef = Array2::from_shape_vec(
+            (n_features, n_outputs),
+            params[..n_features * n_outputs].to_vec(),
+        )
+        .expect("shape matches");
         let intercept = Array1::from(params[n_features * n_outputs..].to_vec());
         Ok(LogisticRegression {
             n_classes,
@@ -419,8 +460,11 @@ struct Objective<'a> {
     n_outputs: usize,
     n_features: usize,
     alpha: f64,
-    cache: Mutex<Option<(Array1<f64>, f64, Array1<f64>)>>,
+    cache: Mutex<Option<Evaluation>>,
 }
+
+/// A parameter vector with its cost and gradient.
+type Evaluation = (Array1<f64>, f64, Array1<f64>);
 
 impl Objective<'_> {
     fn evaluate(&self, param: &Array1<f64>) -> (f64, Array1<f64>) {
@@ -506,7 +550,76 @@ impl CostFunction for Objective<'_> {
 impl Gradient for Objective<'_> {
     type Param = Array1<f64>;
     type Gradient = Array1<f64>;
-    fn gradient(&self, param: &Array1<f64>) -> std::result::Result<Array1<f64>, argmin::core::Error> {
+    fn gradient(
+        &self,
+        param: &Array1<f64>,
+    ) -> std::result::Result<Array1<f64>, argmin::core::Error> {
         Ok(self.evaluate(param).1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compare the analytic gradient with central finite differences.
+    fn check_gradient(n_outputs: usize, n_classes: usize) {
+        let mut x = CsrMatrix::new(4);
+        let rows: [&[(u32, f32)]; 5] = [
+            &[(0, 1.0), (2, 0.5)],
+            &[(1, 2.0)],
+            &[(0, -1.0), (3, 1.5)],
+            &[],
+            &[(1, 0.3), (2, -0.7), (3, 0.2)],
+        ];
+        for r in rows {
+            x.push_row(r.iter().copied());
+        }
+        let y: Vec<usize> = (0..5).map(|i| i % n_classes).collect();
+        let objective = Objective {
+            x: &x,
+            xt: x.transpose(),
+            y: &y,
+            sample_weight: vec![1.0, 2.0, 0.5, 1.0, 3.0],
+            n_outputs,
+            n_features: 4,
+            alpha: 0.3,
+            cache: Mutex::new(None),
+        };
+        let n_params = 4 * n_outputs + n_outputs;
+        let param: Vec<f64> = (0..n_params)
+            .map(|i| ((i * 7 % 11) as f64 - 5.0) / 4.0)
+            .collect();
+        let (_, grad) = objective.compute(&param);
+        for i in 0..n_params {
+            let h = 1e-6;
+            let (mut plus, mut minus) = (param.clone(), param.clone());
+            plus[i] += h;
+            minus[i] -= h;
+            let numeric = (objective.compute(&plus).0 - objective.compute(&minus).0) / (2.0 * h);
+            assert!(
+                (numeric - grad[i]).abs() < 1e-7,
+                "parameter {i}: {numeric} vs {}",
+                grad[i]
+            );
+        }
+    }
+
+    #[test]
+    fn binary_gradient_matches_finite_differences() {
+        check_gradient(1, 2);
+    }
+
+    #[test]
+    fn multinomial_gradient_matches_finite_differences() {
+        check_gradient(3, 3);
+    }
+
+    #[test]
+    fn softplus_and_sigmoid_are_stable() {
+        assert_eq!(softplus(1000.0), 1000.0);
+        assert!(softplus(-1000.0) >= 0.0 && softplus(-1000.0) < 1e-300);
+        assert_eq!(sigmoid(-1000.0), 0.0);
+        assert_eq!(sigmoid(1000.0), 1.0);
     }
 }

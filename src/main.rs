@@ -1,21 +1,21 @@
 //! The `stance` command line: a thin layer over the library.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use stance::classifier::Classifier;
-use stance::corpus::{self, Format, RecordReader, Source};
+use stance::corpus::{self, Format, LabelledCorpus, RecordReader, Source};
 use stance::logistic::ClassWeight;
 use stance::metrics::{Metric, Report};
+use stance::model_file;
 use stance::train::{self, Event, TrainOptions, Validation, DEFAULT_C_GRID};
 use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
-use stance::model_file;
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument).";
 
@@ -55,6 +55,12 @@ struct InputArgs {
     /// Field (CSV/TSV column or JSON key) holding the text.
     #[arg(long, default_value = "text")]
     text_field: String,
+}
+
+#[derive(Args, Clone)]
+struct LabelledInputArgs {
+    #[command(flatten)]
+    input: InputArgs,
     /// Field holding the label.
     #[arg(long, default_value = "label")]
     label_field: String,
@@ -66,8 +72,25 @@ impl InputArgs {
             path,
             format: self.format,
             text_field: self.text_field.clone(),
-            label_field: self.label_field.clone(),
+            label_field: "label".into(),
         }
+    }
+}
+
+impl LabelledInputArgs {
+    fn source(&self, path: &Path) -> Source {
+        Source {
+            label_field: self.label_field.clone(),
+            ..self.input.source(Some(path.to_path_buf()))
+        }
+    }
+
+    /// Read a labelled file that must hold at least two labels.
+    fn read(&self, path: &Path) -> Result<LabelledCorpus> {
+        let source = self.source(path);
+        let corpus = corpus::read_labelled(&source)?;
+        corpus.require_two_labels(&source)?;
+        Ok(corpus)
     }
 }
 
@@ -120,13 +143,13 @@ struct TrainArgs {
     #[arg(long)]
     no_sublinear_tf: bool,
     /// L-BFGS iteration cap per fit.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 100)]
     max_iter: u64,
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    input: InputArgs,
+    input: LabelledInputArgs,
 }
 
 #[derive(Args)]
@@ -144,7 +167,7 @@ struct EvalArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
-    input: InputArgs,
+    input: LabelledInputArgs,
 }
 
 #[derive(Args)]
@@ -182,17 +205,37 @@ fn parse_range(s: &str) -> Result<OptionalRange, String> {
     s.parse().map(|r| OptionalRange(Some(r)))
 }
 
+/// clap adds its own "invalid value" prefix, so pass on only the message.
+fn option_message(error: stance::Error) -> String {
+    match error {
+        stance::Error::InvalidOption(message) => message,
+        other => other.to_string(),
+    }
+}
+
 fn parse_metric(s: &str) -> Result<Metric, String> {
-    s.parse().map_err(|e: stance::Error| e.to_string())
+    s.parse().map_err(option_message)
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse().map_err(|e: stance::Error| e.to_string())
+    s.parse().map_err(option_message)
 }
 
 fn main() {
     let cli = Cli::parse();
     if let Err(error) = run(cli) {
+        let closed_pipe = error.chain().any(|cause| {
+            cause
+                .downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+                || cause
+                    .downcast_ref::<stance::Error>()
+                    .is_some_and(stance::Error::is_broken_pipe)
+        });
+        if closed_pipe {
+            // The reader went away (`stance … | head`): not an error.
+            return;
+        }
         eprintln!("error: {error:#}");
         std::process::exit(1);
     }
@@ -217,7 +260,9 @@ impl Progress {
             return Progress(None);
         }
         let bar = ProgressBar::new_spinner();
-        bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("valid template"));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("valid template"),
+        );
         bar.enable_steady_tick(Duration::from_millis(120));
         Progress(Some(bar))
     }
@@ -242,19 +287,24 @@ impl Progress {
 }
 
 fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
-    let source = args.input.source(Some(args.data.clone()));
     progress.say(format!("reading {}", args.data.display()));
-    let data = corpus::read_labelled(&source)?;
+    let data = args.input.read(&args.data)?;
     let validation = if let Some(path) = &args.valid {
-        let corpus = corpus::read_labelled(&args.input.source(Some(path.clone())))?;
+        let corpus = corpus::read_labelled(&args.input.source(path))?;
         Validation::File {
             name: path.display().to_string(),
             corpus,
         }
     } else if let Some(fraction) = args.valid_split {
-        Validation::Split { fraction, seed: args.seed }
+        Validation::Split {
+            fraction,
+            seed: args.seed,
+        }
     } else if let Some(folds) = args.cv {
-        Validation::CrossValidation { folds, seed: args.seed }
+        Validation::CrossValidation {
+            folds,
+            seed: args.seed,
+        }
     } else {
         Validation::None
     };
@@ -281,9 +331,14 @@ fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
     };
     let mut on_event = |event: Event| match event {
         Event::Stage(s) => progress.say(s),
-        Event::Candidate { c, score, iterations } => {
-            progress.note(format!("  C = {c:<8} {} = {score:.4}  ({iterations} iterations)", options.metric))
-        }
+        Event::Candidate {
+            c,
+            score,
+            iterations,
+        } => progress.note(format!(
+            "  C = {c:<8} {} = {score:.4}  ({iterations} iterations)",
+            options.metric
+        )),
     };
     let classifier = train::train(&data, &validation, &options, &mut on_event)?;
     progress.say(format!("writing {}", args.model.display()));
@@ -320,8 +375,14 @@ fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
     }
     print_training_summary(&mut out, &classifier)?;
     if let Some(report) = training_report {
-        writeln!(out, "no held-out data: the figures below are on the TRAINING data and are optimistic;")?;
-        writeln!(out, "pass --valid FILE, --valid-split FRACTION or --cv K for an honest estimate.\n")?;
+        writeln!(
+            out,
+            "no held-out data: the figures below are on the TRAINING data and are optimistic;"
+        )?;
+        writeln!(
+            out,
+            "pass --valid FILE, --valid-split FRACTION or --cv K for an honest estimate.\n"
+        )?;
         write!(out, "{report}")?;
     }
     writeln!(out, "\nmodel written to {}", args.model.display())?;
@@ -345,10 +406,18 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
         info.c,
         info.class_weight,
         info.iterations,
-        if info.converged { "" } else { " (iteration cap reached: raise --max-iter)" }
+        if info.converged {
+            ""
+        } else {
+            " (iteration cap reached: raise --max-iter)"
+        }
     )?;
     if let Some(selection) = &meta.selection {
-        writeln!(out, "\nmodel selection by {} on {}:", selection.metric, selection.scored_on)?;
+        writeln!(
+            out,
+            "\nmodel selection by {} on {}:",
+            selection.metric, selection.scored_on
+        )?;
         for (i, cand) in selection.candidates.iter().enumerate() {
             writeln!(
                 out,
@@ -370,7 +439,19 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
                 selection.candidates.len()
             )?;
         }
-        writeln!(out, "\nheld-out report of the chosen model ({} records):\n", selection.report.n)?;
+        if selection.fold_scores.is_empty() {
+            writeln!(
+                out,
+                "\nheld-out report of the chosen model ({} records):\n",
+                selection.report.n
+            )?;
+        } else {
+            writeln!(
+                out,
+                "\ncross-validated report of the chosen C (pooled out-of-fold predictions on {} records; the saved model is refitted on all of them):\n",
+                selection.report.n
+            )?;
+        }
         write!(out, "{}", selection.report)?;
     }
     Ok(())
@@ -393,17 +474,14 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-fn load_model(path: &PathBuf) -> Result<Classifier> {
-    Ok(model_file::load(path)?)
-}
-
 fn cmd_eval(args: EvalArgs, progress: &Progress) -> Result<()> {
-    let classifier = load_model(&args.model)?;
+    let classifier = model_file::load(&args.model)?;
     progress.say(format!("reading {}", args.data.display()));
-    let data = corpus::read_labelled(&args.input.source(Some(args.data.clone())))?;
+    let data = corpus::read_labelled(&args.input.source(&args.data))?;
     let metric = args
         .metric
         .unwrap_or_else(|| classifier.metadata.options.metric.clone());
+    metric.check_labels(&classifier.labels)?;
     progress.say("predicting");
     let report: Report = classifier.evaluate(&data.texts, &data.labels, Some(&metric));
     progress.finish();
@@ -413,7 +491,13 @@ fn cmd_eval(args: EvalArgs, progress: &Progress) -> Result<()> {
         serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;
     } else {
-        writeln!(out, "{} on {} ({} records)\n", args.model.display(), args.data.display(), report.n)?;
+        writeln!(
+            out,
+            "{} on {} ({} records)\n",
+            args.model.display(),
+            args.data.display(),
+            report.n
+        )?;
         write!(out, "{report}")?;
     }
     Ok(())
@@ -423,7 +507,7 @@ fn cmd_eval(args: EvalArgs, progress: &Progress) -> Result<()> {
 const PREDICT_BATCH: usize = 8192;
 
 fn cmd_predict(args: PredictArgs) -> Result<()> {
-    let classifier = load_model(&args.model)?;
+    let classifier = model_file::load(&args.model)?;
     let source = args.input.source(args.data.clone());
     let mut reader = RecordReader::open(&source, false)?;
     let stdout = io::stdout();
@@ -462,7 +546,7 @@ fn cmd_predict(args: PredictArgs) -> Result<()> {
 }
 
 fn cmd_inspect(args: InspectArgs) -> Result<()> {
-    let classifier = load_model(&args.model)?;
+    let classifier = model_file::load(&args.model)?;
     let top = classifier.top_features(args.top);
     let meta = &classifier.metadata;
     let stdout = io::stdout();
@@ -470,7 +554,15 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
     if args.json {
         let top_json: serde_json::Map<String, serde_json::Value> = top
             .iter()
-            .map(|(label, feats)| (label.clone(), json!(feats.iter().map(|(f, w)| json!({"feature": f, "weight": w})).collect::<Vec<_>>())))
+            .map(|(label, feats)| {
+                (
+                    label.clone(),
+                    json!(feats
+                        .iter()
+                        .map(|(f, w)| json!({"feature": f, "weight": w}))
+                        .collect::<Vec<_>>()),
+                )
+            })
             .collect();
         serde_json::to_writer(
             &mut out,
@@ -493,7 +585,12 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
         return Ok(());
     }
     writeln!(out, "model file     {}", args.model.display())?;
-    writeln!(out, "format         version {} (stance {})", model_file::FORMAT_VERSION, meta.tool_version)?;
+    writeln!(
+        out,
+        "format         version {} (stance {})",
+        model_file::FORMAT_VERSION,
+        meta.tool_version
+    )?;
     writeln!(
         out,
         "labels         {}",
@@ -505,9 +602,17 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     )?;
-    writeln!(out, "training data  {} records, sha256 {}", meta.n_train, meta.data_fingerprint)?;
+    writeln!(
+        out,
+        "training data  {} records, sha256 {}",
+        meta.n_train, meta.data_fingerprint
+    )?;
     writeln!(out, "validation     {}", meta.options.validation)?;
-    writeln!(out, "analyser       {}", meta.options.vectorizer.analyzer.describe())?;
+    writeln!(
+        out,
+        "analyser       {}",
+        meta.options.vectorizer.analyzer.describe()
+    )?;
     let v = &meta.options.vectorizer;
     writeln!(
         out,
@@ -543,9 +648,6 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
         for (feature, weight) in feats {
             writeln!(out, "  {weight:>+9.4}  {feature}")?;
         }
-    }
-    if top.is_empty() {
-        bail!("the model has no classes");
     }
     Ok(())
 }

@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// The figure a model search maximises and a report highlights.
+/// The figure a model search maximises and a report highlights. Serialised as its
+/// command-line name (`macro-f1`, `f1:against,favor`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Metric {
     Accuracy,
     MacroF1,
@@ -37,6 +39,19 @@ impl std::str::FromStr for Metric {
                 }
             },
         })
+    }
+}
+
+impl From<Metric> for String {
+    fn from(m: Metric) -> String {
+        m.to_string()
+    }
+}
+
+impl TryFrom<String> for Metric {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        s.parse().map_err(|e: Error| e.to_string())
     }
 }
 
@@ -253,7 +268,11 @@ impl fmt::Display for Report {
             .chain(self.metric.iter().map(|m| m.name.chars().count()))
             .max()
             .unwrap_or(12);
-        writeln!(f, "{:>width$}  {:>9} {:>9} {:>9} {:>9}", "", "precision", "recall", "f1", "support")?;
+        writeln!(
+            f,
+            "{:>width$}  {:>9} {:>9} {:>9} {:>9}",
+            "", "precision", "recall", "f1", "support"
+        )?;
         for c in &self.classes {
             writeln!(
                 f,
@@ -262,8 +281,15 @@ impl fmt::Display for Report {
             )?;
         }
         writeln!(f)?;
-        writeln!(f, "{:>width$}  {:>9} {:>9} {:>9.4} {:>9}", "accuracy", "", "", self.accuracy, self.n)?;
-        for (name, avg) in [("macro avg", &self.macro_avg), ("weighted avg", &self.weighted_avg)] {
+        writeln!(
+            f,
+            "{:>width$}  {:>9} {:>9} {:>9.4} {:>9}",
+            "accuracy", "", "", self.accuracy, self.n
+        )?;
+        for (name, avg) in [
+            ("macro avg", &self.macro_avg),
+            ("weighted avg", &self.weighted_avg),
+        ] {
             writeln!(
                 f,
                 "{:>width$}  {:>9.4} {:>9.4} {:>9.4} {:>9}",
@@ -280,23 +306,28 @@ impl fmt::Display for Report {
             writeln!(f, "note: {count} example(s) have label `{label}`, which the model never saw; they count as errors")?;
         }
         writeln!(f)?;
-        writeln!(f, "confusion matrix (rows: true, columns: predicted)")?;
+        // Columns are numbered; row i is "i label", so long label names stay readable.
+        writeln!(
+            f,
+            "confusion matrix (rows: true, columns: predicted, numbered as the rows)"
+        )?;
         let cell = self
-            .classes
+            .confusion
             .iter()
-            .map(|c| c.label.chars().count())
-            .chain(self.confusion.iter().flatten().map(|v| v.to_string().len()))
+            .flatten()
+            .map(|v| v.to_string().len())
+            .chain([self.classes.len().to_string().len() + 1])
             .max()
-            .unwrap_or(4)
-            .min(12);
-        write!(f, "{:>width$}", "")?;
-        for c in &self.classes {
-            let short: String = c.label.chars().take(cell).collect();
-            write!(f, " {short:>cell$}")?;
+            .unwrap_or(2);
+        let row_width = width + self.classes.len().to_string().len() + 1;
+        write!(f, "{:>row_width$}", "")?;
+        for i in 0..self.classes.len() {
+            write!(f, " {:>cell$}", i + 1)?;
         }
         writeln!(f)?;
-        for (c, row) in self.classes.iter().zip(&self.confusion) {
-            write!(f, "{:>width$}", c.label)?;
+        for (i, (c, row)) in self.classes.iter().zip(&self.confusion).enumerate() {
+            let name = format!("{} {}", i + 1, c.label);
+            write!(f, "{name:<row_width$}")?;
             for v in row {
                 write!(f, " {v:>cell$}")?;
             }

@@ -83,8 +83,8 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Classifier> {
     let content = &bytes[HEADER_LEN..];
     if (content.len() as u64) < declared {
         return Err(bad(ModelFileProblem::Truncated {
-            expected: declared,
-            found: content.len() as u64,
+            expected: HEADER_LEN as u64 + declared,
+            found: bytes.len() as u64,
         }));
     }
     if content.len() as u64 != declared || Sha256::digest(content).as_slice() != &bytes[24..56] {
@@ -110,8 +110,30 @@ fn check(classifier: &Classifier) -> std::result::Result<(), String> {
 pub fn load(path: &Path) -> Result<Classifier> {
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
     from_bytes(&bytes, path)
+}
+
+/// The mode for a new model file: the replaced file's, or else read-write for all less
+/// the umask (as for any file a program creates), not the temporary file's owner-only.
+fn model_permissions(path: &Path) -> fs::Permissions {
+    if let Ok(meta) = fs::metadata(path) {
+        return meta.permissions();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::Permissions::from_mode(0o666)
+    }
+    #[cfg(not(unix))]
+    {
+        let mut p = fs::metadata(".")
+            .map(|m| m.permissions())
+            .expect("current directory");
+        p.set_readonly(false);
+        p
+    }
 }
 
 /// Write a model file atomically: a temporary file beside `path`, synced, then renamed.
@@ -125,10 +147,14 @@ pub fn save(classifier: &Classifier, path: &Path) -> Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".stance-model-")
         .suffix(".tmp")
+        .permissions(model_permissions(path))
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(&bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.write_all(&bytes)
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     if let Ok(d) = File::open(dir) {
         // Make the rename itself durable where the platform allows it.

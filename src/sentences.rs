@@ -16,7 +16,9 @@
 //!   bracket that is not followed by a lowercase letter. Quotes are not tracked, so a
 //!   quotation of several sentences is split like any other text:
 //!   `He said: "Stop." Then he left.` gives `He said: "Stop."` and `Then he left.`, while
-//!   `"We will not stand for this," he said.` stays whole (a comma ends nothing).
+//!   `"We will not stand for this," he said.` stays whole (a comma ends nothing), and so
+//!   does `"Why?" Lavrov asked.`: a quoted `?` or `!` followed by a speech tag (one to four
+//!   capitalised words and a verb such as said, asked, replied) ends nothing either.
 //! * Nothing splits inside a matched pair of parentheses or square brackets; a closing
 //!   bracket right after the punctuation belongs to the sentence it closes.
 //! * A single newline inside a paragraph is decided by the paragraph's layout. When the
@@ -37,7 +39,7 @@
 //! For an ambiguous abbreviation the sentence ends only when (a) a paragraph break
 //! follows, (b) a newline follows in a paragraph that is not hard-wrapped, or (c) the next
 //! word is a closed-class word that cannot continue a noun phrase and typically starts a
-//! sentence (`The`, `He`, `It`, `But`, `In`, `However`, `Mr`, …; see [`STARTERS`]). So
+//! sentence (`The`, `He`, `It`, `But`, `In`, `However`, `Mr`, …, about 80 words). So
 //! `the U.S. Secretary of State` and `U.S. And Russia's Escalating Spat` stay whole,
 //! `in the U.S. The talks ended.` splits, and `sanctions on the U.S. Russia said` is
 //! (wrongly, but rarely) kept as one sentence: a missed split costs less than cutting
@@ -65,7 +67,8 @@
 //!   comment, e-mail address, abusive, defamatory, responsible, own risk);
 //! * navigation: short lines such as `Share`, `Tweet`, `Top Stories`, `Read more: …`,
 //!   `Next post`, and short lines of items separated by `|`, `»`, `›`, `•`;
-//! * once a comment form or disclaimer is found in the last two thirds of the article,
+//! * once a standalone comment-form or disclaimer line (not a phrase inside a prose
+//!   sentence) is found in the last two thirds of the article or after three sentences,
 //!   the rest is a comment area: short unpunctuated lines, form labels (`Title: …`) and
 //!   paragraphs with any posting-rule word or addressed to the reader are skipped too;
 //! * too short: pieces without a letter or digit, and standalone lines of one or two
@@ -236,8 +239,25 @@ pub fn split_sentences(text: &str) -> Vec<Span> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Word lists. They describe English news prose and web-page furniture in general.
+// Word lists. They describe English news prose and web-page furniture in general. Word
+// lists are space-separated, phrase lists `|`-separated (phrases are lowercase).
 // ---------------------------------------------------------------------------------------
+
+/// Is `word` in the space-separated word `list`?
+fn is_word_in(list: &str, word: &str) -> bool {
+    list.split_whitespace().any(|w| w == word)
+}
+
+/// The phrases of a `|`-separated phrase list.
+fn phrases(list: &'static str) -> impl Iterator<Item = &'static str> {
+    list.split('|').map(str::trim).filter(|p| !p.is_empty())
+}
+
+/// Does `s` start with `phrase` followed by the end of `s` or a non-alphanumeric char?
+fn starts_with_phrase(s: &str, phrase: &str) -> bool {
+    s.strip_prefix(phrase)
+        .is_some_and(|rest| !rest.starts_with(char::is_alphanumeric))
+}
 
 /// Sentence-ending punctuation.
 const TERMINALS: &[char] = &['.', '!', '?', '…'];
@@ -247,198 +267,125 @@ const CLOSERS: &[char] = &['"', '”', '’', '\'', ')', ']', '»'];
 const OPENERS: &[char] = &['"', '“', '‘', '\'', '(', '[', '«', '„', '¿', '¡'];
 
 /// Capitalised words that start sentences but cannot continue a noun phrase after an
-/// ambiguous abbreviation such as `U.S.` (see the module documentation).
-pub const STARTERS: &[&str] = &[
-    "The", "A", "An", "This", "That", "These", "Those", "He", "She", "It", "They", "We", "I",
-    "You", "His", "Her", "Its", "Their", "Our", "My", "Your", "But", "However", "Meanwhile",
-    "Moreover", "Furthermore", "Also", "Still", "Yet", "So", "Then", "Thus", "Instead",
-    "Indeed", "In", "On", "At", "For", "As", "If", "When", "While", "Although", "Though",
-    "After", "Before", "Since", "Because", "There", "Here", "What", "Why", "How", "Who",
-    "Where", "Some", "Many", "Most", "Both", "Such", "Each", "Earlier", "Later", "Now",
-    "Today", "Yesterday", "Neither", "Nor", "Not", "No", "During", "Despite", "According",
-    "Mr", "Mrs", "Ms", "Dr",
-];
+/// ambiguous abbreviation such as `U.S.` (see "The `U.S.` choice" in the module docs).
+const STARTERS: &str = "The A An This That These Those He She It They We I You His Her Its Their \
+    Our My Your But However Meanwhile Moreover Furthermore Also Still Yet So Then Thus Instead \
+    Indeed In On At For As If When While Although Though After Before Since Because There Here \
+    What Why How Who Where Some Many Most Both Such Each Earlier Later Now Today Yesterday \
+    Neither Nor Not No During Despite According Mr Mrs Ms Dr";
 
 /// Verbs of a speech tag after a quotation.
-const SPEECH_VERBS: &[&str] = &[
-    "said", "says", "asked", "asks", "replied", "replies", "added", "adds", "told", "tells",
-    "wrote", "writes", "shouted", "insisted", "explained", "noted", "warned", "declared",
-    "stressed", "answered", "responded", "tweeted", "recalled", "continued",
-];
+const SPEECH_VERBS: &str = "said says asked asks replied replies added adds told tells wrote \
+    writes shouted insisted explained noted warned declared stressed answered responded tweeted \
+    recalled continued";
 /// Titles before a name: never the end of a sentence.
-const TITLES: &[&str] = &[
-    "mr", "mrs", "ms", "messrs", "mmes", "mme", "dr", "drs", "prof", "profs", "gen", "gens",
-    "sen", "sens", "rep", "reps", "gov", "govs", "lt", "col", "capt", "cpt", "cmdr", "cdr",
-    "sgt", "maj", "adm", "brig", "cpl", "pvt", "rev", "hon", "pres", "supt", "insp", "amb",
-    "atty", "fr", "msgr",
-];
+const TITLES: &str = "mr mrs ms messrs mmes mme dr drs prof profs gen gens sen sens rep reps gov \
+    govs lt col capt cpt cmdr cdr sgt maj adm brig cpl pvt rev hon pres supt insp amb atty fr \
+    msgr";
 /// Abbreviations that are never the end of a sentence.
-const NEVER_FINAL: &[&str] = &["vs", "v", "cf", "viz", "approx"];
+const NEVER_FINAL: &str = "vs v cf viz approx";
 /// Month abbreviations: not final before a number (`Dec. 29`), ambiguous otherwise.
-const MONTH_ABBREVIATIONS: &[&str] = &[
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-];
+const MONTH_ABBREVIATIONS: &str = "jan feb mar apr jun jul aug sep sept oct nov dec";
 /// Numbering words: not final before a number (`No. 2`), ordinary words otherwise.
-const NUMBER_LABELS: &[&str] = &[
-    "no", "nos", "nr", "art", "arts", "fig", "figs", "vol", "vols", "pp", "ch", "chap", "sec",
-    "para", "op", "ca", "tel",
-];
+const NUMBER_LABELS: &str = "no nos nr art arts fig figs vol vols pp ch chap sec para op ca tel";
 /// Abbreviations that may or may not close a sentence.
-const AMBIGUOUS: &[&str] = &[
-    "jr", "sr", "inc", "corp", "ltd", "co", "bros", "llc", "plc", "etc", "al", "dept", "govt",
-    "est", "ave", "blvd", "rd", "st", "mt", "ft", "univ", "assn", "intl", "natl",
-];
+const AMBIGUOUS: &str = "jr sr inc corp ltd co bros llc plc etc al dept govt est ave blvd rd st \
+    mt ft univ assn intl natl";
 /// Words after which a line break cannot end a sentence.
-const CONNECTORS: &[&str] = &[
-    "and", "or", "but", "nor", "the", "a", "an", "of", "to", "in", "on", "at", "for", "with",
-    "by", "from", "that", "as", "is", "was", "are", "were", "be", "been", "his", "her",
-    "their", "its", "our", "this", "these", "those", "than", "into", "over", "about",
-];
+const CONNECTORS: &str = "and or but nor the a an of to in on at for with by from that as is was \
+    are were be been his her their its our this these those than into over about";
 
-const WEEKDAYS: &[&str] = &[
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "mon", "tue",
-    "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
-];
-const MONTHS: &[&str] = &[
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec",
-];
-const DATE_FILLERS: &[&str] = &[
-    "at", "on", "of", "the", "am", "pm", "a.m", "p.m", "gmt", "utc", "et", "est", "edt", "ct",
-    "cst", "cdt", "pt", "pst", "pdt", "ist", "cet", "cest", "bst", "msk", "jst", "hours",
-    "hour", "hrs", "minutes", "minute", "mins", "days", "day", "today", "yesterday", "-", "–",
-    "—",
-];
-/// Line openings of a timestamp, longest first so that the longest match wins.
-const TIMESTAMP_PREFIXES: &[&str] = &[
-    "originally published on", "first published on", "last updated on", "last modified on",
-    "originally published", "first published:", "first published", "last updated:",
-    "last updated", "last modified:", "last modified", "published on", "published at",
-    "published:", "published", "posted on", "posted at", "posted:", "posted", "updated on",
-    "updated at", "updated:", "updated", "modified:", "modified", "created:", "date:",
-    "dated",
-];
+/// Weekday names and abbreviations (lowercase).
+const WEEKDAYS: &str = "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed \
+    thu thur thurs fri sat sun";
+/// Month names and abbreviations (lowercase).
+const MONTHS: &str = "january february march april may june july august september october \
+    november december jan feb mar apr jun jul aug sep sept oct nov dec";
+/// Other words of a date line: clock words, time zones, prepositions, dashes.
+const DATE_FILLERS: &str = "at on of the am pm a.m p.m gmt utc et est edt ct cst cdt pt pst pdt \
+    ist cet cest bst msk jst hours hour hrs minutes minute mins days day today yesterday - – —";
+/// Line openings of a timestamp (the longest match wins).
+const TIMESTAMP_PREFIXES: &str = "originally published on|first published on|last updated on|\
+    last modified on|originally published|first published:|first published|last updated:|\
+    last updated|last modified:|last modified|published on|published at|published:|published|\
+    posted on|posted at|posted:|posted|updated on|updated at|updated:|updated|modified:|modified|\
+    created:|date:|dated";
 
 /// Words of a `Label:` before a date ("Published time:", "Date posted:").
-const TIMESTAMP_LABEL_WORDS: &[&str] = &[
-    "publish", "post", "updat", "edit", "modif", "date", "time", "creat",
-];
+const TIMESTAMP_LABEL_WORDS: &str = "publish post updat edit modif date time creat";
 
 /// Openings of a byline, followed by the author's name.
-const BYLINE_PREFIXES: &[&str] = &[
-    "written by ", "words by ", "story by ", "posted by ", "reported by ", "authors: ",
-    "author: ", "by: ", "by ",
-];
+const BYLINE_PREFIXES: &str =
+    "written by|words by|story by|posted by|reported by|authors:|author:|by:|by";
 /// Lowercase words allowed among the names of a byline.
-const BYLINE_WORDS: &[&str] = &[
-    "and", "of", "the", "in", "for", "at", "on", "with", "de", "del", "la", "le", "van",
-    "von", "der", "den", "da", "dos", "al", "bin", "ibn", "el", "staff", "writer",
-    "correspondent", "reporter", "editor", "contributor", "senior", "chief", "special",
-    "political", "diplomatic", "foreign", "news", "desk", "agency", "team",
-];
+const BYLINE_WORDS: &str = "and of the in for at on with de del la le van von der den da dos al \
+    bin ibn el staff writer correspondent reporter editor contributor senior chief special \
+    political diplomatic foreign news desk agency team";
 
 /// Openings of a credit line or sentence.
-const CREDIT_PREFIXES: &[&str] = &[
-    "reporting by", "additional reporting", "with reporting by", "with additional reporting",
-    "writing by", "editing by", "edited by", "compiled by", "produced by", "research by",
-    "photo by", "photos by", "photo:", "photos:", "photo credit", "photograph:",
-    "photograph by", "photographs by", "image:", "images:", "image credit", "image by",
-    "image source", "picture:", "pictures:", "credit:", "credits:", "illustration:",
-    "illustration by", "graphic by", "graphics by", "video by", "translated by",
-    "translation by", "file photo", "this article originally appeared",
-    "this story originally appeared", "this article first appeared",
-    "this story first appeared", "this article was originally published",
-    "this story was originally published", "originally published at",
-    "originally published in", "republished with permission",
-];
+const CREDIT_PREFIXES: &str = "reporting by|additional reporting|with reporting by|\
+    with additional reporting|writing by|editing by|edited by|compiled by|produced by|research by|\
+    photo by|photos by|photo:|photos:|photo credit|photograph:|photograph by|photographs by|\
+    image:|images:|image credit|image by|image source|picture:|pictures:|credit:|credits:|\
+    illustration:|illustration by|graphic by|graphics by|video by|translated by|translation by|\
+    file photo|this article originally appeared|this story originally appeared|\
+    this article first appeared|this story first appeared|this article was originally published|\
+    this story was originally published|originally published at|originally published in|\
+    republished with permission";
 /// Credit phrases anywhere in a short line or sentence.
-const CREDIT_PHRASES: &[&str] = &[
-    "contributed to this report", "contributed to this story", "contributed reporting",
-    "contributed to this article",
-];
+const CREDIT_PHRASES: &str = "contributed to this report|contributed to this story|\
+    contributed reporting|contributed to this article";
 /// Credit openings that only count on short lines.
-const SHORT_CREDIT_PREFIXES: &[&str] = &["source:", "sources:", "courtesy of", "courtesy:"];
+const SHORT_CREDIT_PREFIXES: &str = "source:|sources:|courtesy of|courtesy:";
 
 /// Comment-form notices, specific enough to count anywhere.
-const COMMENT_FORM_PHRASES: &[&str] = &[
-    "email address will not be published",
-    "e-mail address will not be published",
-    "required fields are marked",
-    "comments are moderated",
-    "comments will be moderated",
-    "comments are subject to moderation",
-    "characters left",
-    "characters remaining",
-    "notify me of follow-up",
-    "notify me of new",
-    "save my name, email",
-    "logged in to post a comment",
-    "log in to post a comment",
-    "log in to comment",
-    "login to comment",
-    "sign in to comment",
-    "comment policy",
-    "comments policy",
-    "commenting policy",
-    "comments are closed",
-];
+const COMMENT_FORM_PHRASES: &str = "email address will not be published|\
+    e-mail address will not be published|required fields are marked|comments are moderated|\
+    comments will be moderated|comments are subject to moderation|characters left|\
+    characters remaining|notify me of follow-up|notify me of new|save my name, email|\
+    logged in to post a comment|log in to post a comment|log in to comment|login to comment|\
+    sign in to comment|comment policy|comments policy|commenting policy|comments are closed";
 /// Comment-form labels and buttons, counted on short lines only.
-const COMMENT_FORM_SHORT: &[&str] = &[
-    "leave a comment", "leave a reply", "post a comment", "post your comment", "add a comment",
-    "add comment", "add your comment", "write a comment", "submit a comment", "post comment",
-    "submit comment", "view comments", "show comments", "hide comments", "load comments",
-    "cancel reply", "join the discussion", "join the conversation", "be the first to comment",
-    "no comments yet", "community guidelines",
-];
+const COMMENT_FORM_SHORT: &str = "leave a comment|leave a reply|post a comment|post your comment|\
+    add a comment|add comment|add your comment|write a comment|submit a comment|post comment|\
+    submit comment|view comments|show comments|hide comments|load comments|cancel reply|\
+    join the discussion|join the conversation|be the first to comment|no comments yet|\
+    community guidelines";
 /// Labels of comment-form fields.
-const FORM_LABELS: &[&str] = &[
-    "name", "your name", "email", "e-mail", "your email", "email address", "website", "url",
-    "title", "subject", "comment", "your comment", "message", "location", "city",
-];
+const FORM_LABELS: &str = "name|your name|email|e-mail|your email|email address|website|url|title|\
+    subject|comment|your comment|message|location|city";
+/// How a disclaimer refers to the publication it is attached to.
+const THIS_PUBLICATION: &str = "this article|this column|this piece|this post|this blog|this site|\
+    this website|this commentary|here";
 /// Words of posting rules and legal notices.
-const POLICY_CUES: &[&str] = &[
-    "comment", "email address", "e-mail address", "defam", "abusive", "obscene", "offensive",
-    "indecent", "unlawful", "moderat", "ip address", "own risk", "responsib", "liab",
-    "terms of use", "terms of service", "privacy policy", "posted", "publish",
-    "reserve the right", "disclaim", "copyright", "personal information", "post any",
-];
+const POLICY_CUES: &str = "comment|email address|e-mail address|defam|abusive|obscene|offensive|\
+    indecent|unlawful|moderat|ip address|own risk|responsib|liab|terms of use|terms of service|\
+    privacy policy|posted|publish|reserve the right|disclaim|copyright|personal information|\
+    post any";
 
 /// Whole navigation lines (lowercase, without decoration).
-const NAV_LINES: &[&str] = &[
-    "home", "homepage", "main menu", "menu", "latest", "latest news", "latest stories",
-    "top stories", "top news", "breaking news", "most read", "most popular", "most viewed",
-    "most shared", "trending", "trending now", "related", "related articles",
-    "related stories", "related posts", "related news", "related content", "related coverage",
-    "related topics", "more stories", "more news", "you may also like", "you might also like",
-    "recommended", "recommended for you", "read more", "read also", "read next", "also read",
-    "see also", "continue reading", "next", "previous", "prev", "next post", "previous post",
-    "next article", "previous article", "next story", "previous story", "older posts",
-    "newer posts", "share", "share this", "share this article", "share this story",
-    "share this post", "tweet", "email", "e-mail", "print", "whatsapp", "facebook", "twitter",
-    "linkedin", "reddit", "pinterest", "telegram", "comments", "advertisement",
-    "advertisements", "sponsored", "sponsored content", "subscribe", "subscribe now",
-    "sign up", "sign in", "log in", "login", "register", "search", "skip to content",
-    "skip to main content", "back to top", "go to top", "tags", "topics", "categories",
-    "filed under", "follow us", "share via", "photo gallery", "print this article",
-    "email this article",
-];
+const NAV_LINES: &str = "home|homepage|main menu|menu|latest|latest news|latest stories|\
+    top stories|top news|breaking news|most read|most popular|most viewed|most shared|trending|\
+    trending now|related|related articles|related stories|related posts|related news|\
+    related content|related coverage|related topics|more stories|more news|you may also like|\
+    you might also like|recommended|recommended for you|read more|read also|read next|also read|\
+    see also|continue reading|next|previous|prev|next post|previous post|next article|\
+    previous article|next story|previous story|older posts|newer posts|share|share this|\
+    share this article|share this story|share this post|tweet|email|e-mail|print|whatsapp|\
+    facebook|twitter|linkedin|reddit|pinterest|telegram|comments|advertisement|advertisements|\
+    sponsored|sponsored content|subscribe|subscribe now|sign up|sign in|log in|login|register|\
+    search|skip to content|skip to main content|back to top|go to top|tags|topics|categories|\
+    filed under|follow us|share via|photo gallery|print this article|email this article";
 /// Openings of navigation lines.
-const NAV_PREFIXES: &[&str] = &[
-    "read more", "read also", "also read", "see also", "related:", "related articles",
-    "related stories", "related coverage", "share this", "share on ", "share via", "follow us",
-    "click here", "tags:", "tagged:", "filed under", "categories:", "category:", "posted in ",
-    "next post", "previous post", "next article", "previous article", "next story",
-    "previous story", "next:", "previous:", "prev:", "you may also like",
-    "you might also like", "recommended:", "more from", "more on this", "more:",
-];
+const NAV_PREFIXES: &str = "read more|read also|also read|see also|related:|related articles|\
+    related stories|related coverage|share this|share on|share via|follow us|click here|tags:|\
+    tagged:|filed under|categories:|category:|posted in|next post|previous post|next article|\
+    previous article|next story|previous story|next:|previous:|prev:|you may also like|\
+    you might also like|recommended:|more from|more on this|more:";
 /// Calls to action that make a short line navigation wherever they occur in it.
-const NAV_CALLS: &[&str] = &[
-    "share this article", "share this story", "share this post", "share it with",
-    "like this story", "like this article", "follow us on", "subscribe to our",
-    "sign up for our", "click here", "download our app", "short url", "copy link",
-    "permalink",
-];
+const NAV_CALLS: &str = "share this article|share this story|share this post|share it with|\
+    like this story|like this article|follow us on|subscribe to our|sign up for our|click here|\
+    download our app|short url|copy link|permalink";
 /// Separators between the items of a menu or breadcrumb line.
 const NAV_SEPARATORS: &[char] = &['|', '»', '›', '•', '·'];
 
@@ -457,29 +404,33 @@ const MAX_BRACKET_BYTES: usize = 600;
 struct Article<'t> {
     text: &'t str,
     codes: &'t [Span],
-    /// Set once a comment form or disclaimer is seen in the tail of the article.
+    /// Set once a standalone comment-form or disclaimer line (or a paragraph of posting
+    /// rules) is seen after the article's prose has begun.
     comment_area: bool,
-    /// Furniture before this offset does not open a comment area.
+    /// Offset where the last two thirds of the article begin.
     tail_start: usize,
     /// Sentences emitted so far (story datelines are only looked for near the top).
     sentences: usize,
 }
 
 impl Article<'_> {
-    /// Record what a skipped piece at `start` says about the rest of the article.
-    fn note(&mut self, reason: SkipReason, start: usize) {
-        if matches!(reason, SkipReason::CommentForm | SkipReason::Disclaimer)
-            && start >= self.tail_start
-        {
-            self.comment_area = true;
+    /// Emit a standalone skipped line or block (minus the wire codes inside it, which are
+    /// reported on their own).
+    fn skip(&mut self, span: Span, reason: SkipReason, out: &mut Vec<Segment>) {
+        self.open_comment_area(reason, span.start);
+        for piece in cut_out(self.text, span, self.codes) {
+            out.push(Segment::Skipped(piece, reason));
         }
     }
 
-    /// Emit a skipped piece (minus the wire codes inside it, reported on their own).
-    fn skip(&mut self, span: Span, reason: SkipReason, out: &mut Vec<Segment>) {
-        self.note(reason, span.start);
-        for piece in cut_out(self.text, span, self.codes) {
-            out.push(Segment::Skipped(piece, reason));
+    /// A standalone comment form or disclaimer at `start` opens the comment area if it is
+    /// in the last two thirds of the article or after three sentences of prose. (Phrases
+    /// inside prose never get here.)
+    fn open_comment_area(&mut self, reason: SkipReason, start: usize) {
+        if matches!(reason, SkipReason::CommentForm | SkipReason::Disclaimer)
+            && (start >= self.tail_start || self.sentences >= 3)
+        {
+            self.comment_area = true;
         }
     }
 
@@ -493,15 +444,24 @@ impl Article<'_> {
         }
         let mut spans = Vec::new();
         split_lines(self.text, lines, wrapped, &mut spans);
+        let before = self.sentences;
+        let mut furniture = None;
         for span in spans {
             for piece in cut_out(self.text, span, self.codes) {
-                self.sentence(piece, out);
+                furniture = self.sentence(piece, out).or(furniture);
+            }
+        }
+        // A run of nothing but comment-form or disclaimer sentences is standalone furniture.
+        if self.sentences == before {
+            if let Some(reason) = furniture {
+                self.open_comment_area(reason, start);
             }
         }
     }
 
-    /// Emit one sentence span, minus a leading story dateline, unless it is furniture.
-    fn sentence(&mut self, mut span: Span, out: &mut Vec<Segment>) {
+    /// Emit one sentence span, minus a leading story dateline, unless it is furniture;
+    /// return the reason if it is.
+    fn sentence(&mut self, mut span: Span, out: &mut Vec<Segment>) -> Option<SkipReason> {
         if self.sentences <= 2 && at_line_start(self.text, span.start) {
             if let Some(len) = dateline_prefix(span.text(self.text)) {
                 let dateline = Span {
@@ -511,21 +471,20 @@ impl Article<'_> {
                 out.push(Segment::Skipped(dateline, SkipReason::Dateline));
                 let (start, end) = trim_range(self.text, dateline.end, span.end);
                 if start == end {
-                    return;
+                    return Some(SkipReason::Dateline);
                 }
                 span = Span { start, end };
             }
         }
-        match classify_sentence(span.text(self.text)) {
-            Some(reason) => {
-                self.note(reason, span.start);
-                out.push(Segment::Skipped(span, reason));
-            }
+        let reason = classify_sentence(span.text(self.text));
+        match reason {
+            Some(reason) => out.push(Segment::Skipped(span, reason)),
             None => {
                 self.sentences += 1;
                 out.push(Segment::Sentence(span));
             }
         }
+        reason
     }
 }
 
@@ -608,15 +567,18 @@ fn classify_line(line: &str, comment_area: bool) -> Option<SkipReason> {
     }
     let words = line.split_whitespace().count();
     let lower = line.to_lowercase();
+    // Comment-form and disclaimer phrases only condemn a whole line if it is one sentence;
+    // otherwise its sentences are judged one by one.
+    let one_sentence = words <= 40 && split_sentences(line).len() <= 1;
     let reason = if is_credit(&lower, words) {
         SkipReason::Credit
     } else if is_byline(line, words) {
         SkipReason::Byline
     } else if is_timestamp_line(&lower, words) {
         SkipReason::Dateline
-    } else if words <= 40 && is_comment_form(&lower, words) {
+    } else if one_sentence && is_comment_form(&lower, words) {
         SkipReason::CommentForm
-    } else if words <= 40 && is_disclaimer(&lower, words) {
+    } else if one_sentence && is_disclaimer(&lower, words) {
         SkipReason::Disclaimer
     } else if comment_area && is_form_label(&lower) {
         SkipReason::CommentForm
@@ -650,14 +612,15 @@ fn classify_sentence(sentence: &str) -> Option<SkipReason> {
     }
 }
 
+/// A reporting, editing, photo or republication credit.
 fn is_credit(lower: &str, words: usize) -> bool {
     if words > 45 {
         return false;
     }
     let body = lower.trim_start_matches(|c: char| c == '(' || c == '[' || c.is_whitespace());
-    CREDIT_PREFIXES.iter().any(|p| body.starts_with(p))
-        || (words <= 12 && SHORT_CREDIT_PREFIXES.iter().any(|p| body.starts_with(p)))
-        || (words <= 30 && CREDIT_PHRASES.iter().any(|p| lower.contains(p)))
+    phrases(CREDIT_PREFIXES).any(|p| body.starts_with(p))
+        || (words <= 12 && phrases(SHORT_CREDIT_PREFIXES).any(|p| body.starts_with(p)))
+        || (words <= 30 && phrases(CREDIT_PHRASES).any(|p| lower.contains(p)))
         || ["; editing by", "; additional reporting by", "; writing by"]
             .iter()
             .any(|p| lower.contains(p))
@@ -668,10 +631,11 @@ fn is_byline(line: &str, words: usize) -> bool {
     if !(2..=14).contains(&words) {
         return false;
     }
-    let Some(prefix) = BYLINE_PREFIXES
-        .iter()
-        .find(|p| line.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)))
-    else {
+    let Some(prefix) = phrases(BYLINE_PREFIXES).find(|p| {
+        line.get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+            && line[p.len()..].starts_with(char::is_whitespace)
+    }) else {
         return false;
     };
     let mut tokens = line[prefix.len()..]
@@ -686,39 +650,47 @@ fn is_byline(line: &str, words: usize) -> bool {
             t.starts_with(|c: char| c.is_uppercase() || c.is_ascii_digit())
                 || t.contains('@')
                 || ["&", "-", "–", "—"].contains(&t)
-                || BYLINE_WORDS.contains(&t.to_lowercase().as_str())
+                || is_word_in(BYLINE_WORDS, &t.to_lowercase())
         })
 }
 
-/// A line made of date and time words, optionally after `Posted on`, `Updated` and the
-/// like (which may also carry `by <author>`).
+/// A line made of date and time words, optionally after `Posted on`, `Updated`, a label
+/// such as `Published time:` (any of which may also carry `by <author>`).
 fn is_timestamp_line(lower: &str, words: usize) -> bool {
     if words > 16 {
         return false;
     }
-    let mut rest = lower.trim();
-    let mut prefixed = false;
-    if let Some(p) = TIMESTAMP_PREFIXES.iter().find(|p| rest.starts_with(*p)) {
-        rest = &rest[p.len()..];
-        prefixed = true;
-    } else if let Some((label, after)) = rest.split_once(':') {
-        // "Published time: 29 Dec, 2017 14:05", "Last update: …"
-        if label.split_whitespace().count() <= 3
-            && TIMESTAMP_LABEL_WORDS.iter().any(|w| label.contains(w))
-        {
-            rest = after;
-            prefixed = true;
-        }
-    }
+    let line = lower.trim();
+    let after_prefix = phrases(TIMESTAMP_PREFIXES)
+        .filter(|p| starts_with_phrase(line, p))
+        .max_by_key(|p| p.len())
+        .map(|p| &line[p.len()..]);
+    // "Published time: 29 Dec, 2017 14:05", "Last update: …"
+    let after_label = line.split_once(':').and_then(|(label, after)| {
+        (label.split_whitespace().count() <= 3
+            && TIMESTAMP_LABEL_WORDS
+                .split_whitespace()
+                .any(|w| label.contains(w)))
+        .then_some(after)
+    });
+    date_words(line, false)
+        || after_prefix.is_some_and(|rest| date_words(rest, true))
+        || after_label.is_some_and(|rest| date_words(rest, true))
+}
+
+/// Is `rest` made of date and time words, with at least one that pins it down as a date?
+/// After a timestamp prefix, `by <author>` is allowed and a clock time is enough.
+fn date_words(rest: &str, prefixed: bool) -> bool {
     let mut anchored = false;
     let mut after_by = false;
-    let mut any = false;
     for token in rest
         .split(|c: char| c.is_whitespace() || ",|•·()".contains(c))
         .filter(|t| !t.is_empty())
     {
-        any = true;
         let token = token.trim_end_matches(['.', ':']);
+        if token.is_empty() {
+            continue;
+        }
         if prefixed && token == "by" {
             after_by = true;
             continue;
@@ -733,9 +705,10 @@ fn is_timestamp_line(lower: &str, words: usize) -> bool {
             DateToken::Other => return false,
         }
     }
-    any && anchored
+    anchored
 }
 
+/// What a word contributes to a date line.
 enum DateToken {
     /// Pins the line down as a date: a month or weekday name, a numeric date, "ago", or a
     /// clock time after a timestamp prefix.
@@ -746,17 +719,17 @@ enum DateToken {
     Other,
 }
 
+/// Classify one lowercase word of a candidate date line.
 fn date_token(token: &str, prefixed: bool) -> DateToken {
     let digits_only = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    if MONTHS.contains(&token) || WEEKDAYS.contains(&token) || token == "ago" {
+    if is_word_in(MONTHS, token) || is_word_in(WEEKDAYS, token) || token == "ago" {
         return DateToken::Anchor;
     }
     // 29/12/2017, 2017-12-29, 12.29.17, 2017-12-29t10:30:00z
     let numeric_date = token.split(['/', '-', '.']).count() == 3
-        && token
-            .split(['/', '-', '.'])
-            .enumerate()
-            .all(|(i, p)| digits_only(p) || (i == 2 && p.starts_with(|c: char| c.is_ascii_digit())));
+        && token.split(['/', '-', '.']).enumerate().all(|(i, p)| {
+            digits_only(p) || (i == 2 && p.starts_with(|c: char| c.is_ascii_digit()))
+        });
     if numeric_date {
         return DateToken::Anchor;
     }
@@ -779,49 +752,43 @@ fn date_token(token: &str, prefixed: bool) -> DateToken {
         .or_else(|| token.strip_suffix("th"));
     if (digits_only(token) && token.len() <= 4)
         || ordinal.is_some_and(|n| digits_only(n) && n.len() <= 2)
-        || DATE_FILLERS.contains(&token)
+        || is_word_in(DATE_FILLERS, token)
     {
         return DateToken::Filler;
     }
     DateToken::Other
 }
 
+/// A comment-form notice anywhere, or a comment-form label or button on a short line.
 fn is_comment_form(lower: &str, words: usize) -> bool {
-    if COMMENT_FORM_PHRASES.iter().any(|p| lower.contains(p)) {
+    if phrases(COMMENT_FORM_PHRASES).any(|p| lower.contains(p)) {
         return true;
     }
     if words > 8 {
         return false;
     }
+    // "12 comments", "Comments (12)"
     let bare = lower.trim_end_matches(|c: char| !c.is_alphanumeric());
-    COMMENT_FORM_SHORT.iter().any(|p| lower.contains(p))
-        // "12 comments", "Comments (12)"
-        || bare
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .as_slice()
-            .first()
-            .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
-            && (bare.ends_with(" comments") || bare.ends_with(" comment"))
+    let counter = bare
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
+        && (bare.ends_with(" comments") || bare.ends_with(" comment"));
+    counter
         || (lower.starts_with("comments (") && words <= 2)
+        || phrases(COMMENT_FORM_SHORT).any(|p| lower.contains(p))
 }
 
+/// A publisher's disclaimer or copyright notice. "Views expressed" alone is not enough
+/// (news reports views): it must be tied to an author or to "this article" and the like.
 fn is_disclaimer(lower: &str, words: usize) -> bool {
     let has = |p: &str| lower.contains(p);
     let views = (has("views") || has("opinions"))
         && has("expressed")
-        && (has("author")
-            || (has("necessarily")
-                && [
-                    "this article", "this column", "this piece", "this post", "this blog",
-                    "this site", "this website", "this commentary", "here",
-                ]
-                .iter()
-                .any(|p| has(p))));
-    let copyright = (lower.starts_with('©')
-        || lower.starts_with("copyright")
-        || lower.starts_with("(c) "))
-        && words <= 20;
+        && (has("author") || (has("necessarily") && phrases(THIS_PUBLICATION).any(has)));
+    let copyright =
+        (lower.starts_with('©') || lower.starts_with("copyright") || lower.starts_with("(c) "))
+            && words <= 20;
     lower.starts_with("disclaimer")
         || views
         || has("author's own")
@@ -843,7 +810,7 @@ fn is_disclaimer(lower: &str, words: usize) -> bool {
 /// A prose paragraph of posting rules or legal notices.
 fn is_policy_block(block: &str, comment_area: bool) -> bool {
     let lower = block.to_lowercase();
-    let cues = POLICY_CUES.iter().filter(|c| lower.contains(*c)).count();
+    let cues = phrases(POLICY_CUES).filter(|c| lower.contains(c)).count();
     let to_reader = lower
         .split(|c: char| !c.is_alphanumeric())
         .any(|w| matches!(w, "please" | "kindly" | "you" | "your"));
@@ -860,9 +827,11 @@ fn is_form_label(lower: &str) -> bool {
         Some((label, _)) => label,
         None => lower,
     };
-    FORM_LABELS.contains(&label.trim().trim_end_matches('*').trim())
+    let label = label.trim().trim_end_matches('*').trim();
+    phrases(FORM_LABELS).any(|p| p == label)
 }
 
+/// A menu item, share button, section label, "Read more" teaser or breadcrumb line.
 fn is_navigation(line: &str, lower: &str, words: usize) -> bool {
     let decoration = |c: char| " :»›>→|-–—«‹<←·•*#".contains(c);
     let norm = lower
@@ -871,13 +840,13 @@ fn is_navigation(line: &str, lower: &str, words: usize) -> bool {
     let norm = norm.split_whitespace().collect::<Vec<_>>().join(" ");
     // A lone word with a full stop ("Share.") is still a button; "Read more." too.
     let punct_end = ends_with_terminal(line) && !line.ends_with("...") && !line.ends_with('…');
-    if NAV_LINES.contains(&norm.as_str()) && (!punct_end || words <= 2) {
+    if phrases(NAV_LINES).any(|p| p == norm) && (!punct_end || words <= 2) {
         return true;
     }
-    if words <= 15 && !punct_end && NAV_PREFIXES.iter().any(|p| norm.starts_with(p)) {
+    if words <= 15 && !punct_end && phrases(NAV_PREFIXES).any(|p| starts_with_phrase(&norm, p)) {
         return true;
     }
-    if words <= 12 && NAV_CALLS.iter().any(|p| lower.contains(p)) {
+    if words <= 12 && phrases(NAV_CALLS).any(|p| lower.contains(p)) {
         return true;
     }
     // Menus and breadcrumbs: "Home | News | World", "Main » Some headline".
@@ -889,7 +858,9 @@ fn is_navigation(line: &str, lower: &str, words: usize) -> bool {
     items.len() >= 2
         && words <= 25
         && !punct_end
-        && items.iter().all(|item| item.split_whitespace().count() <= 10)
+        && items
+            .iter()
+            .all(|item| item.split_whitespace().count() <= 10)
 }
 
 /// Length in bytes of a story dateline opening `sentence`: `BRUSSELS (Reuters) -`,
@@ -898,6 +869,7 @@ fn dateline_prefix(sentence: &str) -> Option<usize> {
     agency_dateline(sentence).or_else(|| caps_dateline(sentence))
 }
 
+/// `Place[, date] (Agency)` and a separator: `BRUSSELS (Reuters) -`.
 fn agency_dateline(s: &str) -> Option<usize> {
     let open = s.find('(')?;
     if open == 0 || open > 60 {
@@ -922,7 +894,8 @@ fn agency_dateline(s: &str) -> Option<usize> {
         && agency.len() <= 4
         && close - open <= 40
         && agency.iter().all(|w| {
-            w.starts_with(char::is_alphabetic) && (w.starts_with(char::is_uppercase) || w.len() <= 4)
+            w.starts_with(char::is_alphabetic)
+                && (w.starts_with(char::is_uppercase) || w.len() <= 4)
         });
     if !agency_ok {
         return None;
@@ -930,6 +903,7 @@ fn agency_dateline(s: &str) -> Option<usize> {
     separator_after(s, close + 1, true)
 }
 
+/// An upper-case place (optionally `, Region`) and a dash: `WASHINGTON —`.
 fn caps_dateline(s: &str) -> Option<usize> {
     let mut after_comma = false;
     let mut long_caps = false;
@@ -1053,7 +1027,11 @@ fn split_lines(text: &str, lines: &[(usize, usize)], wrapped: &[bool], out: &mut
     let start = lines[0].0;
     let end = lines[lines.len() - 1].1;
     let pairs = bracket_pairs(text, start, end);
-    let inside = |pos: usize| pairs.iter().any(|&(open, close)| open < pos && pos <= close);
+    let inside = |pos: usize| {
+        pairs
+            .iter()
+            .any(|&(open, close)| open < pos && pos <= close)
+    };
     let line_of = |pos: usize| {
         lines
             .iter()
@@ -1106,6 +1084,7 @@ fn split_lines(text: &str, lines: &[(usize, usize)], wrapped: &[bool], out: &mut
     }
 }
 
+/// The offset of the first char at or after `from` (before `end`) that fails `pred`.
 fn skip_while(text: &str, from: usize, end: usize, pred: impl Fn(char) -> bool) -> usize {
     text[from..end]
         .char_indices()
@@ -1166,6 +1145,7 @@ fn ends_sentence_at(text: &str, term: usize, term_end: usize, next: usize, hard:
     }
 }
 
+/// How the word before a full stop bears on ending the sentence there.
 enum Abbreviation {
     /// Not an abbreviation.
     None,
@@ -1199,15 +1179,15 @@ fn abbreviation(token: &str, line_initial: bool) -> Abbreviation {
             Abbreviation::None
         };
     }
-    if (token.starts_with(char::is_uppercase) && TITLES.contains(&lower))
-        || NEVER_FINAL.contains(&lower)
+    if (token.starts_with(char::is_uppercase) && is_word_in(TITLES, lower))
+        || is_word_in(NEVER_FINAL, lower)
     {
         Abbreviation::Never
-    } else if MONTH_ABBREVIATIONS.contains(&lower) {
+    } else if is_word_in(MONTH_ABBREVIATIONS, lower) {
         Abbreviation::Month
-    } else if NUMBER_LABELS.contains(&lower) {
+    } else if is_word_in(NUMBER_LABELS, lower) {
         Abbreviation::NumberLabel
-    } else if AMBIGUOUS.contains(&lower)
+    } else if is_word_in(AMBIGUOUS, lower)
         || (token.chars().count() == 1 && token.chars().all(char::is_alphabetic))
     {
         Abbreviation::Ambiguous
@@ -1237,27 +1217,25 @@ fn starts_sentence(rest: &str) -> bool {
 /// Does `rest` open with a speech tag: one to four capitalised words and a verb of
 /// saying (`Lavrov replied`, `Foreign Minister Sergey Lavrov said`)?
 fn is_speech_tag(rest: &str) -> bool {
-    let mut names = 0;
-    for word in rest.split_whitespace().take(5) {
+    for (names, word) in rest.split_whitespace().take(5).enumerate() {
         let word = word.trim_end_matches(|c: char| !c.is_alphabetic());
-        if SPEECH_VERBS.contains(&word) {
+        if is_word_in(SPEECH_VERBS, word) {
             return names > 0;
         }
         if !word.starts_with(char::is_uppercase) {
             return false;
         }
-        names += 1;
     }
     false
 }
 
-/// Is the first word of `rest` one of the [`STARTERS`]?
+/// Is the first word of `rest` one of the `STARTERS`?
 fn next_is_starter(rest: &str) -> bool {
     let word = rest.trim_start_matches(OPENERS);
     let len = word
         .find(|c: char| !c.is_alphabetic())
         .unwrap_or(word.len());
-    STARTERS.contains(&&word[..len])
+    is_word_in(STARTERS, &word[..len])
 }
 
 /// Does `line` end with sentence punctuation (possibly followed by closers)?
@@ -1265,10 +1243,11 @@ fn ends_with_terminal(line: &str) -> bool {
     line.trim_end_matches(CLOSERS).ends_with(TERMINALS)
 }
 
+/// Does `line` end with a word such as "the" or "and" that a sentence cannot end with?
 fn ends_with_connector(line: &str) -> bool {
     line.rsplit(char::is_whitespace)
         .next()
-        .is_some_and(|w| CONNECTORS.contains(&w.to_lowercase().as_str()))
+        .is_some_and(|w| is_word_in(CONNECTORS, &w.to_lowercase()))
 }
 
 /// Does a newline after `line` (which has no sentence punctuation) end a sentence?

@@ -168,7 +168,10 @@ impl CsrMatrix {
         (0..self.n_rows())
             .map(|i| {
                 let (_, vals) = self.row(i);
-                vals.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt()
+                vals.iter()
+                    .map(|&v| (v as f64) * (v as f64))
+                    .sum::<f64>()
+                    .sqrt()
             })
             .collect()
     }

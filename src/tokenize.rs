@@ -12,9 +12,7 @@
 use serde::{Deserialize, Serialize};
 use tokenizers::normalizers::{Lowercase, NFKC};
 use tokenizers::pre_tokenizers::whitespace::Whitespace;
-use tokenizers::{
-    Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer,
-};
+use tokenizers::{Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
 
 /// The tokens of one text, stored as one string plus byte ranges so that analysing a
 /// document allocates nothing per token once the buffer has grown.
@@ -128,7 +126,9 @@ impl Analyzer for HfAnalyzer {
         self.pre_tokenizer
             .pre_tokenize(&mut pretokenized)
             .expect("Whitespace pre-tokenisation is infallible");
-        for (token, _, _) in pretokenized.get_splits(OffsetReferential::Normalized, OffsetType::None) {
+        for (token, _, _) in
+            pretokenized.get_splits(OffsetReferential::Normalized, OffsetType::None)
+        {
             if !token.is_empty() {
                 out.push(token);
             }
@@ -148,7 +148,10 @@ mod tests {
 
     #[test]
     fn lowercases_and_splits_punctuation() {
-        assert_eq!(tokens("Russia's \"aggression\"!"), ["russia", "'", "s", "\"", "aggression", "\"!"]);
+        assert_eq!(
+            tokens("Russia's \"aggression\"!"),
+            ["russia", "'", "s", "\"", "aggression", "\"!"]
+        );
     }
 
     #[test]

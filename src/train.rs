@@ -35,7 +35,10 @@ pub enum Validation {
     /// No held-out data: fit one model with the first C of the grid.
     None,
     /// A separate labelled file (its description for reports, and its records).
-    File { name: String, corpus: LabelledCorpus },
+    File {
+        name: String,
+        corpus: LabelledCorpus,
+    },
     /// A stratified random fraction of the training data.
     Split { fraction: f64, seed: u64 },
     /// Stratified k-fold cross-validation.
@@ -62,7 +65,7 @@ impl Default for TrainOptions {
             c_grid: DEFAULT_C_GRID.to_vec(),
             class_weight: ClassWeight::Balanced,
             metric: Metric::MacroF1,
-            max_iterations: 300,
+            max_iterations: 100,
             validation: String::new(),
         }
     }
@@ -86,7 +89,9 @@ pub fn train(
 ) -> Result<Classifier> {
     options.vectorizer.validate()?;
     if options.c_grid.is_empty() || options.c_grid.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
-        return Err(Error::InvalidOption("every C must be a positive number".into()));
+        return Err(Error::InvalidOption(
+            "every C must be a positive number".into(),
+        ));
     }
     let labels = train.label_set();
     if labels.len() < 2 {
@@ -233,18 +238,37 @@ fn search(
     let mut worse_in_a_row = 0;
     for &c in &options.c_grid {
         let model = fit(&x, &train.labels, labels, c, options, warm.as_ref())?;
-        let probs: Vec<Vec<f64>> = model.predict_proba(&x_held).rows().into_iter().map(|r| r.to_vec()).collect();
+        let probs: Vec<Vec<f64>> = model
+            .predict_proba(&x_held)
+            .rows()
+            .into_iter()
+            .map(|r| r.to_vec())
+            .collect();
         let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
-        let report = Report::new(labels, &held.labels, &predicted, Some(&probs), Some(&options.metric));
+        let report = Report::new(
+            labels,
+            &held.labels,
+            &predicted,
+            Some(&probs),
+            Some(&options.metric),
+        );
         let score = options.metric.value(&report);
-        progress(Event::Candidate { c, score, iterations: model.fit_info.iterations });
+        progress(Event::Candidate {
+            c,
+            score,
+            iterations: model.fit_info.iterations,
+        });
         candidates.push(Candidate {
             c,
             class_weight: options.class_weight,
             score,
             iterations: model.fit_info.iterations,
         });
-        let improved = best.as_ref().is_none_or(|(i, _, _)| score > candidates[*i].score);
+        // Ties (common on small validation sets) go to the better-calibrated model.
+        let improved = best.as_ref().is_none_or(|(i, best_report, _)| {
+            score > candidates[*i].score
+                || (score == candidates[*i].score && report.log_loss < best_report.log_loss)
+        });
         if improved {
             best = Some((candidates.len() - 1, report, model.clone()));
             worse_in_a_row = 0;
@@ -278,24 +302,33 @@ fn cross_validate(
     options: &TrainOptions,
     progress: &mut dyn FnMut(Event),
 ) -> Result<Selection> {
+    if folds < 2 || folds > data.len() {
+        return Err(Error::InvalidOption(format!(
+            "{folds}-fold cross-validation needs 2 ≤ K ≤ the number of records ({})",
+            data.len()
+        )));
+    }
     let smallest = labels
         .iter()
         .map(|l| data.labels.iter().filter(|t| *t == l).count())
         .min()
         .unwrap_or(0);
-    if folds < 2 || folds > smallest {
-        return Err(Error::InvalidOption(format!(
-            "{folds}-fold cross-validation needs 2 ≤ K ≤ the smallest class's size ({smallest})"
-        )));
-    }
+    let caveat = if smallest < folds {
+        format!("; the smallest class has only {smallest} records, so some folds hold none of it")
+    } else {
+        String::new()
+    };
     let fold_of = stratified_folds(&data.labels, folds, seed);
     let grid = &options.c_grid;
-    // scores[c][fold], predictions[c][record] (out of fold)
-    let mut scores = vec![vec![0.0; folds]; grid.len()];
+    // scores[c] has one value per fold; oof_probs[c][record] are out-of-fold predictions.
+    let mut scores: Vec<Vec<f64>> = vec![Vec::with_capacity(folds); grid.len()];
     let mut iterations = vec![0u64; grid.len()];
     let mut oof_probs: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); data.len()]; grid.len()];
     for fold in 0..folds {
-        progress(Event::Stage(format!("cross-validation fold {}/{folds}", fold + 1)));
+        progress(Event::Stage(format!(
+            "cross-validation fold {}/{folds}",
+            fold + 1
+        )));
         let test_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] == fold).collect();
         let train_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] != fold).collect();
         let (part, held) = (data.subset(&train_idx), data.subset(&test_idx));
@@ -304,10 +337,21 @@ fn cross_validate(
         let mut warm: Option<LogisticRegression> = None;
         for (g, &c) in grid.iter().enumerate() {
             let model = fit(&x, &part.labels, labels, c, options, warm.as_ref())?;
-            let probs: Vec<Vec<f64>> = model.predict_proba(&x_held).rows().into_iter().map(|r| r.to_vec()).collect();
+            let probs: Vec<Vec<f64>> = model
+                .predict_proba(&x_held)
+                .rows()
+                .into_iter()
+                .map(|r| r.to_vec())
+                .collect();
             let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
-            let report = Report::new(labels, &held.labels, &predicted, None, Some(&options.metric));
-            scores[g][fold] = options.metric.value(&report);
+            let report = Report::new(
+                labels,
+                &held.labels,
+                &predicted,
+                None,
+                Some(&options.metric),
+            );
+            scores[g].push(options.metric.value(&report));
             iterations[g] += model.fit_info.iterations;
             for (&i, p) in test_idx.iter().zip(probs) {
                 oof_probs[g][i] = p;
@@ -320,22 +364,46 @@ fn cross_validate(
         .enumerate()
         .map(|(g, &c)| {
             let score = scores[g].iter().sum::<f64>() / folds as f64;
-            progress(Event::Candidate { c, score, iterations: iterations[g] });
-            Candidate { c, class_weight: options.class_weight, score, iterations: iterations[g] }
+            progress(Event::Candidate {
+                c,
+                score,
+                iterations: iterations[g],
+            });
+            Candidate {
+                c,
+                class_weight: options.class_weight,
+                score,
+                iterations: iterations[g],
+            }
         })
         .collect();
+    let pooled: Vec<Report> = oof_probs
+        .iter()
+        .map(|probs| {
+            let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
+            Report::new(
+                labels,
+                &data.labels,
+                &predicted,
+                Some(probs),
+                Some(&options.metric),
+            )
+        })
+        .collect();
+    // Best mean fold score; ties go to the lower pooled log-loss.
     let mut chosen = 0;
     for (g, cand) in candidates.iter().enumerate() {
-        if cand.score > candidates[chosen].score {
+        let best = &candidates[chosen];
+        if cand.score > best.score
+            || (cand.score == best.score && pooled[g].log_loss < pooled[chosen].log_loss)
+        {
             chosen = g;
         }
     }
-    let probs = &oof_probs[chosen];
-    let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
-    let report = Report::new(labels, &data.labels, &predicted, Some(probs), Some(&options.metric));
+    let report = pooled.into_iter().nth(chosen).expect("chosen candidate");
     Ok(Selection {
         scored_on: format!(
-            "stratified {folds}-fold cross-validation over {} records (seed {seed}); pooled out-of-fold predictions",
+            "stratified {folds}-fold cross-validation over {} records (seed {seed}); pooled out-of-fold predictions{caveat}",
             data.len()
         ),
         metric: options.metric.clone(),
@@ -355,7 +423,11 @@ pub fn fingerprint(corpus: &LabelledCorpus) -> String {
             hasher.update(field.as_bytes());
         }
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A small, documented PRNG (SplitMix64) so that splits are reproducible across versions
@@ -453,7 +525,11 @@ mod tests {
         assert_eq!(held.len(), 25);
         assert_eq!(held.iter().filter(|&&i| y[i] == "b").count(), 5);
         assert_eq!(train.len() + held.len(), 100);
-        assert_eq!(stratified_split(&y, 0.25, 7), (train, held), "same seed, same split");
+        assert_eq!(
+            stratified_split(&y, 0.25, 7),
+            (train, held),
+            "same seed, same split"
+        );
     }
 
     #[test]

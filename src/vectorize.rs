@@ -21,7 +21,9 @@ use crate::tokenize::{AnalyzerKind, TokenBuffer};
 const DOC_BLOCK: usize = 1024;
 
 /// A document-frequency threshold: an absolute count of documents or a fraction of them.
+/// Written as on the command line: `2` is a count, `1.0` or `0.5` a fraction.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum DocFreq {
     /// At least / at most this many documents.
     Count(u32),
@@ -55,11 +57,24 @@ impl std::str::FromStr for DocFreq {
     }
 }
 
+impl From<DocFreq> for String {
+    fn from(d: DocFreq) -> String {
+        d.to_string()
+    }
+}
+
+impl TryFrom<String> for DocFreq {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        s.parse()
+    }
+}
+
 impl std::fmt::Display for DocFreq {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DocFreq::Count(c) => write!(f, "{c}"),
-            DocFreq::Fraction(x) => write!(f, "{x}"),
+            DocFreq::Fraction(x) => write!(f, "{x:?}"),
         }
     }
 }
@@ -76,14 +91,20 @@ impl std::str::FromStr for NgramRange {
     /// `"1-2"`, `"1..2"`, `"1,2"` or a single length `"3"`.
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         let parts: Vec<&str> = s.split(['-', ',', '.']).filter(|p| !p.is_empty()).collect();
-        let parse = |p: &str| p.trim().parse::<usize>().map_err(|_| format!("`{s}` is not an n-gram range like 1-2"));
+        let parse = |p: &str| {
+            p.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("`{s}` is not an n-gram range like 1-2"))
+        };
         let (min, max) = match parts.as_slice() {
             [one] => (parse(one)?, parse(one)?),
             [lo, hi] => (parse(lo)?, parse(hi)?),
             _ => return Err(format!("`{s}` is not an n-gram range like 1-2")),
         };
         if min == 0 || min > max || max > 16 {
-            return Err(format!("n-gram range `{s}` must satisfy 1 ≤ min ≤ max ≤ 16"));
+            return Err(format!(
+                "n-gram range `{s}` must satisfy 1 ≤ min ≤ max ≤ 16"
+            ));
         }
         Ok(NgramRange { min, max })
     }
@@ -147,11 +168,15 @@ impl VectorizerConfig {
         }
         if let DocFreq::Fraction(f) = self.max_df {
             if !(f > 0.0 && f <= 1.0) {
-                return Err(Error::InvalidOption(format!("max_df fraction {f} is not in (0, 1]")));
+                return Err(Error::InvalidOption(format!(
+                    "max_df fraction {f} is not in (0, 1]"
+                )));
             }
         }
         if self.max_features == Some(0) {
-            return Err(Error::InvalidOption("max_features must be at least 1".into()));
+            return Err(Error::InvalidOption(
+                "max_features must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -279,19 +304,26 @@ fn count_block(texts: &[String], config: &VectorizerConfig) -> BlockCounts {
         analyzer.analyze(text, &mut tokens);
         for (v, &(kind, range)) in views.iter().enumerate() {
             ids.clear();
-            for_each_ngram(kind, range, &tokens, &mut scratch, &mut char_starts, &mut |gram| {
-                // One interner serves all views: ids are per string, counts are per view.
-                let id = match interner.get(gram) {
-                    Some(&id) => id,
-                    None => {
-                        let id = terms.len() as u32;
-                        interner.insert(gram.to_string(), id);
-                        terms.push(gram.to_string());
-                        id
-                    }
-                };
-                ids.push(id);
-            });
+            for_each_ngram(
+                kind,
+                range,
+                &tokens,
+                &mut scratch,
+                &mut char_starts,
+                &mut |gram| {
+                    // One interner serves all views: ids are per string, counts are per view.
+                    let id = match interner.get(gram) {
+                        Some(&id) => id,
+                        None => {
+                            let id = terms.len() as u32;
+                            interner.insert(gram.to_string(), id);
+                            terms.push(gram.to_string());
+                            id
+                        }
+                    };
+                    ids.push(id);
+                },
+            );
             docs[v].push(run_length(&mut ids));
         }
     }
@@ -391,7 +423,10 @@ impl TfidfVectorizer {
             let mut view = View {
                 kind,
                 range,
-                vocabulary: kept.iter().map(|&g| names[g as usize].to_string()).collect(),
+                vocabulary: kept
+                    .iter()
+                    .map(|&g| names[g as usize].to_string())
+                    .collect(),
                 idf,
                 offset,
                 index: HashMap::new(),
@@ -406,6 +441,12 @@ impl TfidfVectorizer {
             views,
             n_train_docs: n_docs,
         };
+        if vectorizer.n_features() == 0 {
+            return Err(Error::InvalidOption(format!(
+                "no n-gram of the {n_docs} training texts survives min_df = {} and max_df = {}: lower --min-df or raise --max-df",
+                config.min_df, config.max_df
+            )));
+        }
         let mut matrix = CsrMatrix::new(vectorizer.n_features());
         let mut row: Vec<(u32, f32)> = Vec::new();
         let mut view_counts: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_views];
@@ -414,14 +455,10 @@ impl TfidfVectorizer {
                 for v in 0..n_views {
                     let map = &global_maps[v][b];
                     view_counts[v].clear();
-                    view_counts[v].extend(
-                        block.docs[v][d]
-                            .iter()
-                            .filter_map(|&(local, c)| {
-                                let col = map[local as usize];
-                                (col != u32::MAX).then_some((col, c))
-                            }),
-                    );
+                    view_counts[v].extend(block.docs[v][d].iter().filter_map(|&(local, c)| {
+                        let col = map[local as usize];
+                        (col != u32::MAX).then_some((col, c))
+                    }));
                 }
                 vectorizer.weigh_row(&mut view_counts, &mut row);
                 matrix.push_row(row.iter().copied());
@@ -614,13 +651,19 @@ mod tests {
 
     #[test]
     fn word_ngrams() {
-        assert_eq!(grams(ViewKind::Word, "1-2", "a b c"), ["a", "b", "c", "a b", "b c"]);
+        assert_eq!(
+            grams(ViewKind::Word, "1-2", "a b c"),
+            ["a", "b", "c", "a b", "b c"]
+        );
         assert_eq!(grams(ViewKind::Word, "2-3", "a"), Vec::<String>::new());
     }
 
     #[test]
     fn char_ngrams_inside_word_boundaries() {
-        assert_eq!(grams(ViewKind::Char, "2-3", "ab"), [" a", "ab", "b ", " ab", "ab "]);
+        assert_eq!(
+            grams(ViewKind::Char, "2-3", "ab"),
+            [" a", "ab", "b ", " ab", "ab "]
+        );
         // A word shorter than n is emitted once, whole (scikit-learn's char_wb rule).
         assert_eq!(grams(ViewKind::Char, "4-5", "a"), [" a "]);
         assert_eq!(grams(ViewKind::Char, "1-1", "é"), [" ", "é", " "]);

@@ -66,8 +66,8 @@ fn data_dir() -> PathBuf {
 /// Reads a JSONL file into (1-based line number, row) pairs.
 fn read_jsonl<T: for<'de> Deserialize<'de>>(name: &str) -> Vec<(usize, T)> {
     let path = data_dir().join(name);
-    let body = fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let body =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     assert!(
         body.is_empty() || body.ends_with('\n'),
         "{name}: last line is not newline-terminated"
@@ -96,7 +96,8 @@ impl SourceText {
             "source path must stay inside data/: {source}"
         );
         let path = data_dir().join(source);
-        let bytes = fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let bytes =
+            fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         let text = String::from_utf8(bytes)
             .unwrap_or_else(|e| panic!("{} is not valid UTF-8: {e}", path.display()));
         let mut byte_at: Vec<usize> = text.char_indices().map(|(b, _)| b).collect();
@@ -127,7 +128,15 @@ impl Sources {
     }
 }
 
-fn check_slice(sources: &mut Sources, file: &str, n: usize, source: &str, start: usize, end: usize, text: &str) {
+fn check_slice(
+    sources: &mut Sources,
+    file: &str,
+    n: usize,
+    source: &str,
+    start: usize,
+    end: usize,
+    text: &str,
+) {
     let src = sources.get(source);
     let n_chars = src.n_chars();
     let got = src.slice(start, end).unwrap_or_else(|| {
@@ -162,7 +171,15 @@ fn framing_and_furniture_rows_match_their_sources() {
     // Labelled rows: offsets, labels, order within each source, article order.
     let mut source_order: Vec<String> = Vec::new();
     for (n, row) in &framing {
-        check_slice(&mut sources, "framing.jsonl", *n, &row.source, row.start, row.end, &row.text);
+        check_slice(
+            &mut sources,
+            "framing.jsonl",
+            *n,
+            &row.source,
+            row.start,
+            row.end,
+            &row.text,
+        );
         assert!(
             STANCES.contains(&row.stance.as_str()),
             "framing.jsonl row {n}: unknown stance {:?} (expected one of {STANCES:?})",
@@ -201,12 +218,26 @@ fn framing_and_furniture_rows_match_their_sources() {
     }
     let mut sorted_order = source_order.clone();
     sorted_order.sort();
-    assert_eq!(source_order, sorted_order, "framing.jsonl: sources are not in article (file-name) order");
+    assert_eq!(
+        source_order, sorted_order,
+        "framing.jsonl: sources are not in article (file-name) order"
+    );
 
     // Furniture rows: offsets, a reason, order within each source.
     for (n, row) in &furniture {
-        check_slice(&mut sources, "furniture.jsonl", *n, &row.source, row.start, row.end, &row.text);
-        assert!(!row.why.trim().is_empty(), "furniture.jsonl row {n}: empty `why`");
+        check_slice(
+            &mut sources,
+            "furniture.jsonl",
+            *n,
+            &row.source,
+            row.start,
+            row.end,
+            &row.text,
+        );
+        assert!(
+            !row.why.trim().is_empty(),
+            "furniture.jsonl row {n}: empty `why`"
+        );
         let spans = skipped.entry(row.source.clone()).or_default();
         if let Some(prev) = spans.last() {
             assert!(
@@ -253,7 +284,11 @@ fn framing_and_furniture_rows_match_their_sources() {
         .filter(|name| name.ends_with(".txt"))
         .collect();
     seed_names.sort();
-    assert!(!seed_names.is_empty(), "no seed files in {}", seed_dir.display());
+    assert!(
+        !seed_names.is_empty(),
+        "no seed files in {}",
+        seed_dir.display()
+    );
     for name in &seed_names {
         let source = format!("seeds/{name}");
         assert!(
@@ -261,8 +296,15 @@ fn framing_and_furniture_rows_match_their_sources() {
             "seed file {source} has no labelled rows"
         );
         let mut covered = vec![false; sources.get(&source).n_chars()];
-        for span in labelled.get(&source).into_iter().chain(skipped.get(&source)).flatten() {
-            covered[span.start..span.end].iter_mut().for_each(|c| *c = true);
+        for span in labelled
+            .get(&source)
+            .into_iter()
+            .chain(skipped.get(&source))
+            .flatten()
+        {
+            covered[span.start..span.end]
+                .iter_mut()
+                .for_each(|c| *c = true);
         }
         let src = sources.get(&source);
         for (i, ch) in src.text.chars().enumerate() {
@@ -300,7 +342,10 @@ fn guide_defines_exactly_the_labels_used_by_the_test() {
         .flat_map(|(_, r)| [r.stance.as_str(), r.topic.as_str()])
         .collect();
     for label in STANCES.iter().chain(TOPICS) {
-        assert!(used.contains(label), "label `{label}` is defined but never used");
+        assert!(
+            used.contains(label),
+            "label `{label}` is defined but never used"
+        );
     }
 }
 
@@ -325,10 +370,16 @@ fn seed_copies_are_byte_identical_to_shared_seeds() {
     let ours_dir = data_dir().join("seeds");
     let theirs = list(&shared);
     let ours = list(&ours_dir);
-    assert_eq!(ours, theirs, "data/seeds/ and ../shared/seeds/ hold different file names");
+    assert_eq!(
+        ours, theirs,
+        "data/seeds/ and ../shared/seeds/ hold different file names"
+    );
     for name in &theirs {
         let a = fs::read(shared.join(name)).unwrap();
         let b = fs::read(ours_dir.join(name)).unwrap();
-        assert!(a == b, "data/seeds/{name} differs from ../shared/seeds/{name}");
+        assert!(
+            a == b,
+            "data/seeds/{name} differs from ../shared/seeds/{name}"
+        );
     }
 }

@@ -20,7 +20,9 @@ fn separable(n: usize, seed: u64) -> (CsrMatrix, Array1<usize>) {
     let mut y = Vec::new();
     for i in 0..n {
         let class = i % 3;
-        let mut row: Vec<(u32, f32)> = (0..3).map(|j| ((3 * class + j) as u32, 0.5 + uniform(&mut rng) as f32)).collect();
+        let mut row: Vec<(u32, f32)> = (0..3)
+            .map(|j| ((3 * class + j) as u32, 0.5 + uniform(&mut rng) as f32))
+            .collect();
         for f in 9..20 {
             if uniform(&mut rng) < 0.3 {
                 row.push((f, uniform(&mut rng) as f32));
@@ -53,7 +55,9 @@ fn multinomial_recovers_a_separable_problem() {
     // Each class's own features carry its largest weights.
     for class in 0..3 {
         let column = model.coef.column(class);
-        let best = (0..20).max_by(|&a, &b| column[a].total_cmp(&column[b])).unwrap();
+        let best = (0..20)
+            .max_by(|&a, &b| column[a].total_cmp(&column[b]))
+            .unwrap();
         assert_eq!(best / 3, class);
     }
 }
@@ -91,21 +95,33 @@ fn binary_model_agrees_with_linfa_logistic() {
         .alpha(1.0 / c)
         .gradient_tolerance(1e-9)
         .max_iterations(1000)
-        .fit(&DatasetBase::new(dense.clone(), Array1::from(labels.clone())))
+        .fit(&DatasetBase::new(
+            dense.clone(),
+            Array1::from(labels.clone()),
+        ))
         .unwrap();
     let their_p = theirs.predict_probabilities(&dense);
     let positive_is_one = theirs.labels().pos.class == 1;
     let our_p = ours.predict_proba(&x);
     let mut max_diff: f64 = 0.0;
     for i in 0..n {
-        let p1 = if positive_is_one { their_p[i] } else { 1.0 - their_p[i] };
+        let p1 = if positive_is_one {
+            their_p[i]
+        } else {
+            1.0 - their_p[i]
+        };
         max_diff = max_diff.max((our_p[[i, 1]] - p1).abs());
     }
     assert!(max_diff < 1e-4, "probabilities differ by {max_diff}");
     let sign = if positive_is_one { 1.0 } else { -1.0 };
     for j in 0..d {
         let diff = (ours.coef[[j, 0]] - sign * theirs.params()[j]).abs();
-        assert!(diff < 1e-3, "weight {j}: {} vs {}", ours.coef[[j, 0]], theirs.params()[j]);
+        assert!(
+            diff < 1e-3,
+            "weight {j}: {} vs {}",
+            ours.coef[[j, 0]],
+            theirs.params()[j]
+        );
     }
 }
 
@@ -124,20 +140,35 @@ fn balanced_class_weights_raise_minority_recall() {
     let y = Array1::from(y);
     let recall = |weight| {
         let dataset = DatasetBase::new(x.clone(), y.clone());
-        let model = LogisticRegressionParams::new().c(10.0).class_weight(weight).fit(&dataset).unwrap();
+        let model = LogisticRegressionParams::new()
+            .c(10.0)
+            .class_weight(weight)
+            .fit(&dataset)
+            .unwrap();
         let pred: Array1<usize> = model.predict(&dataset);
-        let hits = pred.iter().zip(y.iter()).filter(|(p, t)| **t == 1 && **p == 1).count();
+        let hits = pred
+            .iter()
+            .zip(y.iter())
+            .filter(|(p, t)| **t == 1 && **p == 1)
+            .count();
         hits as f64 / 100.0
     };
-    let (uniform_recall, balanced_recall) = (recall(ClassWeight::Uniform), recall(ClassWeight::Balanced));
-    assert!(balanced_recall > uniform_recall + 0.3, "{uniform_recall} vs {balanced_recall}");
+    let (uniform_recall, balanced_recall) =
+        (recall(ClassWeight::Uniform), recall(ClassWeight::Balanced));
+    assert!(
+        balanced_recall > uniform_recall + 0.3,
+        "{uniform_recall} vs {balanced_recall}"
+    );
 }
 
 #[test]
 fn same_model_bit_for_bit_with_one_or_two_threads() {
     let (x, y) = separable(3000, 5);
     let fit_in = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             LogisticRegressionParams::new()
                 .c(1.0)
@@ -153,9 +184,17 @@ fn same_model_bit_for_bit_with_one_or_two_threads() {
 #[test]
 fn invalid_parameters_are_refused() {
     let (x, y) = separable(30, 1);
-    let err = LogisticRegressionParams::new().c(-1.0).fit(&DatasetBase::new(x.clone(), y)).unwrap_err();
-    assert!(err.to_string().contains("C must be a positive number"), "{err}");
+    let err = LogisticRegressionParams::new()
+        .c(-1.0)
+        .fit(&DatasetBase::new(x.clone(), y))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("C must be a positive number"),
+        "{err}"
+    );
     let one_class = Array1::from(vec![0usize; 30]);
-    let err = LogisticRegressionParams::new().fit(&DatasetBase::new(x, one_class)).unwrap_err();
+    let err = LogisticRegressionParams::new()
+        .fit(&DatasetBase::new(x, one_class))
+        .unwrap_err();
     assert!(err.to_string().contains("only one class"), "{err}");
 }

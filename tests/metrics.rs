@@ -36,7 +36,10 @@ fn three_class_report_matches_hand_computation() {
 
     assert_eq!(report.n, 16);
     assert!(close(report.accuracy, 12.0 / 16.0));
-    assert_eq!(report.confusion, vec![vec![5, 1, 0], vec![2, 3, 1], vec![0, 0, 4]]);
+    assert_eq!(
+        report.confusion,
+        vec![vec![5, 1, 0], vec![2, 3, 1], vec![0, 0, 4]]
+    );
     // against: P = 5/7, R = 5/6, F1 = 2·(5/7)(5/6)/((5/7)+(5/6)) = 10/13
     let against = report.class("against").unwrap();
     assert!(close(against.precision, 5.0 / 7.0) && close(against.recall, 5.0 / 6.0));
@@ -48,9 +51,18 @@ fn three_class_report_matches_hand_computation() {
     let none = report.class("none").unwrap();
     assert!(close(none.f1, 8.0 / 9.0) && none.support == 4);
 
-    assert!(close(report.macro_avg.f1, (10.0 / 13.0 + 0.6 + 8.0 / 9.0) / 3.0));
-    assert!(close(report.macro_avg.recall, (5.0 / 6.0 + 0.5 + 1.0) / 3.0));
-    assert!(close(report.weighted_avg.f1, (6.0 * 10.0 / 13.0 + 6.0 * 0.6 + 4.0 * 8.0 / 9.0) / 16.0));
+    assert!(close(
+        report.macro_avg.f1,
+        (10.0 / 13.0 + 0.6 + 8.0 / 9.0) / 3.0
+    ));
+    assert!(close(
+        report.macro_avg.recall,
+        (5.0 / 6.0 + 0.5 + 1.0) / 3.0
+    ));
+    assert!(close(
+        report.weighted_avg.f1,
+        (6.0 * 10.0 / 13.0 + 6.0 * 0.6 + 4.0 * 8.0 / 9.0) / 16.0
+    ));
     let chosen = report.metric.as_ref().unwrap();
     assert_eq!(chosen.name, "f1:against,favor");
     assert!(close(chosen.value, (10.0 / 13.0 + 0.6) / 2.0));
@@ -60,7 +72,10 @@ fn three_class_report_matches_hand_computation() {
         ("weighted-f1", report.weighted_avg.f1),
         ("macro-recall", report.macro_avg.recall),
     ] {
-        assert!(close(m.parse::<Metric>().unwrap().value(&report), expected), "{m}");
+        assert!(
+            close(m.parse::<Metric>().unwrap().value(&report), expected),
+            "{m}"
+        );
     }
 }
 
@@ -83,18 +98,33 @@ fn log_loss_and_unseen_labels() {
     let probs = vec![vec![0.8, 0.2], vec![0.6, 0.4], vec![0.1, 0.9]];
     let report = Report::new(&names, &truth, &predicted, Some(&probs), None);
     // Log-loss over the two known labels only: −(ln 0.8 + ln 0.4) / 2.
-    assert!(close(report.log_loss.unwrap(), -(0.8f64.ln() + 0.4f64.ln()) / 2.0));
+    assert!(close(
+        report.log_loss.unwrap(),
+        -(0.8f64.ln() + 0.4f64.ln()) / 2.0
+    ));
     assert_eq!(report.unseen_labels, vec![("zzz".to_string(), 1)]);
     assert_eq!(report.classes.len(), 3);
     assert!(close(report.accuracy, 1.0 / 3.0));
-    assert!(report.to_string().contains("label `zzz`, which the model never saw"));
+    assert!(report
+        .to_string()
+        .contains("label `zzz`, which the model never saw"));
 }
 
 #[test]
 fn metric_names_parse_and_print() {
-    for name in ["accuracy", "macro-f1", "weighted-f1", "macro-recall", "f1:against,favor"] {
+    for name in [
+        "accuracy",
+        "macro-f1",
+        "weighted-f1",
+        "macro-recall",
+        "f1:against,favor",
+    ] {
         assert_eq!(name.parse::<Metric>().unwrap().to_string(), name);
     }
     assert!("f1:".parse::<Metric>().is_err());
-    assert!("auc".parse::<Metric>().unwrap_err().to_string().contains("unknown metric"));
+    assert!("auc"
+        .parse::<Metric>()
+        .unwrap_err()
+        .to_string()
+        .contains("unknown metric"));
 }

@@ -12,15 +12,36 @@ use stance::Classifier;
 
 fn small_classifier() -> Classifier {
     let rows = [
-        ("Washington expels Russian diplomats and imposes sanctions", "confrontational"),
-        ("Moscow accuses the US of hostile threats", "confrontational"),
-        ("The minister condemned the aggression and the sanctions", "confrontational"),
-        ("Both sides agreed to hold talks and cooperate", "cooperative"),
-        ("Tillerson and Lavrov discussed working together on Syria", "cooperative"),
-        ("The leaders welcomed dialogue and a common interest", "cooperative"),
+        (
+            "Washington expels Russian diplomats and imposes sanctions",
+            "confrontational",
+        ),
+        (
+            "Moscow accuses the US of hostile threats",
+            "confrontational",
+        ),
+        (
+            "The minister condemned the aggression and the sanctions",
+            "confrontational",
+        ),
+        (
+            "Both sides agreed to hold talks and cooperate",
+            "cooperative",
+        ),
+        (
+            "Tillerson and Lavrov discussed working together on Syria",
+            "cooperative",
+        ),
+        (
+            "The leaders welcomed dialogue and a common interest",
+            "cooperative",
+        ),
         ("The meeting took place in Moscow on Wednesday", "neutral"),
         ("The State Department published the schedule", "neutral"),
-        ("The talks were held at the embassy in the afternoon", "neutral"),
+        (
+            "The talks were held at the embassy in the afternoon",
+            "neutral",
+        ),
     ];
     let corpus = LabelledCorpus {
         texts: rows.iter().map(|r| r.0.to_string()).collect(),
@@ -47,14 +68,25 @@ fn save_load_gives_identical_predictions() {
     let path = dir.path().join("sub/dir/m.stance");
     model_file::save(&classifier, &path).unwrap();
     let loaded = model_file::load(&path).unwrap();
-    let texts: Vec<String> = ["sanctions and threats", "talks on Syria", "", "völlig unbekannt"]
-        .map(String::from)
-        .to_vec();
+    let texts: Vec<String> = [
+        "sanctions and threats",
+        "talks on Syria",
+        "",
+        "völlig unbekannt",
+    ]
+    .map(String::from)
+    .to_vec();
     assert_eq!(classifier.predict(&texts), loaded.predict(&texts));
     assert_eq!(loaded.labels, classifier.labels);
-    assert_eq!(loaded.metadata.data_fingerprint, classifier.metadata.data_fingerprint);
+    assert_eq!(
+        loaded.metadata.data_fingerprint,
+        classifier.metadata.data_fingerprint
+    );
     // Saving the loaded model reproduces the file byte for byte.
-    assert_eq!(model_file::to_bytes(&loaded).unwrap(), std::fs::read(&path).unwrap());
+    assert_eq!(
+        model_file::to_bytes(&loaded).unwrap(),
+        std::fs::read(&path).unwrap()
+    );
     // No temporary file is left behind.
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
     assert_eq!(leftovers.len(), 1);
@@ -64,11 +96,23 @@ fn save_load_gives_identical_predictions() {
 fn damaged_files_are_refused_with_their_reason() {
     let bytes = model_file::to_bytes(&small_classifier()).unwrap();
 
-    assert_eq!(problem(b"label,text\nfoo,bar\n"), ModelFileProblem::NotAModel);
+    assert_eq!(
+        problem(b"label,text\nfoo,bar\n"),
+        ModelFileProblem::NotAModel
+    );
     assert_eq!(problem(b""), ModelFileProblem::NotAModel);
-    assert!(matches!(problem(&bytes[..bytes.len() / 2]), ModelFileProblem::Truncated { .. }));
-    assert!(matches!(problem(&bytes[..20]), ModelFileProblem::Truncated { .. }));
-    assert!(matches!(problem(&bytes[..4]), ModelFileProblem::Truncated { .. }));
+    assert!(matches!(
+        problem(&bytes[..bytes.len() / 2]),
+        ModelFileProblem::Truncated { .. }
+    ));
+    assert!(matches!(
+        problem(&bytes[..20]),
+        ModelFileProblem::Truncated { .. }
+    ));
+    assert!(matches!(
+        problem(&bytes[..4]),
+        ModelFileProblem::Truncated { .. }
+    ));
 
     let mut flipped = bytes.clone();
     let middle = flipped.len() / 2;
@@ -82,7 +126,13 @@ fn damaged_files_are_refused_with_their_reason() {
     let mut other_version = bytes.clone();
     other_version[8..12].copy_from_slice(&(FORMAT_VERSION + 98).to_le_bytes());
     let found = problem(&other_version);
-    assert_eq!(found, ModelFileProblem::UnsupportedVersion { found: FORMAT_VERSION + 98, supported: FORMAT_VERSION });
+    assert_eq!(
+        found,
+        ModelFileProblem::UnsupportedVersion {
+            found: FORMAT_VERSION + 98,
+            supported: FORMAT_VERSION
+        }
+    );
     assert!(found.to_string().contains("version 99"));
 }
 

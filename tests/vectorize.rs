@@ -78,12 +78,28 @@ fn min_df_max_df_and_max_features_prune_the_vocabulary() {
         max_features,
         ..words_only(false)
     };
-    let vocab = |c: VectorizerConfig| TfidfVectorizer::fit_transform(&c, &texts).unwrap().0.views[0].vocabulary.clone();
-    assert_eq!(vocab(config(DocFreq::Count(2), DocFreq::Fraction(1.0), None)), ["a", "b"]);
-    assert_eq!(vocab(config(DocFreq::Count(1), DocFreq::Count(2), None)), ["b", "c", "d", "e"]);
-    assert_eq!(vocab(config(DocFreq::Count(1), DocFreq::Fraction(0.5), None)), ["b", "c", "d", "e"]);
+    let vocab = |c: VectorizerConfig| {
+        TfidfVectorizer::fit_transform(&c, &texts).unwrap().0.views[0]
+            .vocabulary
+            .clone()
+    };
+    assert_eq!(
+        vocab(config(DocFreq::Count(2), DocFreq::Fraction(1.0), None)),
+        ["a", "b"]
+    );
+    assert_eq!(
+        vocab(config(DocFreq::Count(1), DocFreq::Count(2), None)),
+        ["b", "c", "d", "e"]
+    );
+    assert_eq!(
+        vocab(config(DocFreq::Count(1), DocFreq::Fraction(0.5), None)),
+        ["b", "c", "d", "e"]
+    );
     // max_features keeps the most frequent, ties broken alphabetically, then sorts.
-    assert_eq!(vocab(config(DocFreq::Count(1), DocFreq::Fraction(1.0), Some(3))), ["a", "b", "c"]);
+    assert_eq!(
+        vocab(config(DocFreq::Count(1), DocFreq::Fraction(1.0), Some(3))),
+        ["a", "b", "c"]
+    );
 }
 
 #[test]
@@ -92,9 +108,13 @@ fn two_views_each_carry_half_the_squared_norm() {
         min_df: DocFreq::Count(1),
         ..VectorizerConfig::default()
     };
-    let texts: Vec<String> = ["Russia warns NATO", "talks with Russia resume", "NATO expands"]
-        .map(String::from)
-        .to_vec();
+    let texts: Vec<String> = [
+        "Russia warns NATO",
+        "talks with Russia resume",
+        "NATO expands",
+    ]
+    .map(String::from)
+    .to_vec();
     let (vectorizer, x) = TfidfVectorizer::fit_transform(&config, &texts).unwrap();
     let word_cols = vectorizer.views[0].vocabulary.len() as u32;
     for i in 0..x.n_rows() {
@@ -108,8 +128,14 @@ fn two_views_each_carry_half_the_squared_norm() {
                 chars += sq
             }
         }
-        assert!((word - 0.5).abs() < 1e-6 && (chars - 0.5).abs() < 1e-6, "row {i}: {word} {chars}");
+        assert!(
+            (word - 0.5).abs() < 1e-6 && (chars - 0.5).abs() < 1e-6,
+            "row {i}: {word} {chars}"
+        );
         assert!(cols.windows(2).all(|w| w[0] < w[1]), "columns sorted");
     }
-    assert_eq!(vectorizer.feature_name(word_cols), format!("[{}]", vectorizer.views[1].vocabulary[0].replace(' ', "_")));
+    assert_eq!(
+        vectorizer.feature_name(word_cols),
+        format!("[{}]", vectorizer.views[1].vocabulary[0].replace(' ', "_"))
+    );
 }

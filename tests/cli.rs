@@ -1,0 +1,1775 @@
+//! End-to-end tests of the `stance` command line: every subcommand run as a process on the
+//! small labelled fixtures in `tests/fixtures/`, checking real values (reports, JSON fields,
+//! predictions, model bytes) and the error messages for bad input and bad model files.
+//!
+//! Fixtures: `framing_small.*` holds the same 54 news-like sentences (18 per label:
+//! confrontational, cooperative, neutral, each with its own vocabulary) as JSON lines, CSV,
+//! TSV (label column first), fastText lines, JSON lines under an odd extension (`.data`) and
+//! CSV with other column names (`framing_fields.csv`: id, sentence, stance).
+//! `framing_valid.jsonl` is a 9-sentence validation set; `unlabelled.txt` holds 6 plain
+//! lines, two per label.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+const LABELS: [&str; 3] = ["confrontational", "cooperative", "neutral"];
+
+/// Options that keep a training run fast in debug builds: word n-grams only, every n-gram kept.
+const FAST: [&str; 5] = ["--char-ngrams", "none", "--min-df", "1", "-q"];
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}):\n{}", self.stdout))
+    }
+
+    fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line ({e}): {l}")))
+            .collect()
+    }
+
+    #[track_caller]
+    fn success(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Exit code 1, a message starting `error:` that contains every fragment, nothing on stdout.
+    #[track_caller]
+    fn fails_with(&self, fragments: &[&str]) {
+        assert_eq!(
+            self.code, 1,
+            "expected exit code 1\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(self.stderr.starts_with("error:"), "stderr: {}", self.stderr);
+        for fragment in fragments {
+            assert!(
+                self.stderr.contains(fragment),
+                "stderr should contain {fragment:?}, got:\n{}",
+                self.stderr
+            );
+        }
+        assert!(
+            self.stdout.is_empty(),
+            "stdout should be empty: {}",
+            self.stdout
+        );
+    }
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stance"));
+    cmd.args(args).env_remove("RAYON_NUM_THREADS");
+    cmd
+}
+
+fn finish(out: std::process::Output) -> Output {
+    Output {
+        code: out.status.code().expect("exited normally"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn run(args: &[&str]) -> Output {
+    finish(
+        command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run stance"),
+    )
+}
+
+fn run_env(args: &[&str], key: &str, value: &str) -> Output {
+    finish(
+        command(args)
+            .env(key, value)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run stance"),
+    )
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = command(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn stance");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("wait for stance");
+    writer.join().unwrap().expect("write stdin");
+    finish(out)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+/// The training fixture's records, as (label, text), from the JSON-lines copy.
+fn training_records() -> Vec<(String, String)> {
+    fs::read_to_string(fixture("framing_small.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["label"].as_str().unwrap().to_string(),
+                v["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A model trained once per test run (no validation, C = 1, word n-grams) and shared by the
+/// tests that only read it. Training is deterministic, so concurrent runs write equal bytes.
+fn shared_model() -> &'static Path {
+    static MODEL: OnceLock<PathBuf> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-shared-framing.stance");
+        train_fast(&fixture("framing_small.jsonl"), &path, &[]).success();
+        path
+    })
+}
+
+fn train_fast(data: &Path, model: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["train", "--data", s(data), "--model", s(model)];
+    args.extend(FAST);
+    args.extend(extra);
+    run(&args)
+}
+
+fn predict_file(model: &Path, data: &Path) -> Output {
+    run(&["predict", "--model", s(model), "--data", s(data)])
+}
+
+/// Probabilities of one prediction line, in the model's label order, with sanity checks.
+fn check_prediction(line: &Value) -> (String, Vec<f64>) {
+    let label = line["label"]
+        .as_str()
+        .expect("label is a string")
+        .to_string();
+    let probs = line["probs"].as_object().expect("probs is an object");
+    let names: Vec<&str> = probs.keys().map(String::as_str).collect();
+    assert_eq!(names, LABELS, "probs must name every label: {line}");
+    let values: Vec<f64> = probs.values().map(|p| p.as_f64().unwrap()).collect();
+    let sum: f64 = values.iter().sum();
+    assert!((sum - 1.0).abs() <= 1e-9, "probs sum to {sum}: {line}");
+    assert!(values.iter().all(|p| (0.0..=1.0).contains(p)), "{line}");
+    let best = values
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap()
+        .0;
+    assert_eq!(
+        label, LABELS[best],
+        "label must be the argmax of probs: {line}"
+    );
+    (label, values)
+}
+
+/// The help text of one option (its line and continuation lines), whitespace collapsed.
+fn help_entry(help: &str, option: &str) -> String {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let lines: Vec<&str> = help.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| {
+            let t = l.trim_start();
+            let t = if t.len() > 4 && t.as_bytes()[0] == b'-' && &t[2..4] == ", " {
+                &t[4..]
+            } else {
+                t
+            };
+            indent(l) <= 6 && (t == option || t.starts_with(&format!("{option} ")))
+        })
+        .unwrap_or_else(|| panic!("{option} is not in the help:\n{help}"));
+    let mut entry = vec![lines[start]];
+    entry.extend(
+        lines[start + 1..]
+            .iter()
+            .take_while(|l| !l.trim().is_empty() && indent(l) > 6),
+    );
+    entry
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn temp_files(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".stance-model-") && n.ends_with(".tmp"))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// train
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn train_with_valid_file_prints_report_and_writes_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let valid = fixture("framing_valid.jsonl");
+    let out = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&valid)],
+    )
+    .success();
+    let text = &out.stdout;
+    assert!(
+        text.starts_with("trained on 54 records, 3 labels, "),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "model selection by macro-f1 on validation file {} (9 records):",
+            s(&valid)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("held-out report of the chosen model (9 records):"),
+        "{text}"
+    );
+    let header = text
+        .lines()
+        .find(|l| l.contains("precision"))
+        .expect("table header");
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(columns, ["precision", "recall", "f1", "support"]);
+    for label in LABELS {
+        let row = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(label) && l.split_whitespace().count() == 5)
+            .unwrap_or_else(|| panic!("no report row for {label}:\n{text}"));
+        let support: usize = row.split_whitespace().last().unwrap().parse().unwrap();
+        assert_eq!(support, 3, "{row}");
+    }
+    assert!(
+        text.contains("confusion matrix (rows: true, columns: predicted"),
+        "{text}"
+    );
+    let chosen: Vec<&str> = text.lines().filter(|l| l.starts_with("  * C = ")).collect();
+    assert_eq!(
+        chosen.len(),
+        1,
+        "exactly one chosen C must be marked:\n{text}"
+    );
+    let tried = text.lines().filter(|l| l.starts_with("    C = ")).count();
+    assert!(
+        tried >= 1,
+        "the other candidates are listed unmarked:\n{text}"
+    );
+    assert!(
+        text.contains(&format!("model written to {}", s(&model))),
+        "{text}"
+    );
+    let bytes = fs::read(&model).unwrap();
+    assert!(bytes.starts_with(b"STANCEMF"), "model magic");
+    assert_eq!(&bytes[8..12], &1u32.to_le_bytes(), "format version 1");
+    assert!(temp_files(dir.path()).is_empty());
+}
+
+#[test]
+fn train_with_valid_file_json_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let valid = fixture("framing_valid.jsonl");
+    let out = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&valid), "--json"],
+    )
+    .success();
+    assert_eq!(out.stdout.lines().count(), 1, "one JSON object on one line");
+    let j = out.json();
+    assert_eq!(j["labels"], serde_json::json!(LABELS));
+    assert_eq!(j["n_train"], 54);
+    assert!(j["n_features"].as_u64().unwrap() > 100);
+    assert_eq!(j["evaluated_on"], "held-out data");
+    assert_eq!(j["model"], s(&model));
+    let accuracy = j["report"]["accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy));
+    assert!(
+        accuracy >= 0.8,
+        "the fixture is clearly separable: {accuracy}"
+    );
+    assert_eq!(j["report"]["n"], 9);
+    let selection = &j["selection"];
+    let candidates = selection["candidates"].as_array().unwrap();
+    assert!(!candidates.is_empty());
+    let chosen = selection["chosen"].as_u64().unwrap() as usize;
+    assert!(chosen < candidates.len());
+    // Without --c the default grid is searched in increasing order.
+    let cs: Vec<f64> = candidates
+        .iter()
+        .map(|c| c["c"].as_f64().unwrap())
+        .collect();
+    assert_eq!(cs[0], 0.1);
+    assert!(cs.windows(2).all(|w| w[0] < w[1]), "{cs:?}");
+    let best = candidates
+        .iter()
+        .map(|c| c["score"].as_f64().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(candidates[chosen]["score"].as_f64().unwrap(), best);
+    assert_eq!(selection["fold_scores"], serde_json::json!([]));
+    assert!(fs::read(&model).unwrap().starts_with(b"STANCEMF"));
+}
+
+#[test]
+fn train_with_explicit_c_grid_tries_exactly_those() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let valid = fixture("framing_valid.jsonl");
+    let out = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &[
+            "--valid",
+            s(&valid),
+            "--c",
+            "2,5",
+            "--json",
+            "--metric",
+            "accuracy",
+        ],
+    )
+    .success();
+    let j = out.json();
+    let cs: Vec<f64> = j["selection"]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["c"].as_f64().unwrap())
+        .collect();
+    assert_eq!(cs, [2.0, 5.0]);
+    assert_eq!(j["report"]["metric"]["name"], "accuracy");
+}
+
+#[test]
+fn train_with_valid_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let out = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid-split", "0.2", "--json"],
+    )
+    .success();
+    let j = out.json();
+    let held = j["report"]["n"].as_u64().unwrap();
+    assert_eq!(
+        j["n_train"].as_u64().unwrap() + held,
+        54,
+        "split partitions the data"
+    );
+    assert!((9..=13).contains(&held), "about 20% held out: {held}");
+    // Stratified: every class is in the held-out part.
+    for class in j["report"]["classes"].as_array().unwrap() {
+        assert!(class["support"].as_u64().unwrap() >= 3, "{class}");
+    }
+    let scored_on = j["selection"]["scored_on"].as_str().unwrap();
+    assert!(
+        scored_on.contains("20%") && scored_on.contains("seed 42"),
+        "{scored_on}"
+    );
+    assert!(!j["selection"]["candidates"].as_array().unwrap().is_empty());
+    assert!(fs::read(&model).unwrap().starts_with(b"STANCEMF"));
+
+    let text = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid-split", "0.2"],
+    )
+    .success()
+    .stdout;
+    assert!(
+        text.contains("held-out report of the chosen model"),
+        "{text}"
+    );
+    assert!(!text.contains("TRAINING data"), "{text}");
+}
+
+#[test]
+fn train_with_cross_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let j = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--cv", "3", "--c", "0.3,3", "--json"],
+    )
+    .success()
+    .json();
+    let folds = j["selection"]["fold_scores"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    for f in folds {
+        assert!((0.0..=1.0).contains(&f.as_f64().unwrap()));
+    }
+    assert_eq!(j["selection"]["candidates"].as_array().unwrap().len(), 2);
+    // Cross-validation: the final model is fitted on all the data; the report pools the
+    // out-of-fold predictions of every record.
+    assert_eq!(j["n_train"], 54);
+    assert_eq!(j["report"]["n"], 54);
+    assert!(j["report"]["accuracy"].as_f64().unwrap() >= 0.8);
+
+    let text = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--cv", "3", "--c", "0.3,3"],
+    )
+    .success()
+    .stdout;
+    assert!(
+        text.contains("stratified 3-fold cross-validation over 54 records"),
+        "{text}"
+    );
+    assert!(text.contains("per-fold macro-f1 of the chosen C"), "{text}");
+}
+
+#[test]
+fn train_without_validation_warns_that_figures_are_on_training_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let text = train_fast(&fixture("framing_small.jsonl"), &model, &[])
+        .success()
+        .stdout;
+    assert!(
+        text.contains(
+            "no held-out data: the figures below are on the TRAINING data and are optimistic"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("--valid FILE, --valid-split FRACTION or --cv K"),
+        "{text}"
+    );
+    assert!(
+        text.contains("final fit: C = 1,"),
+        "C defaults to 1 without held-out data:\n{text}"
+    );
+    assert!(text.contains("confusion matrix"), "{text}");
+    assert!(!text.contains("model selection"), "{text}");
+
+    let j = train_fast(&fixture("framing_small.jsonl"), &model, &["--json"])
+        .success()
+        .json();
+    assert_eq!(j["evaluated_on"], "training data (optimistic)");
+    assert!(j["selection"].is_null());
+    assert_eq!(j["report"]["n"], 54);
+}
+
+#[test]
+fn every_input_format_gives_the_same_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str]); 6] = [
+        ("framing_small.jsonl", &[]),
+        ("framing_small.csv", &[]),
+        ("framing_small.tsv", &[]),
+        ("framing_small.txt", &[]),
+        ("framing_small.data", &["--format", "jsonl"]),
+        (
+            "framing_fields.csv",
+            &["--text-field", "sentence", "--label-field", "stance"],
+        ),
+    ];
+    let mut fingerprints = Vec::new();
+    for (i, (file, extra)) in cases.iter().enumerate() {
+        let model = dir.path().join(format!("m{i}.stance"));
+        let mut args = vec!["--json"];
+        args.extend(*extra);
+        let j = train_fast(&fixture(file), &model, &args).success().json();
+        assert_eq!(j["labels"], serde_json::json!(LABELS), "{file}");
+        assert_eq!(j["n_train"], 54, "{file}");
+        let info = run(&["inspect", "--model", s(&model), "--json"])
+            .success()
+            .json();
+        assert_eq!(
+            info["label_counts"],
+            serde_json::json!([18, 18, 18]),
+            "{file}"
+        );
+        fingerprints.push((file, info["data_fingerprint"].as_str().unwrap().to_string()));
+    }
+    // The same records in any format: the same (label, text) fingerprint.
+    for (file, fp) in &fingerprints[1..] {
+        assert_eq!(
+            fp, &fingerprints[0].1,
+            "{file} read differently from the JSON lines"
+        );
+    }
+    // Every model file is identical too.
+    let first = fs::read(dir.path().join("m0.stance")).unwrap();
+    for (i, (file, _)) in cases.iter().enumerate().skip(1) {
+        let other = fs::read(dir.path().join(format!("m{i}.stance"))).unwrap();
+        assert!(other == first, "{file} gives another model");
+    }
+}
+
+#[test]
+fn odd_extension_without_format_is_refused_and_text_format_cannot_train() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let data = fixture("framing_small.data");
+    train_fast(&data, &model, &[]).fails_with(&[s(&data), "unknown input format", "--format"]);
+    let txt = fixture("unlabelled.txt");
+    train_fast(&txt, &model, &["--format", "text"])
+        .fails_with(&[s(&txt), "plain text lines carry no labels"]);
+    assert!(!model.exists());
+}
+
+// ---------------------------------------------------------------------------------------
+// eval
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn eval_prints_table_and_confusion_matrix() {
+    let model = shared_model();
+    let data = fixture("framing_valid.jsonl");
+    let text = run(&["eval", "--model", s(model), "--data", s(&data)])
+        .success()
+        .stdout;
+    assert!(
+        text.starts_with(&format!("{} on {} (9 records)", s(model), s(&data))),
+        "{text}"
+    );
+    let accuracy_row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("accuracy"))
+        .unwrap();
+    let fields: Vec<&str> = accuracy_row.split_whitespace().collect();
+    assert_eq!(fields[0], "accuracy");
+    let accuracy: f64 = fields[1].parse().unwrap();
+    assert!(accuracy >= 0.8, "{accuracy_row}");
+    assert_eq!(fields[2], "9");
+    assert!(text.contains("macro avg"), "{text}");
+    assert!(text.contains("weighted avg"), "{text}");
+    assert!(text.contains("log-loss"), "{text}");
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("macro-f1")),
+        "the model's selection metric is reported:\n{text}"
+    );
+    assert!(
+        text.contains("confusion matrix (rows: true, columns: predicted"),
+        "{text}"
+    );
+    // Confusion rows sum to each class's support (3).
+    let matrix: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("confusion matrix"))
+        .skip(2)
+        .collect();
+    assert_eq!(matrix.len(), 3, "{text}");
+    for row in matrix {
+        // "N label c1 c2 c3"
+        let counts: usize = row
+            .split_whitespace()
+            .skip(2)
+            .map(|v| v.parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(counts, 3, "{row}");
+    }
+}
+
+#[test]
+fn eval_json_has_every_field() {
+    let model = shared_model();
+    let data = fixture("framing_valid.jsonl");
+    let j = run(&["eval", "--model", s(model), "--data", s(&data), "--json"])
+        .success()
+        .json();
+    assert_eq!(j["n"], 9);
+    let accuracy = j["accuracy"].as_f64().unwrap();
+    assert!((0.8..=1.0).contains(&accuracy), "{accuracy}");
+    let classes = j["classes"].as_array().unwrap();
+    let names: Vec<&str> = classes
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, LABELS);
+    for c in classes {
+        assert_eq!(c["support"], 3);
+        for key in ["precision", "recall", "f1"] {
+            assert!((0.0..=1.0).contains(&c[key].as_f64().unwrap()), "{c}");
+        }
+    }
+    for avg in ["macro_avg", "weighted_avg"] {
+        for key in ["precision", "recall", "f1"] {
+            assert!(
+                (0.0..=1.0).contains(&j[avg][key].as_f64().unwrap()),
+                "{avg}.{key}"
+            );
+        }
+    }
+    let macro_f1 = classes
+        .iter()
+        .map(|c| c["f1"].as_f64().unwrap())
+        .sum::<f64>()
+        / 3.0;
+    assert!((j["macro_avg"]["f1"].as_f64().unwrap() - macro_f1).abs() < 1e-12);
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(j["confusion"].clone()).unwrap();
+    assert_eq!(confusion.len(), 3);
+    let diagonal: u64 = (0..3).map(|i| confusion[i][i]).sum();
+    assert!((accuracy - diagonal as f64 / 9.0).abs() < 1e-12);
+    assert_eq!(confusion.iter().flatten().sum::<u64>(), 9);
+    let log_loss = j["log_loss"].as_f64().unwrap();
+    assert!(
+        log_loss > 0.0 && log_loss < 3f64.ln(),
+        "better than uniform: {log_loss}"
+    );
+    assert_eq!(j["unseen_labels"], serde_json::json!([]));
+    assert_eq!(j["metric"]["name"], "macro-f1");
+
+    let j = run(&[
+        "eval",
+        "--model",
+        s(model),
+        "--data",
+        s(&data),
+        "--json",
+        "--metric",
+        "f1:neutral",
+    ])
+    .success()
+    .json();
+    assert_eq!(j["metric"]["name"], "f1:neutral");
+    assert_eq!(j["metric"]["value"], j["classes"][2]["f1"]);
+}
+
+#[test]
+fn eval_counts_a_label_the_model_never_saw() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("test.jsonl");
+    let mut content = fs::read_to_string(fixture("framing_valid.jsonl")).unwrap();
+    content
+        .push_str("{\"text\": \"The minister praised the weather.\", \"label\": \"sarcastic\"}\n");
+    content
+        .push_str("{\"text\": \"Officials signed nothing at all.\", \"label\": \"sarcastic\"}\n");
+    fs::write(&data, content).unwrap();
+    let model = shared_model();
+
+    let j = run(&["eval", "--model", s(model), "--data", s(&data), "--json"])
+        .success()
+        .json();
+    assert_eq!(j["n"], 11);
+    assert_eq!(j["unseen_labels"], serde_json::json!([["sarcastic", 2]]));
+    let classes = j["classes"].as_array().unwrap();
+    assert_eq!(classes.len(), 4);
+    assert_eq!(classes[3]["label"], "sarcastic");
+    assert_eq!(classes[3]["support"], 2);
+    assert_eq!(classes[3]["recall"], 0.0);
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(j["confusion"].clone()).unwrap();
+    assert_eq!(confusion.len(), 4);
+    assert_eq!(confusion[3].iter().sum::<u64>(), 2);
+    assert_eq!(
+        confusion[3][3], 0,
+        "the model cannot predict a label it never saw"
+    );
+    assert!(confusion.iter().all(|row| row[3] == 0));
+    // The unseen examples count as errors.
+    let correct: u64 = (0..4).map(|i| confusion[i][i]).sum();
+    assert!(correct <= 9);
+    assert!((j["accuracy"].as_f64().unwrap() - correct as f64 / 11.0).abs() < 1e-12);
+    assert!(j["log_loss"].as_f64().unwrap().is_finite());
+
+    let text = run(&["eval", "--model", s(model), "--data", s(&data)])
+        .success()
+        .stdout;
+    assert!(
+        text.contains("note: 2 example(s) have label `sarcastic`, which the model never saw; they count as errors"),
+        "{text}"
+    );
+}
+
+#[test]
+fn eval_metric_naming_an_unknown_label_is_refused() {
+    let model = shared_model();
+    let data = fixture("framing_valid.jsonl");
+    run(&[
+        "eval",
+        "--model",
+        s(model),
+        "--data",
+        s(&data),
+        "--metric",
+        "f1:nosuch",
+    ])
+    .fails_with(&["nosuch"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// predict
+// ---------------------------------------------------------------------------------------
+
+const EXPECTED_UNLABELLED: [&str; 6] = [
+    "confrontational",
+    "cooperative",
+    "neutral",
+    "confrontational",
+    "cooperative",
+    "neutral",
+];
+
+#[test]
+fn predict_from_a_file_gives_one_line_per_input_in_order() {
+    let out = predict_file(shared_model(), &fixture("unlabelled.txt")).success();
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    let lines = out.json_lines();
+    assert_eq!(lines.len(), 6);
+    let labels: Vec<String> = lines.iter().map(|l| check_prediction(l).0).collect();
+    assert_eq!(labels, EXPECTED_UNLABELLED);
+}
+
+#[test]
+fn predict_from_stdin_reads_plain_lines() {
+    let model = shared_model();
+    let input = fs::read(fixture("unlabelled.txt")).unwrap();
+    let from_stdin = run_stdin(&["predict", "--model", s(model)], &input).success();
+    let from_file = predict_file(model, &fixture("unlabelled.txt")).success();
+    assert_eq!(from_stdin.stdout, from_file.stdout);
+
+    // Windows line endings, a blank line and no final newline: still one result per line.
+    let input = b"The minister condemned the hostile aggression.\r\n\r\nBoth sides signed a joint partnership agreement.\r\nThe office published annual figures";
+    let lines = run_stdin(&["predict", "--model", s(model)], input)
+        .success()
+        .json_lines();
+    assert_eq!(lines.len(), 4);
+    let labels: Vec<String> = lines.iter().map(|l| check_prediction(l).0).collect();
+    assert_eq!(labels[0], "confrontational");
+    assert_eq!(labels[2], "cooperative");
+    assert_eq!(labels[3], "neutral");
+
+    // An explicit format on standard input.
+    let jsonl = b"{\"text\": \"Officials threatened hostile retaliation.\"}\n{\"text\": \"The agencies agreed to cooperate together.\"}\n";
+    let lines = run_stdin(
+        &["predict", "--model", s(model), "--format", "jsonl"],
+        jsonl,
+    )
+    .success()
+    .json_lines();
+    let labels: Vec<String> = lines.iter().map(|l| check_prediction(l).0).collect();
+    assert_eq!(labels, ["confrontational", "cooperative"]);
+
+    let empty = run_stdin(&["predict", "--model", s(model)], b"").success();
+    assert!(empty.stdout.is_empty());
+}
+
+#[test]
+fn predict_recovers_the_training_labels() {
+    let model = shared_model();
+    let truth = training_records();
+    for file in ["framing_small.jsonl", "framing_small.csv"] {
+        let lines = predict_file(model, &fixture(file)).success().json_lines();
+        assert_eq!(lines.len(), truth.len(), "{file}");
+        let correct = lines
+            .iter()
+            .zip(&truth)
+            .filter(|(line, (label, _))| check_prediction(line).0 == *label)
+            .count();
+        assert!(
+            correct * 10 >= truth.len() * 8,
+            "{file}: only {correct}/{} training sentences recovered",
+            truth.len()
+        );
+    }
+}
+
+#[test]
+fn predict_handles_more_records_than_one_batch() {
+    // More than one batch of 8192 records, each line distinct in position: the output keeps
+    // the input order across batch boundaries.
+    let model = shared_model();
+    let sentences = [
+        (
+            "confrontational",
+            "The minister condemned the hostile aggression",
+        ),
+        (
+            "cooperative",
+            "Both sides signed a joint partnership agreement",
+        ),
+        ("neutral", "The office published the annual figures"),
+    ];
+    let mut input = String::new();
+    let mut expected = Vec::new();
+    for i in 0..8200 {
+        let (label, text) = sentences[(i * 7 + i / 3) % 3];
+        input.push_str(&format!("{text} {i}\n"));
+        expected.push(label);
+    }
+    let lines = run_stdin(&["predict", "--model", s(model)], input.as_bytes())
+        .success()
+        .json_lines();
+    assert_eq!(lines.len(), expected.len());
+    for (i, (line, want)) in lines.iter().zip(&expected).enumerate() {
+        assert_eq!(line["label"], *want, "line {}", i + 1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// inspect
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn inspect_shows_labels_version_and_top_ngrams() {
+    let model = shared_model();
+    let text = run(&["inspect", "--model", s(model), "--top", "5"])
+        .success()
+        .stdout;
+    assert!(
+        text.contains(&format!("model file     {}", s(model))),
+        "{text}"
+    );
+    assert!(text.contains("format         version 1 (stance "), "{text}");
+    assert!(
+        text.contains("labels         confrontational (18), cooperative (18), neutral (18)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("training data  54 records, sha256 "),
+        "{text}"
+    );
+    assert!(text.contains("validation     none"), "{text}");
+    assert!(text.contains("C = 1, class weight balanced"), "{text}");
+    let distinctive = [
+        (
+            "confrontational",
+            ["condemned", "hostile", "threatened", "accused", "warned"],
+        ),
+        (
+            "cooperative",
+            ["agreed", "cooperation", "partnership", "joint", "signed"],
+        ),
+        (
+            "neutral",
+            ["figures", "scheduled", "published", "report", "average"],
+        ),
+    ];
+    for (label, words) in distinctive {
+        let section: Vec<&str> = text
+            .lines()
+            .skip_while(|l| *l != format!("top n-grams for {label}:"))
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .collect();
+        assert_eq!(section.len(), 5, "{label}:\n{text}");
+        let features: Vec<&str> = section
+            .iter()
+            .map(|l| l.split_whitespace().nth(1).unwrap())
+            .collect();
+        assert!(
+            words.iter().any(|w| features.contains(w)),
+            "top n-grams for {label} are {features:?}"
+        );
+        let weights: Vec<f64> = section
+            .iter()
+            .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+            .collect();
+        assert!(weights.windows(2).all(|w| w[0] >= w[1]), "{weights:?}");
+        assert!(weights[0] > 0.0);
+    }
+}
+
+#[test]
+fn inspect_json() {
+    let model = shared_model();
+    let j = run(&["inspect", "--model", s(model), "--json", "--top", "3"])
+        .success()
+        .json();
+    assert_eq!(j["format_version"], 1);
+    assert_eq!(j["labels"], serde_json::json!(LABELS));
+    assert_eq!(j["label_counts"], serde_json::json!([18, 18, 18]));
+    assert_eq!(j["n_train"], 54);
+    assert_eq!(j["data_fingerprint"].as_str().unwrap().len(), 64);
+    assert_eq!(j["fit"]["c"], 1.0);
+    assert_eq!(j["fit"]["converged"], true);
+    assert!(j["selection"].is_null());
+    let top = j["top_features"].as_object().unwrap();
+    assert_eq!(top.keys().collect::<Vec<_>>(), LABELS);
+    for (label, feats) in top {
+        let feats = feats.as_array().unwrap();
+        assert_eq!(feats.len(), 3, "{label}");
+        for f in feats {
+            assert!(!f["feature"].as_str().unwrap().is_empty());
+            assert!(f["weight"].as_f64().unwrap() > 0.0, "{label}: {f}");
+        }
+    }
+    assert_eq!(top["confrontational"][0]["feature"], "hostile");
+}
+
+#[test]
+fn inspect_shows_the_validation_of_a_selected_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let valid = fixture("framing_valid.jsonl");
+    train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&valid)],
+    )
+    .success();
+    let text = run(&["inspect", "--model", s(&model)]).success().stdout;
+    assert!(
+        text.contains(&format!("validation     file {}", s(&valid))),
+        "{text}"
+    );
+    assert!(text.contains("held-out       macro-f1 = "), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------
+// determinism and round trips
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn training_twice_gives_byte_identical_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.stance"), dir.path().join("b.stance"));
+    for model in [&a, &b] {
+        run(&[
+            "train",
+            "--data",
+            s(&fixture("framing_small.jsonl")),
+            "--model",
+            s(model),
+            "--valid-split",
+            "0.2",
+            "--seed",
+            "7",
+            "-q",
+        ])
+        .success();
+    }
+    assert!(
+        fs::read(&a).unwrap() == fs::read(&b).unwrap(),
+        "models differ"
+    );
+}
+
+#[test]
+fn training_is_independent_of_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut models = Vec::new();
+    let mut predictions = Vec::new();
+    for threads in ["1", "2"] {
+        let model = dir.path().join(format!("t{threads}.stance"));
+        run_env(
+            &[
+                "train",
+                "--data",
+                s(&fixture("framing_small.csv")),
+                "--model",
+                s(&model),
+                "--cv",
+                "3",
+                "--c",
+                "0.3,3",
+                "--min-df",
+                "1",
+                "-q",
+            ],
+            "RAYON_NUM_THREADS",
+            threads,
+        )
+        .success();
+        models.push(fs::read(&model).unwrap());
+        let out = run_env(
+            &[
+                "predict",
+                "--model",
+                s(&model),
+                "--data",
+                s(&fixture("framing_small.jsonl")),
+            ],
+            "RAYON_NUM_THREADS",
+            threads,
+        )
+        .success();
+        predictions.push(out.stdout);
+    }
+    assert!(
+        models[0] == models[1],
+        "1 and 2 threads give different models"
+    );
+    assert_eq!(predictions[0], predictions[1]);
+}
+
+#[test]
+fn a_copied_model_predicts_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy of model.bin");
+    fs::copy(shared_model(), &copy).unwrap();
+    for data in ["unlabelled.txt", "framing_small.tsv"] {
+        let original = predict_file(shared_model(), &fixture(data)).success();
+        let copied = predict_file(&copy, &fixture(data)).success();
+        assert!(!original.stdout.is_empty());
+        assert_eq!(original.stdout, copied.stdout, "{data}");
+    }
+    let a = run(&["inspect", "--model", s(shared_model()), "--json"])
+        .success()
+        .json();
+    let b = run(&["inspect", "--model", s(&copy), "--json"])
+        .success()
+        .json();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn eval_agrees_with_predict() {
+    let model = shared_model();
+    let data = fixture("framing_valid.jsonl");
+    let lines = predict_file(model, &data).success().json_lines();
+    let truth: Vec<String> = fs::read_to_string(&data)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["label"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let correct = lines
+        .iter()
+        .zip(&truth)
+        .filter(|(l, t)| l["label"].as_str() == Some(t.as_str()))
+        .count();
+    let j = run(&["eval", "--model", s(model), "--data", s(&data), "--json"])
+        .success()
+        .json();
+    assert!((j["accuracy"].as_f64().unwrap() - correct as f64 / truth.len() as f64).abs() < 1e-12);
+    let log_loss = lines
+        .iter()
+        .zip(&truth)
+        .map(|(l, t)| -l["probs"][t].as_f64().unwrap().ln())
+        .sum::<f64>()
+        / truth.len() as f64;
+    assert!((j["log_loss"].as_f64().unwrap() - log_loss).abs() < 1e-9);
+}
+
+// ---------------------------------------------------------------------------------------
+// bad input
+// ---------------------------------------------------------------------------------------
+
+/// Train on a file with the given name and bytes in a fresh directory; return the output
+/// and the data path (for checking that the message names it).
+fn train_on(name: &str, content: &[u8], extra: &[&str]) -> (Output, PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join(name);
+    fs::write(&data, content).unwrap();
+    let model = dir.path().join("m.stance");
+    let out = train_fast(&data, &model, extra);
+    assert!(!model.exists(), "no model is written when training fails");
+    (out, data, dir)
+}
+
+const TWO_GOOD_JSONL: &str = "{\"text\": \"They condemned the attack.\", \"label\": \"confrontational\"}\n{\"text\": \"They signed the agreement.\", \"label\": \"cooperative\"}\n";
+
+#[test]
+fn missing_text_field_in_jsonl() {
+    let content =
+        format!("{TWO_GOOD_JSONL}{{\"body\": \"no text here\", \"label\": \"neutral\"}}\n");
+    let (out, data, _dir) = train_on("d.jsonl", content.as_bytes(), &[]);
+    out.fails_with(&[
+        &format!("{}:3:", s(&data)),
+        "no `text` field",
+        "fields: body, label",
+        "--text-field",
+    ]);
+}
+
+#[test]
+fn missing_text_column_in_csv() {
+    let (out, data, _dir) = train_on("d.csv", b"body,label\nhello there,x\nworld,y\n", &[]);
+    out.fails_with(&[
+        s(&data),
+        "no `text` column",
+        "columns: body, label",
+        "--text-field",
+    ]);
+    let (out, data, _dir) = train_on(
+        "d.csv",
+        b"text,label\nhello there,x\nworld,y\n",
+        &["--text-field", "sentence"],
+    );
+    out.fails_with(&[s(&data), "no `sentence` column", "columns: text, label"]);
+}
+
+#[test]
+fn missing_label_field() {
+    let content = format!("{TWO_GOOD_JSONL}{{\"text\": \"Figures were published.\"}}\n");
+    let (out, data, _dir) = train_on("d.jsonl", content.as_bytes(), &[]);
+    out.fails_with(&[
+        &format!("{}:3:", s(&data)),
+        "no `label` field",
+        "--label-field",
+    ]);
+
+    let (out, data, _dir) = train_on("d.csv", b"text,stance\nhello there,x\nworld,y\n", &[]);
+    out.fails_with(&[
+        s(&data),
+        "no `label` column",
+        "columns: text, stance",
+        "--label-field",
+    ]);
+
+    let (out, data, _dir) = train_on(
+        "d.csv",
+        b"text,label\nhello there,x\nworld,y\nagain,\n",
+        &[],
+    );
+    out.fails_with(&[&format!("{}:4:", s(&data)), "missing label"]);
+
+    let (out, data, _dir) = train_on(
+        "d.txt",
+        b"__label__x hello there\n__label__y world\nno label on this line\n",
+        &[],
+    );
+    out.fails_with(&[&format!("{}:3:", s(&data)), "missing label"]);
+}
+
+#[test]
+fn empty_text_names_its_line() {
+    let content = format!("{TWO_GOOD_JSONL}\n{{\"text\": \"  \", \"label\": \"neutral\"}}\n");
+    let (out, data, _dir) = train_on("d.jsonl", content.as_bytes(), &[]);
+    out.fails_with(&[&format!("{}:4: empty text", s(&data))]);
+
+    let (out, data, _dir) = train_on("d.csv", b"text,label\nhello there,x\nworld,y\n,y\n", &[]);
+    out.fails_with(&[&format!("{}:4: empty text", s(&data))]);
+
+    let (out, data, _dir) = train_on("d.tsv", b"label\ttext\nx\thello\ny\tworld\ny\t\n", &[]);
+    out.fails_with(&[&format!("{}:4: empty text", s(&data))]);
+
+    let (out, data, _dir) = train_on(
+        "d.txt",
+        b"__label__x hello\n__label__y world\n__label__y\n",
+        &[],
+    );
+    out.fails_with(&[&format!("{}:3: empty text", s(&data))]);
+}
+
+#[test]
+fn csv_line_numbers_with_windows_line_endings() {
+    let (out, data, _dir) = train_on("d.csv", b"text,label\r\na,x\r\nb,x\r\nc,y\r\n,y\r\n", &[]);
+    out.fails_with(&[&format!("{}:5: empty text", s(&data))]);
+}
+
+#[test]
+fn csv_line_numbers_after_blank_lines() {
+    let (out, data, _dir) = train_on("d.csv", b"text,label\nhello,x\n\n\n,y\n", &[]);
+    out.fails_with(&[&format!("{}:5: empty text", s(&data))]);
+}
+
+#[test]
+fn csv_line_numbers_count_quoted_newlines() {
+    let (out, data, _dir) = train_on("d.csv", b"text,label\nhello,x\n\"two\nlines\",y\n,y\n", &[]);
+    out.fails_with(&[&format!("{}:5: empty text", s(&data))]);
+}
+
+#[test]
+fn one_class_only_is_refused() {
+    let content = "{\"text\": \"They condemned the attack.\", \"label\": \"confrontational\"}\n{\"text\": \"They threatened sanctions.\", \"label\": \"confrontational\"}\n";
+    let (out, _data, _dir) = train_on("d.jsonl", content.as_bytes(), &[]);
+    out.fails_with(&["only one label (`confrontational`", "at least two"]);
+}
+
+#[test]
+fn one_class_only_names_the_file() {
+    let content = "{\"text\": \"They condemned the attack.\", \"label\": \"confrontational\"}\n{\"text\": \"They threatened sanctions.\", \"label\": \"confrontational\"}\n";
+    let (out, data, _dir) = train_on("d.jsonl", content.as_bytes(), &[]);
+    out.fails_with(&[s(&data), "only one label"]);
+    assert!(!out.stderr.contains("invalid option"), "{}", out.stderr);
+}
+
+#[test]
+fn unknown_format_is_refused() {
+    let csv = fs::read(fixture("framing_small.csv")).unwrap();
+    let (out, data, _dir) = train_on("data.xlsx", &csv, &[]);
+    out.fails_with(&[s(&data), "unknown input format", "--format"]);
+    // --format overrides the extension.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.xlsx");
+    fs::write(&data, &csv).unwrap();
+    train_fast(&data, &dir.path().join("m.stance"), &["--format", "csv"]).success();
+    // An unknown --format value is a usage error.
+    let out = train_fast(&data, &dir.path().join("m.stance"), &["--format", "xlsx"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown format `xlsx`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn malformed_json_names_its_line() {
+    let content = format!("{TWO_GOOD_JSONL}{{\"text\": \"Figures.\", \"label\": }}\n");
+    let (out, data, _dir) = train_on("d.jsonl", content.as_bytes(), &[]);
+    out.fails_with(&[&format!("{}:3: malformed JSON", s(&data))]);
+
+    let content = format!("{TWO_GOOD_JSONL}[\"not\", \"an object\"]\n");
+    let (out, data, _dir) = train_on("d.jsonl", content.as_bytes(), &[]);
+    out.fails_with(&[&format!("{}:3: expected a JSON object per line", s(&data))]);
+
+    let content = format!("{TWO_GOOD_JSONL}{{\"text\": 42, \"label\": \"neutral\"}}\n");
+    let (out, data, _dir) = train_on("d.jsonl", content.as_bytes(), &[]);
+    out.fails_with(&[&format!("{}:3: field `text` is not a string", s(&data))]);
+}
+
+#[test]
+fn invalid_utf8_names_its_line() {
+    let mut content = TWO_GOOD_JSONL.as_bytes().to_vec();
+    content.extend_from_slice(b"{\"text\": \"caf\xe9 culture\", \"label\": \"neutral\"}\n");
+    let (out, data, _dir) = train_on("d.jsonl", &content, &[]);
+    out.fails_with(&[
+        &format!("{}:3: invalid UTF-8", s(&data)),
+        "convert the file to UTF-8",
+    ]);
+
+    let (out, data, _dir) = train_on("d.csv", b"text,label\nhello,x\ncaf\xe9,y\n", &[]);
+    out.fails_with(&[&format!("{}:3: invalid UTF-8", s(&data))]);
+
+    let (out, data, _dir) = train_on("d.txt", b"__label__x hello\n__label__y caf\xe9\n", &[]);
+    out.fails_with(&[&format!("{}:2: invalid UTF-8", s(&data))]);
+}
+
+#[test]
+fn unbalanced_csv_quote_names_its_line() {
+    let (out, data, _dir) = train_on(
+        "d.csv",
+        b"text,label\nhello there,x\n\"an open quote,y\nworld,x\nagain,y\n",
+        &[],
+    );
+    out.fails_with(&[&format!("{}:3:", s(&data)), "unbalanced quote"]);
+}
+
+#[test]
+fn header_only_and_empty_files_are_refused() {
+    let (out, data, _dir) = train_on("d.csv", b"text,label\n", &[]);
+    out.fails_with(&[s(&data), "no records"]);
+    let (out, data, _dir) = train_on("d.csv", b"", &[]);
+    out.fails_with(&[s(&data), "empty file"]);
+    let (out, data, _dir) = train_on("d.jsonl", b"", &[]);
+    out.fails_with(&[s(&data), "no records"]);
+    let (out, data, _dir) = train_on("d.txt", b"\n\n", &[]);
+    out.fails_with(&[s(&data), "no records"]);
+}
+
+#[test]
+fn a_bad_validation_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let valid = dir.path().join("valid.jsonl");
+    fs::write(&valid, format!("{TWO_GOOD_JSONL}oops\n")).unwrap();
+    let model = dir.path().join("m.stance");
+    train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&valid)],
+    )
+    .fails_with(&[&format!("{}:3: malformed JSON", s(&valid))]);
+    assert!(!model.exists());
+}
+
+#[test]
+fn a_metric_naming_an_unknown_label_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid-split", "0.2", "--metric", "f1:neutral,nosuch"],
+    )
+    .fails_with(&[
+        "`nosuch`",
+        "not in the data",
+        "confrontational, cooperative, neutral",
+    ]);
+    assert!(!model.exists());
+    let out = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--metric", "f1:"],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("unknown metric"), "{}", out.stderr);
+}
+
+#[test]
+fn out_of_range_options_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let data = fixture("framing_small.jsonl");
+    train_fast(&data, &model, &["--cv", "55"]).fails_with(&["55-fold", "number of records (54)"]);
+    train_fast(&data, &model, &["--cv", "1"]).fails_with(&["1-fold"]);
+    train_fast(&data, &model, &["--valid-split", "1.5"]).fails_with(&["1.5", "between 0 and 1"]);
+    train_fast(&data, &model, &["--c", "0"]).fails_with(&["positive"]);
+    train_fast(&data, &model, &["--word-ngrams", "none"]).fails_with(&["enable at least one view"]);
+    assert!(!model.exists());
+}
+
+#[test]
+fn training_with_no_features_left_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    run(&[
+        "train",
+        "--data",
+        s(&fixture("framing_small.jsonl")),
+        "--model",
+        s(&model),
+        "--min-df",
+        "100",
+        "-q",
+    ])
+    .fails_with(&["--min-df"]);
+    assert!(!model.exists());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["train", "--model", "m.stance"],
+        vec![
+            "train",
+            "--data",
+            "d.jsonl",
+            "--model",
+            "m",
+            "--cv",
+            "3",
+            "--valid-split",
+            "0.1",
+        ],
+        vec![
+            "train", "--data", "d.jsonl", "--model", "m", "--min-df", "-1",
+        ],
+        vec![
+            "train",
+            "--data",
+            "d.jsonl",
+            "--model",
+            "m",
+            "--word-ngrams",
+            "3-1",
+        ],
+        vec!["predict", "--model", "m", "--no-such-option"],
+        vec!["frobnicate"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.starts_with("error:"), "{args:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// bad model files
+// ---------------------------------------------------------------------------------------
+
+/// Write `bytes` as a model file and run predict, eval and inspect on it: all must fail
+/// with the same message, naming the file.
+fn check_bad_model(bytes: &[u8], fragments: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("bad.stance");
+    fs::write(&model, bytes).unwrap();
+    let mut expected = vec![s(&model)];
+    expected.extend(fragments);
+    let valid = fixture("framing_valid.jsonl");
+    for args in [
+        vec![
+            "predict",
+            "--model",
+            s(&model),
+            "--data",
+            s(&fixture("unlabelled.txt")),
+        ],
+        vec!["eval", "--model", s(&model), "--data", s(&valid)],
+        vec!["inspect", "--model", s(&model)],
+    ] {
+        run(&args).fails_with(&expected);
+    }
+}
+
+fn good_model_bytes() -> Vec<u8> {
+    fs::read(shared_model()).unwrap()
+}
+
+#[test]
+fn a_text_file_is_not_a_model() {
+    check_bad_model(
+        b"this is just some text, not a model file at all\n",
+        &["not a stance model file"],
+    );
+    check_bad_model(b"", &["not a stance model file"]);
+}
+
+#[test]
+fn a_truncated_model_is_refused() {
+    let bytes = good_model_bytes();
+    let half = &bytes[..bytes.len() / 2];
+    let content = bytes.len() as u64 - 56;
+    check_bad_model(
+        half,
+        &[
+            "truncated model file",
+            &format!("should be {} bytes long", content + 56),
+            &format!("is only {}", half.len()),
+        ],
+    );
+    check_bad_model(&bytes[..30], &["truncated model file"]);
+    check_bad_model(&bytes[..bytes.len() - 1], &["truncated model file"]);
+}
+
+#[test]
+fn a_model_cut_in_its_header_reports_sensible_sizes() {
+    let bytes = good_model_bytes();
+    check_bad_model(&bytes[..30], &["truncated model file"]);
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("bad.stance");
+    fs::write(&model, &bytes[..30]).unwrap();
+    let out = run(&["inspect", "--model", s(&model)]);
+    assert!(
+        !out.stderr.contains("declares 56 bytes of content"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_corrupted_model_is_refused() {
+    let mut bytes = good_model_bytes();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    check_bad_model(&bytes, &["corrupted model file", "checksum"]);
+    // A damaged checksum is detected as well.
+    let mut bytes = good_model_bytes();
+    bytes[40] ^= 0x80;
+    check_bad_model(&bytes, &["corrupted model file"]);
+    // Extra bytes at the end.
+    let mut bytes = good_model_bytes();
+    bytes.push(0);
+    check_bad_model(&bytes, &["corrupted model file"]);
+}
+
+#[test]
+fn a_model_of_another_format_version_is_refused() {
+    let mut bytes = good_model_bytes();
+    bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
+    check_bad_model(
+        &bytes,
+        &["format version 99", "reads version 1", "retrain the model"],
+    );
+}
+
+#[test]
+fn a_missing_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("no-such-model.stance");
+    let valid = fixture("framing_valid.jsonl");
+    for args in [
+        vec!["predict", "--model", s(&model)],
+        vec!["eval", "--model", s(&model), "--data", s(&valid)],
+        vec!["inspect", "--model", s(&model)],
+    ] {
+        run(&args).fails_with(&[s(&model), "No such file or directory"]);
+    }
+    let data = dir.path().join("no-such-data.jsonl");
+    train_fast(&data, &dir.path().join("m.stance"), &[])
+        .fails_with(&[s(&data), "No such file or directory"]);
+}
+
+#[test]
+fn io_errors_are_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("no-such-model.stance");
+    let out = run(&["inspect", "--model", s(&model)]);
+    out.fails_with(&[s(&model), "No such file or directory"]);
+    assert_eq!(
+        out.stderr.matches("No such file or directory").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// model file writing
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn failed_training_leaves_an_existing_model_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    fs::copy(shared_model(), &model).unwrap();
+    let before = fs::read(&model).unwrap();
+    let data = dir.path().join("one-class.jsonl");
+    fs::write(
+        &data,
+        "{\"text\": \"They condemned it.\", \"label\": \"confrontational\"}\n{\"text\": \"They threatened.\", \"label\": \"confrontational\"}\n",
+    )
+    .unwrap();
+    train_fast(&data, &model, &[]).fails_with(&["only one label"]);
+    assert!(
+        fs::read(&model).unwrap() == before,
+        "the old model was changed"
+    );
+    assert!(
+        temp_files(dir.path()).is_empty(),
+        "{:?}",
+        temp_files(dir.path())
+    );
+    // The old model still works.
+    predict_file(&model, &fixture("unlabelled.txt")).success();
+}
+
+#[test]
+fn a_failed_save_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("a-directory");
+    fs::create_dir(&target).unwrap();
+    fs::write(target.join("keep.txt"), "x").unwrap();
+    train_fast(&fixture("framing_small.jsonl"), &target, &[])
+        .fails_with(&["could not save the model", s(&target)]);
+    assert!(
+        temp_files(dir.path()).is_empty(),
+        "{:?}",
+        temp_files(dir.path())
+    );
+    assert_eq!(fs::read_to_string(target.join("keep.txt")).unwrap(), "x");
+}
+
+#[test]
+fn a_successful_save_replaces_the_model_and_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("nested/dir/m.stance");
+    train_fast(&fixture("framing_small.jsonl"), &model, &[]).success();
+    let first = fs::read(&model).unwrap();
+    train_fast(&fixture("framing_small.jsonl"), &model, &["--c", "10"]).success();
+    let second = fs::read(&model).unwrap();
+    assert!(first != second, "the model was replaced");
+    assert!(temp_files(model.parent().unwrap()).is_empty());
+    let j = run(&["inspect", "--model", s(&model), "--json"])
+        .success()
+        .json();
+    assert_eq!(j["fit"]["c"], 10.0);
+}
+
+#[cfg(unix)]
+#[test]
+fn model_file_permissions_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference");
+    fs::write(&reference, b"").unwrap();
+    let model = dir.path().join("m.stance");
+    train_fast(&fixture("framing_small.jsonl"), &model, &[]).success();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&model),
+        mode(&reference),
+        "model {:o}, ordinary file {:o}",
+        mode(&model),
+        mode(&reference)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// output plumbing and help
+// ---------------------------------------------------------------------------------------
+
+/// Run a command whose output is much larger than a pipe buffer, read a little of it and close
+/// the pipe, as `| head` does: the command should stop quietly.
+fn closes_pipe_early(args: &[&str]) -> Output {
+    let mut child = command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = [0u8; 100];
+    stdout.read_exact(&mut head).unwrap();
+    drop(stdout);
+    finish(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn predict_stops_quietly_when_its_reader_goes_away() {
+    let model = shared_model();
+    let input: String = (0..3000)
+        .map(|i| format!("The government condemned the hostile provocations number {i}\n"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("many.txt");
+    fs::write(&data, input).unwrap();
+    let out = closes_pipe_early(&["predict", "--model", s(model), "--data", s(&data)]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
+
+#[test]
+fn inspect_stops_quietly_when_its_reader_goes_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("big.stance");
+    run(&[
+        "train",
+        "--data",
+        s(&fixture("framing_small.jsonl")),
+        "--model",
+        s(&model),
+        "--c",
+        "1",
+        "--min-df",
+        "1",
+        "--char-ngrams",
+        "1-5",
+    ])
+    .success();
+    let out = closes_pipe_early(&["inspect", "--model", s(&model), "--top", "100000"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
+
+#[test]
+fn inspect_distinguishes_max_df_fraction_from_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    for (name, max_df) in [("fraction", "1.0"), ("count", "1")] {
+        let model = dir.path().join(format!("{name}.stance"));
+        train_fast(
+            &fixture("framing_small.jsonl"),
+            &model,
+            &["--max-df", max_df],
+        )
+        .success();
+        let text = run(&["inspect", "--model", s(&model)]).success().stdout;
+        lines.push(
+            text.lines()
+                .find(|l| l.starts_with("features"))
+                .unwrap()
+                .split("; ")
+                .nth(1)
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_ne!(lines[0], lines[1]);
+}
+
+/// An option and the default its help must show (`None`: the help shows no default).
+type OptionDefault<'a> = (&'a str, Option<&'a str>);
+
+#[test]
+fn help_of_each_subcommand_lists_every_option_and_default() {
+    let cases: [(&str, &[OptionDefault]); 4] = [
+        (
+            "train",
+            &[
+                ("--data", None),
+                ("--valid", None),
+                ("--valid-split", None),
+                ("--cv", None),
+                ("--seed", Some("42")),
+                ("--model", None),
+                ("--metric", Some("macro-f1")),
+                ("--c", None),
+                ("--class-weight", Some("balanced")),
+                ("--word-ngrams", Some("1-2")),
+                ("--char-ngrams", Some("2-5")),
+                ("--min-df", Some("2")),
+                ("--max-df", Some("1.0")),
+                ("--max-features", None),
+                ("--no-sublinear-tf", None),
+                ("--max-iter", Some("100")),
+                ("--json", None),
+                ("--format", None),
+                ("--text-field", Some("text")),
+                ("--label-field", Some("label")),
+                ("--quiet", None),
+            ],
+        ),
+        (
+            "eval",
+            &[
+                ("--model", None),
+                ("--data", None),
+                ("--metric", None),
+                ("--json", None),
+                ("--format", None),
+                ("--text-field", Some("text")),
+                ("--label-field", Some("label")),
+            ],
+        ),
+        (
+            "predict",
+            &[
+                ("--model", None),
+                ("--data", None),
+                ("--format", None),
+                ("--text-field", Some("text")),
+            ],
+        ),
+        (
+            "inspect",
+            &[("--model", None), ("--top", Some("15")), ("--json", None)],
+        ),
+    ];
+    for (sub, options) in cases {
+        let help = run(&[sub, "--help"]).success().stdout;
+        assert!(help.contains(&format!("Usage: stance {sub}")), "{help}");
+        assert!(help.contains("Exit codes: 0 success; 1 an error"), "{help}");
+        for (option, default) in options {
+            let entry = help_entry(&help, option);
+            match default {
+                Some(d) => assert!(
+                    entry.contains(&format!("[default: {d}]")),
+                    "{sub} {option}: {entry}"
+                ),
+                None => assert!(!entry.contains("[default:"), "{sub} {option}: {entry}"),
+            }
+        }
+    }
+    // The C grid's default is described in words.
+    let help = run(&["train", "--help"]).success().stdout;
+    let c = help_entry(&help, "--c");
+    assert!(c.contains("0.1,0.3,1,3,10,30,100"), "{c}");
+    let top = run(&["--help"]).success().stdout;
+    for sub in ["train", "eval", "predict", "inspect"] {
+        assert!(
+            top.lines().any(|l| l.trim_start().starts_with(sub)),
+            "{top}"
+        );
+    }
+}
