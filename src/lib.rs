@@ -5,6 +5,8 @@
 //! [`logistic`] (the model) and [`train`] (model selection) → [`metrics`] (evaluation) →
 //! [`classifier`] (the trained pipeline) → [`model_file`] (saving and loading).
 //! [`sentences`] splits whole articles for scoring.
+//! [`score`] scores whole articles sentence by sentence, with evidence and an article-level
+//! result per model.
 
 pub mod classifier;
 pub mod corpus;
@@ -12,6 +14,7 @@ pub mod error;
 pub mod logistic;
 pub mod metrics;
 pub mod model_file;
+pub mod score;
 pub mod sentences;
 pub mod sparse;
 pub mod tokenize;

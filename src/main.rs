@@ -14,6 +14,7 @@ use stance::corpus::{self, Format, LabelledCorpus, RecordReader, Source};
 use stance::logistic::ClassWeight;
 use stance::metrics::{Metric, Report};
 use stance::model_file;
+use stance::score::{self, ScoreOptions};
 use stance::train::{self, Event, TrainOptions, Validation, DEFAULT_C_GRID};
 use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
 
@@ -44,6 +45,24 @@ enum Command {
     /// Show a saved model's metadata and its most heavily weighted n-grams per class.
     #[command(after_help = EXIT_CODES)]
     Inspect(InspectArgs),
+    /// Score whole articles sentence by sentence with one or more models, showing the n-grams
+    /// behind every prediction and a result per article.
+    ///
+    /// Each article is split into sentences; page furniture (comment forms, disclaimers,
+    /// navigation, datelines, bylines, wire codes, credits) is listed with its reason and
+    /// never scored. Every sentence gets, under every model, its label, the probability of
+    /// each label and the n-grams that pushed the predicted label hardest (signed
+    /// contributions in log-odds). Sentences are numbered from 0; models are named by their
+    /// file stem.
+    ///
+    /// Article-level rule, per model: the article's probabilities are the MEAN of its
+    /// sentences' probability vectors (every sentence weighs the same) and its label is the
+    /// argmax of that mean. Also shown: the share of sentences per label (each sentence
+    /// counted under its own argmax) and the sentences with the highest probability of the
+    /// article's label. An article with no scorable sentence gets a note instead (null in
+    /// JSON, no CSV row).
+    #[command(after_help = EXIT_CODES)]
+    Score(ScoreArgs),
 }
 
 #[derive(Args, Clone)]
@@ -136,7 +155,7 @@ struct TrainArgs {
     /// Drop n-grams found in more documents: a count or a fraction.
     #[arg(long, default_value = "1.0")]
     max_df: DocFreq,
-    /// Keep at most this many n-grams per view (the most frequent).
+    /// Keep at most this many n-grams per view, the most frequent (default: no limit).
     #[arg(long)]
     max_features: Option<usize>,
     /// Use raw term counts instead of 1 + ln(count).
@@ -195,6 +214,29 @@ struct InspectArgs {
     json: bool,
 }
 
+#[derive(Args)]
+struct ScoreArgs {
+    /// A model file; repeat to score with several models (each named by its file stem).
+    #[arg(long = "model", value_name = "MODEL", required = true)]
+    models: Vec<PathBuf>,
+    /// Plain-text articles (UTF-8): files; directories, meaning every regular file directly
+    /// inside (not subdirectories), by name; `-` or nothing for standard input.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Evidence n-grams to show per sentence and model.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    evidence: usize,
+    /// Sentences to list per model as weighing most for the article's label.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    top_sentences: usize,
+    /// Print one JSON object per article per line, in full (no truncation).
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print CSV: one row per sentence across all articles, with a header.
+    #[arg(long)]
+    csv: bool,
+}
+
 #[derive(Clone, Copy)]
 struct OptionalRange(Option<NgramRange>);
 
@@ -231,6 +273,9 @@ fn main() {
                 || cause
                     .downcast_ref::<stance::Error>()
                     .is_some_and(stance::Error::is_broken_pipe)
+                || cause
+                    .downcast_ref::<serde_json::Error>()
+                    .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
         });
         if closed_pipe {
             // The reader went away (`stance … | head`): not an error.
@@ -248,6 +293,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval(args) => cmd_eval(args, &progress),
         Command::Predict(args) => cmd_predict(args),
         Command::Inspect(args) => cmd_inspect(args),
+        Command::Score(args) => cmd_score(args),
     }
 }
 
@@ -649,5 +695,50 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
             writeln!(out, "  {weight:>+9.4}  {feature}")?;
         }
     }
+    Ok(())
+}
+
+fn cmd_score(args: ScoreArgs) -> Result<()> {
+    // Everything is loaded and read first: a bad model or article fails before any output.
+    let models = score::load_models(&args.models)?;
+    let articles = score::read_articles(&args.paths)?;
+    let options = ScoreOptions {
+        evidence: args.evidence,
+        top_sentences: args.top_sentences,
+    };
+    let scored = articles
+        .iter()
+        .map(|a| score::score_article(&a.path, &a.text, &models, &options));
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.csv {
+        // Unwrap csv's I/O errors so that a closed pipe is recognised in `main`.
+        let io_error = |e: csv::Error| match e.into_kind() {
+            csv::ErrorKind::Io(e) => e,
+            other => io::Error::other(format!("{other:?}")),
+        };
+        let mut writer = csv::Writer::from_writer(out);
+        writer
+            .write_record(score::csv_header(&models))
+            .map_err(io_error)?;
+        for article in scored {
+            for record in score::csv_records(&article) {
+                writer.write_record(&record).map_err(io_error)?;
+            }
+        }
+        writer.flush()?;
+        return Ok(());
+    }
+    for (i, article) in scored.enumerate() {
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string(&article)?)?;
+        } else {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            write!(out, "{article}")?;
+        }
+    }
+    out.flush()?;
     Ok(())
 }

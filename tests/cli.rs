@@ -1657,9 +1657,16 @@ fn inspect_stops_quietly_when_its_reader_goes_away() {
         "1-5",
     ])
     .success();
-    let out = closes_pipe_early(&["inspect", "--model", s(&model), "--top", "100000"]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    for json in [false, true] {
+        let mut args = vec!["inspect", "--model", s(&model), "--top", "100000"];
+        if json {
+            // serde_json wraps the closed pipe in its own error type.
+            args.push("--json");
+        }
+        let out = closes_pipe_early(&args);
+        assert_eq!(out.code, 0, "json {json}: {}", out.stderr);
+        assert!(out.stderr.is_empty(), "json {json}: {}", out.stderr);
+    }
 }
 
 #[test]
