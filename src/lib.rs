@@ -7,10 +7,13 @@
 //! [`sentences`] splits whole articles for scoring.
 //! [`score`] scores whole articles sentence by sentence, with evidence and an article-level
 //! result per model.
+//! [`interrupt`] lets a program (the command line) remove an unfinished model file on Ctrl-C.
 
 pub mod classifier;
 pub mod corpus;
 pub mod error;
+pub mod interrupt;
+pub mod lbfgs;
 pub mod logistic;
 pub mod metrics;
 pub mod model_file;

@@ -6,20 +6,14 @@
 //! vector and the sigmoid; more use the full softmax (not one-vs-rest), so probabilities
 //! are those of a single calibrated multinomial model.
 //!
-//! Solved with argmin's L-BFGS (More–Thuente line search). One evaluation computes cost and
-//! gradient together — `H = X·W`, `G = Xᵀ·(P − Y)` — and caches them, since argmin asks for
-//! them separately. All sums run over fixed blocks in a fixed order, so the fitted model is
+//! Solved with the in-place L-BFGS of [`crate::lbfgs`]. One evaluation computes cost and
+//! gradient together — `H = X·W`, `G = Xᵀ·(P − Y)`. All sums run over fixed blocks in a fixed order, so the fitted model is
 //! identical bit for bit whatever the number of threads.
 //!
 //! The types follow linfa: [`LogisticRegressionParams`] is checked into
 //! [`LogisticRegressionValidParams`] (`ParamGuard`), which implements `Fit` on a
 //! `DatasetBase<CsrMatrix, Array1<usize>>`; the model implements `PredictInplace`.
 
-use std::sync::Mutex;
-
-use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
 use linfa::dataset::Records;
 use linfa::traits::{Fit, PredictInplace};
 use linfa::{DatasetBase, ParamGuard};
@@ -28,6 +22,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::lbfgs::{self, LbfgsOptions};
 use crate::sparse::{CsrMatrix, ROW_BLOCK};
 
 /// How training examples are weighted by class.
@@ -83,7 +78,7 @@ impl Default for LogisticRegressionParams {
             c: 1.0,
             class_weight: ClassWeight::Uniform,
             max_iterations: 100,
-            gradient_tolerance: 1e-5,
+            gradient_tolerance: 1e-4,
             n_classes: None,
             initial: None,
         })
@@ -115,7 +110,8 @@ impl LogisticRegressionParams {
         self
     }
 
-    /// Stop when the gradient's L2 norm (of the per-example objective) falls below this.
+    /// Stop when the largest gradient component of the (per-example) objective falls below
+    /// this; 1e-4 by default, as scikit-learn's `tol`.
     pub fn gradient_tolerance(mut self, tol: f64) -> Self {
         self.0.gradient_tolerance = tol;
         self
@@ -181,9 +177,13 @@ pub struct LogisticRegression {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitInfo {
     pub iterations: u64,
+    /// Objective and gradient evaluations (iterations plus line-search trials).
+    pub evaluations: u64,
+    /// True when the gradient or the objective's decrease fell below its tolerance.
     pub converged: bool,
     pub objective: f64,
-    pub gradient_norm: f64,
+    /// Largest absolute gradient component at the solution.
+    pub gradient_max: f64,
     pub c: f64,
     pub class_weight: ClassWeight,
 }
@@ -385,15 +385,15 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
 
         let n_features = x.nfeatures();
         let n_params = n_features * n_outputs + n_outputs;
-        let init = match &self.initial {
+        let mut params = match &self.initial {
             Some(m) if m.coef.nrows() == n_features && m.coef.ncols() == n_outputs => {
                 let mut p: Vec<f64> = m.coef.iter().copied().collect();
                 p.extend(m.intercept.iter());
-                Array1::from(p)
+                p
             }
-            _ => Array1::zeros(n_params),
+            _ => vec![0.0; n_params],
         };
-        let problem = Objective {
+        let objective = Objective {
             x,
             xt: x.transpose(),
             y,
@@ -401,33 +401,21 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
             n_outputs,
             n_features,
             alpha: 1.0 / (self.c * n as f64),
-            cache: Mutex::new(None),
         };
-        let linesearch = MoreThuenteLineSearch::new();
-        let solver = LBFGS::new(linesearch, 10)
-            .with_tolerance_grad(self.gradient_tolerance)
-            .map_err(|e| Error::Training(e.to_string()))?
-            .with_tolerance_cost(1e-12)
-            .map_err(|e| Error::Training(e.to_string()))?;
-        let result = Executor::new(problem, solver)
-            .configure(|state| state.param(init).max_iters(self.max_iterations))
-            .run()
-            .map_err(|e| Error::Training(e.to_string()))?;
-        let state = result.state();
-        let params = state
-            .get_best_param()
-            .cloned()
-            .ok_or_else(|| Error::Training("the optimiser returned no parameters".into()))?;
-        let converged = matches!(
-            state.get_termination_status(),
-            TerminationStatus::Terminated(TerminationReason::SolverConverged)
-        );
-        let gradient_norm = state
-            .get_gradient()
-            .map_or(f64::NAN, |g| g.iter().map(|v| v * v).sum::<f64>().sqrt());
-        let objective = state.get_best_cost();
-        let iterations = state.get_iter();
-        let params = params.to_vec();
+        let mut scores = vec![0.0; n * n_outputs];
+        let options = LbfgsOptions {
+            max_iterations: self.max_iterations,
+            gradient_tolerance: self.gradient_tolerance,
+            ..LbfgsOptions::default()
+        };
+        let result = lbfgs::minimize(&mut params, &options, |param, grad| {
+            objective.compute(param, grad, &mut scores)
+        });
+        if !result.objective.is_finite() {
+            return Err(Error::Training(
+                "the objective is not finite: the input holds extreme values".into(),
+            ));
+        }
         let coef = Array2::from_shape_vec(
             (n_features, n_outputs),
             params[..n_features * n_outputs].to_vec(),
@@ -439,10 +427,11 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
             coef,
             intercept,
             fit_info: FitInfo {
-                iterations,
-                converged,
-                objective,
-                gradient_norm,
+                iterations: result.iterations,
+                evaluations: result.evaluations,
+                converged: result.converged,
+                objective: result.objective,
+                gradient_max: result.gradient_max,
                 c: self.c,
                 class_weight: self.class_weight,
             },
@@ -460,33 +449,17 @@ struct Objective<'a> {
     n_outputs: usize,
     n_features: usize,
     alpha: f64,
-    cache: Mutex<Option<Evaluation>>,
 }
 
-/// A parameter vector with its cost and gradient.
-type Evaluation = (Array1<f64>, f64, Array1<f64>);
-
 impl Objective<'_> {
-    fn evaluate(&self, param: &Array1<f64>) -> (f64, Array1<f64>) {
-        if let Some((p, cost, grad)) = self.cache.lock().expect("cache lock").as_ref() {
-            if p == param {
-                return (*cost, grad.clone());
-            }
-        }
-        let (cost, grad) = self.compute(param.as_slice().expect("contiguous parameters"));
-        let grad = Array1::from(grad);
-        *self.cache.lock().expect("cache lock") = Some((param.clone(), cost, grad.clone()));
-        (cost, grad)
-    }
-
-    fn compute(&self, param: &[f64]) -> (f64, Vec<f64>) {
+    /// The objective at `param`; its gradient goes to `grad`. `h` is scratch space of
+    /// `n_rows × n_outputs`.
+    fn compute(&self, param: &[f64], grad: &mut [f64], h: &mut [f64]) -> f64 {
         let k = self.n_outputs;
-        let n = self.x.n_rows();
         let n_w = self.n_features * k;
         let (w, b) = param.split_at(n_w);
-        let mut h = vec![0.0; n * k];
-        self.x.mul_dense(w, k, &mut h);
-        let scale = 1.0 / n as f64;
+        self.x.mul_dense(w, k, h);
+        let scale = 1.0 / self.x.n_rows() as f64;
         // Loss per block, then residuals R = s·(P − Y)/n written over H.
         let block_losses: Vec<f64> = h
             .par_chunks_mut(ROW_BLOCK * k)
@@ -521,8 +494,7 @@ impl Objective<'_> {
             })
             .collect();
         let mut cost: f64 = block_losses.iter().sum();
-        let mut grad = vec![0.0; param.len()];
-        self.xt.mul_dense(&h, k, &mut grad[..n_w]);
+        self.xt.mul_dense(h, k, &mut grad[..n_w]);
         let mut penalty = 0.0;
         for (g, &wj) in grad[..n_w].iter_mut().zip(w) {
             *g += self.alpha * wj;
@@ -530,31 +502,13 @@ impl Objective<'_> {
         }
         cost += 0.5 * self.alpha * penalty;
         let grad_b = &mut grad[n_w..];
+        grad_b.fill(0.0);
         for row in h.chunks(k) {
             for (g, r) in grad_b.iter_mut().zip(row) {
                 *g += r;
             }
         }
-        (cost, grad)
-    }
-}
-
-impl CostFunction for Objective<'_> {
-    type Param = Array1<f64>;
-    type Output = f64;
-    fn cost(&self, param: &Array1<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.evaluate(param).0)
-    }
-}
-
-impl Gradient for Objective<'_> {
-    type Param = Array1<f64>;
-    type Gradient = Array1<f64>;
-    fn gradient(
-        &self,
-        param: &Array1<f64>,
-    ) -> std::result::Result<Array1<f64>, argmin::core::Error> {
-        Ok(self.evaluate(param).1)
+        cost
     }
 }
 
@@ -584,19 +538,24 @@ mod tests {
             n_outputs,
             n_features: 4,
             alpha: 0.3,
-            cache: Mutex::new(None),
         };
         let n_params = 4 * n_outputs + n_outputs;
         let param: Vec<f64> = (0..n_params)
             .map(|i| ((i * 7 % 11) as f64 - 5.0) / 4.0)
             .collect();
-        let (_, grad) = objective.compute(&param);
+        let evaluate = |p: &[f64]| {
+            let mut grad = vec![0.0; n_params];
+            let mut h = vec![0.0; 5 * n_outputs];
+            let cost = objective.compute(p, &mut grad, &mut h);
+            (cost, grad)
+        };
+        let (_, grad) = evaluate(&param);
         for i in 0..n_params {
             let h = 1e-6;
             let (mut plus, mut minus) = (param.clone(), param.clone());
             plus[i] += h;
             minus[i] -= h;
-            let numeric = (objective.compute(&plus).0 - objective.compute(&minus).0) / (2.0 * h);
+            let numeric = (evaluate(&plus).0 - evaluate(&minus).0) / (2.0 * h);
             assert!(
                 (numeric - grad[i]).abs() < 1e-7,
                 "parameter {i}: {numeric} vs {}",

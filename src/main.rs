@@ -18,7 +18,7 @@ use stance::score::{self, ScoreOptions};
 use stance::train::{self, Event, TrainOptions, Validation, DEFAULT_C_GRID};
 use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
 
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument).";
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument); 130 or 143 interrupted by Ctrl-C (SIGINT) or SIGTERM, with the model file written whole or not at all.";
 
 /// Train, evaluate and apply text classifiers (TF-IDF n-grams + logistic regression).
 #[derive(Parser)]
@@ -265,6 +265,9 @@ fn parse_format(s: &str) -> Result<Format, String> {
 
 fn main() {
     let cli = Cli::parse();
+    if let Err(e) = stance::interrupt::exit_on_interrupt() {
+        eprintln!("warning: Ctrl-C will not remove an unfinished model file: {e}");
+    }
     if let Err(error) = run(cli) {
         let closed_pipe = error.chain().any(|cause| {
             cause

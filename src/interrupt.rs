@@ -1,0 +1,79 @@
+//! Ctrl-C (SIGINT) and SIGTERM for the command line: remove the unfinished model file and
+//! exit with the conventional status.
+//!
+//! Nothing in the library installs this: [`save`](crate::model_file::save) never changes how
+//! a process reacts to signals. A program opts in by calling [`exit_on_interrupt`] once at
+//! start-up, as `stance`'s `main` does.
+//!
+//! The signals are taken by `signal-hook`, whose own handler only records them and wakes a
+//! thread; the cleanup (locking, deleting files, printing) runs on that ordinary thread,
+//! never inside an asynchronous signal handler. That thread calls
+//! [`abandon_saves`](crate::model_file::abandon_saves), which deletes the temporary file of
+//! any save in progress and keeps the saves' lock, then prints one line on standard error and
+//! exits with 128 + the signal number (130 for SIGINT, 143 for SIGTERM) while still holding
+//! it: a save is thus either already renamed into place (the new model, complete) or never
+//! renamed (the old model, untouched). See the registry in [`crate::model_file`] for why the
+//! two cannot interleave.
+//!
+//! SIGKILL cannot be caught: the destination is still whole, but the temporary
+//! `.stance-model-*.tmp` file may remain; it is safe to delete.
+
+use std::io;
+
+/// Install SIGINT and SIGTERM handling for the rest of the process: on either, remove the
+/// temporary file of any model being saved, say so on standard error and exit with status
+/// 130 (SIGINT) or 143 (SIGTERM).
+///
+/// Call once, early in `main`. It spawns one thread, which waits for the signals. On
+/// platforms other than Unix it does nothing (the default Ctrl-C behaviour stays, and a
+/// temporary file may remain as after SIGKILL).
+pub fn exit_on_interrupt() -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        use signal_hook::iterator::Signals;
+
+        let mut signals = Signals::new([SIGINT, SIGTERM])?;
+        std::thread::Builder::new()
+            .name("stance-signals".into())
+            .spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    exit_on(signal);
+                }
+            })?;
+    }
+    Ok(())
+}
+
+/// Clean up, report and exit: runs on the signal thread, never returns.
+#[cfg(unix)]
+fn exit_on(signal: i32) -> ! {
+    use std::io::{IsTerminal, Write};
+
+    let name = match signal {
+        signal_hook::consts::SIGINT => "SIGINT",
+        signal_hook::consts::SIGTERM => "SIGTERM",
+        _ => "a signal",
+    };
+    // Held until the process is gone: no save can rename its file into place after this.
+    let saves = crate::model_file::abandon_saves();
+    let outcome = match (saves.discarded(), saves.completed()) {
+        ([], 0) => "no model written".to_string(),
+        ([], _) => "the model had already been written".to_string(),
+        (dests, _) => format!(
+            "no model written; the partial file was removed and {} left as it was",
+            dests
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    // After a spinner or the terminal's `^C`, start on a line of our own.
+    let lead = if err.is_terminal() { "\n" } else { "" };
+    let _ = writeln!(err, "{lead}interrupted by {name}: {outcome}");
+    let _ = err.flush();
+    std::process::exit(128 + signal);
+}
