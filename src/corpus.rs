@@ -4,9 +4,12 @@
 //! Records are read one at a time ([`RecordReader`]) so prediction can stream; training
 //! collects them into a [`LabelledCorpus`]. Every error names the source, the line and the
 //! problem. The rules: a byte-order mark at the start is ignored, Windows line endings are
-//! accepted, a blank line in JSON-lines or fastText input is skipped, and anything else that
-//! cannot be read (invalid UTF-8, malformed JSON, a missing field, an empty text, a missing
-//! label) stops the run with an error naming the line.
+//! accepted, a blank line in JSON-lines or fastText input is skipped, a labelled record whose
+//! text is empty (or only whitespace) is skipped and counted — real data sets have them,
+//! TweetEval's hate training set among them — unless [`Source::strict`] makes it an error,
+//! and anything else that cannot be read (invalid UTF-8, malformed JSON, a missing field, a
+//! missing label) stops the run with an error naming the line. For prediction an empty
+//! text is still a record: it gets a prediction, so output lines match input records.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -97,6 +100,8 @@ pub struct Source {
     pub text_field: String,
     /// The field holding the label.
     pub label_field: String,
+    /// Refuse labelled records with an empty text instead of skipping them.
+    pub strict: bool,
 }
 
 impl Source {
@@ -107,6 +112,7 @@ impl Source {
             format: None,
             text_field: "text".into(),
             label_field: "label".into(),
+            strict: false,
         }
     }
 
@@ -155,6 +161,8 @@ pub struct Record {
 pub struct LabelledCorpus {
     pub texts: Vec<String>,
     pub labels: Vec<String>,
+    /// Lines of the records left out because their text was empty.
+    pub skipped_empty: Vec<u64>,
 }
 
 impl LabelledCorpus {
@@ -173,6 +181,7 @@ impl LabelledCorpus {
         LabelledCorpus {
             texts: indices.iter().map(|&i| self.texts[i].clone()).collect(),
             labels: indices.iter().map(|&i| self.labels[i].clone()).collect(),
+            skipped_empty: Vec::new(),
         }
     }
 
@@ -201,20 +210,42 @@ impl LabelledCorpus {
     }
 }
 
-/// Read a whole labelled file; every record must have a non-empty text and a label.
+/// Read a whole labelled file. Every record needs a label; records with an empty text are
+/// skipped and their lines kept in [`LabelledCorpus::skipped_empty`] (an error with
+/// [`Source::strict`]).
 pub fn read_labelled(source: &Source) -> Result<LabelledCorpus> {
     let mut corpus = LabelledCorpus::default();
     for record in RecordReader::open(source, true)? {
         let record = record?;
+        if record.text.trim().is_empty() {
+            if source.strict {
+                return Err(Error::BadRecord {
+                    path: source.display_name(),
+                    line: record.line,
+                    problem: "empty text (records with an empty text are skipped without --strict)"
+                        .into(),
+                });
+            }
+            corpus.skipped_empty.push(record.line);
+            continue;
+        }
         corpus.texts.push(record.text);
         corpus
             .labels
             .push(record.label.expect("labelled reader yields labels"));
     }
     if corpus.is_empty() {
+        let problem = if corpus.skipped_empty.is_empty() {
+            "no records: the file is empty or holds only a header".to_string()
+        } else {
+            format!(
+                "no records with a text: all {} have an empty text",
+                corpus.skipped_empty.len()
+            )
+        };
         return Err(Error::BadInput {
             path: source.display_name(),
-            problem: "no records: the file is empty or holds only a header".into(),
+            problem,
         });
     }
     Ok(corpus)
@@ -443,9 +474,6 @@ fn finish(
     label: Option<String>,
     labelled: bool,
 ) -> std::result::Result<Record, String> {
-    if text.trim().is_empty() {
-        return Err("empty text".into());
-    }
     let label = match label.map(|l| l.trim().to_string()) {
         Some(l) if !l.is_empty() => Some(l),
         _ if labelled => return Err("missing label".into()),

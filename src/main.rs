@@ -83,6 +83,10 @@ struct LabelledInputArgs {
     /// Field holding the label.
     #[arg(long, default_value = "label")]
     label_field: String,
+    /// Stop at a record with an empty text instead of skipping it (skipped records are counted
+    /// on standard error).
+    #[arg(long)]
+    strict: bool,
 }
 
 impl InputArgs {
@@ -92,6 +96,7 @@ impl InputArgs {
             format: self.format,
             text_field: self.text_field.clone(),
             label_field: "label".into(),
+            strict: false,
         }
     }
 }
@@ -100,15 +105,28 @@ impl LabelledInputArgs {
     fn source(&self, path: &Path) -> Source {
         Source {
             label_field: self.label_field.clone(),
+            strict: self.strict,
             ..self.input.source(Some(path.to_path_buf()))
         }
     }
 
     /// Read a labelled file that must hold at least two labels.
+    fn read_training(&self, path: &Path) -> Result<LabelledCorpus> {
+        let corpus = self.read(path)?;
+        corpus.require_two_labels(&self.source(path))?;
+        Ok(corpus)
+    }
+
+    /// Read a labelled file, saying on standard error which records were skipped.
     fn read(&self, path: &Path) -> Result<LabelledCorpus> {
-        let source = self.source(path);
-        let corpus = corpus::read_labelled(&source)?;
-        corpus.require_two_labels(&source)?;
+        let corpus = corpus::read_labelled(&self.source(path))?;
+        if let Some(first) = corpus.skipped_empty.first() {
+            eprintln!(
+                "warning: {}: skipped {} record(s) with an empty text (first at line {first}); --strict refuses them",
+                path.display(),
+                corpus.skipped_empty.len()
+            );
+        }
         Ok(corpus)
     }
 }
@@ -337,9 +355,9 @@ impl Progress {
 
 fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
     progress.say(format!("reading {}", args.data.display()));
-    let data = args.input.read(&args.data)?;
+    let data = args.input.read_training(&args.data)?;
     let validation = if let Some(path) = &args.valid {
-        let corpus = corpus::read_labelled(&args.input.source(path))?;
+        let corpus = args.input.read(path)?;
         Validation::File {
             name: path.display().to_string(),
             corpus,
@@ -526,7 +544,7 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
 fn cmd_eval(args: EvalArgs, progress: &Progress) -> Result<()> {
     let classifier = model_file::load(&args.model)?;
     progress.say(format!("reading {}", args.data.display()));
-    let data = corpus::read_labelled(&args.input.source(&args.data))?;
+    let data = args.input.read(&args.data)?;
     let metric = args
         .metric
         .unwrap_or_else(|| classifier.metadata.options.metric.clone());

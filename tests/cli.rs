@@ -1163,38 +1163,76 @@ fn missing_label_field() {
 #[test]
 fn empty_text_names_its_line() {
     let content = format!("{TWO_GOOD_JSONL}\n{{\"text\": \"  \", \"label\": \"neutral\"}}\n");
-    let (out, data, _dir) = train_on("d.jsonl", content.as_bytes(), &[]);
+    let (out, data, _dir) = train_on("d.jsonl", content.as_bytes(), &["--strict"]);
     out.fails_with(&[&format!("{}:4: empty text", s(&data))]);
 
-    let (out, data, _dir) = train_on("d.csv", b"text,label\nhello there,x\nworld,y\n,y\n", &[]);
+    let (out, data, _dir) = train_on(
+        "d.csv",
+        b"text,label\nhello there,x\nworld,y\n,y\n",
+        &["--strict"],
+    );
     out.fails_with(&[&format!("{}:4: empty text", s(&data))]);
 
-    let (out, data, _dir) = train_on("d.tsv", b"label\ttext\nx\thello\ny\tworld\ny\t\n", &[]);
+    let (out, data, _dir) = train_on(
+        "d.tsv",
+        b"label\ttext\nx\thello\ny\tworld\ny\t\n",
+        &["--strict"],
+    );
     out.fails_with(&[&format!("{}:4: empty text", s(&data))]);
 
     let (out, data, _dir) = train_on(
         "d.txt",
         b"__label__x hello\n__label__y world\n__label__y\n",
-        &[],
+        &["--strict"],
     );
     out.fails_with(&[&format!("{}:3: empty text", s(&data))]);
 }
 
 #[test]
+fn empty_texts_are_skipped_with_a_warning_without_strict() {
+    let content = format!("{TWO_GOOD_JSONL}\n{{\"text\": \"  \", \"label\": \"cooperative\"}}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.jsonl");
+    fs::write(&data, content).unwrap();
+    let model = dir.path().join("m.stance");
+    let out = train_fast(&data, &model, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: {}: skipped 1 record(s) with an empty text (first at line 4)",
+            s(&data)
+        )),
+        "{}",
+        out.stderr
+    );
+    let inspect = run(&["inspect", "--json", "--model", s(&model)]);
+    let json: Value = serde_json::from_str(&inspect.stdout).unwrap();
+    assert_eq!(json["n_train"], 2, "the skipped record is not trained on");
+}
+
+#[test]
 fn csv_line_numbers_with_windows_line_endings() {
-    let (out, data, _dir) = train_on("d.csv", b"text,label\r\na,x\r\nb,x\r\nc,y\r\n,y\r\n", &[]);
+    let (out, data, _dir) = train_on(
+        "d.csv",
+        b"text,label\r\na,x\r\nb,x\r\nc,y\r\n,y\r\n",
+        &["--strict"],
+    );
     out.fails_with(&[&format!("{}:5: empty text", s(&data))]);
 }
 
 #[test]
 fn csv_line_numbers_after_blank_lines() {
-    let (out, data, _dir) = train_on("d.csv", b"text,label\nhello,x\n\n\n,y\n", &[]);
+    let (out, data, _dir) = train_on("d.csv", b"text,label\nhello,x\n\n\n,y\n", &["--strict"]);
     out.fails_with(&[&format!("{}:5: empty text", s(&data))]);
 }
 
 #[test]
 fn csv_line_numbers_count_quoted_newlines() {
-    let (out, data, _dir) = train_on("d.csv", b"text,label\nhello,x\n\"two\nlines\",y\n,y\n", &[]);
+    let (out, data, _dir) = train_on(
+        "d.csv",
+        b"text,label\nhello,x\n\"two\nlines\",y\n,y\n",
+        &["--strict"],
+    );
     out.fails_with(&[&format!("{}:5: empty text", s(&data))]);
 }
 

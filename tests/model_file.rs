@@ -46,6 +46,7 @@ fn small_classifier() -> Classifier {
     let corpus = LabelledCorpus {
         texts: rows.iter().map(|r| r.0.to_string()).collect(),
         labels: rows.iter().map(|r| r.1.to_string()).collect(),
+        ..LabelledCorpus::default()
     };
     let mut options = TrainOptions::default();
     options.vectorizer.min_df = DocFreq::Count(1);
