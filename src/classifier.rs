@@ -50,6 +50,8 @@ pub struct Selection {
     pub report: Report,
     /// Per-fold values of the metric for the chosen candidate (cross-validation only).
     pub fold_scores: Vec<f64>,
+    /// The decision rule's evidence and offsets (validation file or split only).
+    pub prior_shift: Option<crate::decision::PriorShiftReport>,
 }
 
 /// One point of a model search.

@@ -11,6 +11,7 @@
 
 pub mod classifier;
 pub mod corpus;
+pub mod decision;
 pub mod error;
 pub mod interrupt;
 pub mod lbfgs;

@@ -264,6 +264,19 @@ impl LogisticRegression {
         self.contribution(column as u32, 1.0, class)
     }
 
+    /// Shift the class priors: add `offsets[k]` to class k's log-odds (folded into the
+    /// intercepts, so probabilities and labels stay consistent).
+    pub fn shift_priors(&mut self, offsets: &[f64]) {
+        assert_eq!(offsets.len(), self.n_classes);
+        if self.intercept.len() == 1 {
+            self.intercept[0] += offsets[1] - offsets[0];
+        } else {
+            for (b, o) in self.intercept.iter_mut().zip(offsets) {
+                *b += o;
+            }
+        }
+    }
+
     /// Check shapes and values after deserialising an untrusted file.
     pub fn check(&self, n_features: usize) -> std::result::Result<(), String> {
         let expected_outputs = if self.n_classes == 2 {

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::classifier::{Candidate, Classifier, Metadata, Selection};
 use crate::corpus::LabelledCorpus;
+use crate::decision::fit_prior_shift;
 use crate::error::{Error, Result};
 use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams};
 use crate::metrics::{Metric, Report};
@@ -54,6 +55,11 @@ pub struct TrainOptions {
     pub class_weight: ClassWeight,
     pub metric: Metric,
     pub max_iterations: u64,
+    /// Fit a class-prior shift on the validation data when it helps the metric
+    /// cross-fitted (see [`crate::decision`]); needs a validation file or split.
+    pub prior_shift: bool,
+    /// Seed for splits and folds.
+    pub seed: u64,
     /// How the model was validated, in words (filled in by [`train`]).
     pub validation: String,
 }
@@ -66,6 +72,8 @@ impl Default for TrainOptions {
             class_weight: ClassWeight::Balanced,
             metric: Metric::MacroF1,
             max_iterations: 100,
+            prior_shift: true,
+            seed: 42,
             validation: String::new(),
         }
     }
@@ -238,12 +246,7 @@ fn search(
     let mut worse_in_a_row = 0;
     for &c in &options.c_grid {
         let model = fit(&x, &train.labels, labels, c, options, warm.as_ref())?;
-        let probs: Vec<Vec<f64>> = model
-            .predict_proba(&x_held)
-            .rows()
-            .into_iter()
-            .map(|r| r.to_vec())
-            .collect();
+        let probs = model_probs(&model, &x_held);
         let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
         let report = Report::new(
             labels,
@@ -280,7 +283,28 @@ fn search(
             break;
         }
     }
-    let (chosen, report, model) = best.expect("at least one candidate");
+    let (chosen, mut report, mut model) = best.expect("at least one candidate");
+    let prior_shift = if options.prior_shift {
+        progress(Event::Stage("fitting the decision rule".into()));
+        let probs = model_probs(&model, &x_held);
+        let truth = targets(&held.labels, labels).to_vec();
+        let shift = fit_prior_shift(&probs, &truth, labels, &options.metric, options.seed);
+        if shift.adopted {
+            model.shift_priors(&shift.offsets);
+            let probs = model_probs(&model, &x_held);
+            let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
+            report = Report::new(
+                labels,
+                &held.labels,
+                &predicted,
+                Some(&probs),
+                Some(&options.metric),
+            );
+        }
+        Some(shift)
+    } else {
+        None
+    };
     let selection = Selection {
         scored_on,
         metric: options.metric.clone(),
@@ -288,8 +312,19 @@ fn search(
         chosen,
         report,
         fold_scores: Vec::new(),
+        prior_shift,
     };
     Ok((selection, vectorizer, model))
+}
+
+/// Class probabilities of every row, one vector per row.
+fn model_probs(model: &LogisticRegression, x: &CsrMatrix) -> Vec<Vec<f64>> {
+    model
+        .predict_proba(x)
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect()
 }
 
 /// Stratified k-fold cross-validation over the whole C grid. The candidate with the best
@@ -411,6 +446,7 @@ fn cross_validate(
         chosen,
         report,
         fold_scores: scores[chosen].clone(),
+        prior_shift: None,
     })
 }
 
