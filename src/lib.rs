@@ -21,6 +21,7 @@ pub mod model_file;
 pub mod score;
 pub mod sentences;
 pub mod sparse;
+pub mod synthetic;
 pub mod tokenize;
 pub mod train;
 pub mod vectorize;
