@@ -264,6 +264,17 @@ impl LogisticRegression {
         self.contribution(column as u32, 1.0, class)
     }
 
+    /// Bytes a fit allocates beyond the input matrix: the transposed matrix, the scores, and
+    /// L-BFGS's vectors (the point, gradient, direction, trial point and gradient, and 2 × 10
+    /// history vectors) of `n_features × n_outputs + n_outputs` parameters.
+    pub fn fit_memory_bytes(n_rows: usize, n_features: usize, nnz: usize, n_classes: usize) -> u64 {
+        let outputs = if n_classes == 2 { 1 } else { n_classes } as u64;
+        let params = (n_features as u64 + 1) * outputs;
+        let transpose = nnz as u64 * 8 + n_features as u64 * 8;
+        let scores = n_rows as u64 * outputs * 8;
+        transpose + scores + params * 8 * (5 + 2 * 10)
+    }
+
     /// Shift the class priors: add `offsets[k]` to class k's log-odds (folded into the
     /// intercepts, so probabilities and labels stay consistent).
     pub fn shift_priors(&mut self, offsets: &[f64]) {

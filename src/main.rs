@@ -184,6 +184,10 @@ struct TrainArgs {
     /// validation data, it improves the metric on the other half).
     #[arg(long)]
     no_prior_shift: bool,
+    /// Refuse to fit when the solver would need more memory than this many bytes (suffixes K,
+    /// M, G allowed). Default: the memory the system reports available.
+    #[arg(long, value_parser = parse_bytes)]
+    memory_limit: Option<u64>,
     /// L-BFGS iteration cap per fit.
     #[arg(long, default_value_t = 100)]
     max_iter: u64,
@@ -276,6 +280,24 @@ fn option_message(error: stance::Error) -> String {
         stance::Error::InvalidOption(message) => message,
         other => other.to_string(),
     }
+}
+
+/// `4G`, `512M`, `100K` or a plain number of bytes.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (number, scale) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| *v >= 0.0)
+        .map(|v| (v * scale as f64) as u64)
+        .ok_or_else(|| format!("`{s}` is not a size such as 4G, 512M or 1000000"))
 }
 
 fn parse_metric(s: &str) -> Result<Metric, String> {
@@ -401,6 +423,7 @@ fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
         max_iterations: args.max_iter,
         prior_shift: !args.no_prior_shift,
         seed: args.seed,
+        memory_limit: args.memory_limit,
         validation: String::new(),
     };
     let mut on_event = |event: Event| match event {

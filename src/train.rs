@@ -60,6 +60,9 @@ pub struct TrainOptions {
     pub prior_shift: bool,
     /// Seed for splits and folds.
     pub seed: u64,
+    /// Refuse fits whose solver needs more bytes than this (default: what the system
+    /// reports available).
+    pub memory_limit: Option<u64>,
     /// How the model was validated, in words (filled in by [`train`]).
     pub validation: String,
 }
@@ -74,6 +77,7 @@ impl Default for TrainOptions {
             max_iterations: 100,
             prior_shift: true,
             seed: 42,
+            memory_limit: None,
             validation: String::new(),
         }
     }
@@ -218,8 +222,39 @@ fn fit(
     if let Some(w) = warm {
         params = params.warm_start(w);
     }
+    check_memory(x, labels.len(), options)?;
     let dataset = DatasetBase::new(x, targets(truth, labels));
     params.fit(&dataset)
+}
+
+/// Refuse, before allocating, a fit whose solver would not fit in memory: the limit is
+/// `options.memory_limit`, or else the memory the system reports available.
+fn check_memory(x: &CsrMatrix, n_classes: usize, options: &TrainOptions) -> Result<()> {
+    let Some(limit) = options.memory_limit.or_else(available_memory) else {
+        return Ok(());
+    };
+    let needed = LogisticRegression::fit_memory_bytes(x.n_rows(), x.n_cols(), x.nnz(), n_classes);
+    if needed > limit {
+        let gb = |b: u64| b as f64 / 1e9;
+        return Err(Error::InvalidOption(format!(
+            "fitting {} features × {} classes on {} rows needs about {:.2} GB more memory, but only {:.2} GB is {}: raise --min-df, set --max-features, or drop character n-grams (--char-ngrams none)",
+            x.n_cols(),
+            n_classes,
+            x.n_rows(),
+            gb(needed),
+            gb(limit),
+            if options.memory_limit.is_some() { "allowed (--memory-limit)" } else { "available" }
+        )));
+    }
+    Ok(())
+}
+
+/// `MemAvailable` from `/proc/meminfo`, where there is one.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Score each C on held-out data, warm-starting along the path; keep the best model's C.

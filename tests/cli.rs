@@ -1818,3 +1818,20 @@ fn help_of_each_subcommand_lists_every_option_and_default() {
         );
     }
 }
+
+#[test]
+fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
+    let (out, _data, _dir) = train_on(
+        "d.jsonl",
+        TWO_GOOD_JSONL.as_bytes(),
+        &["--memory-limit", "1K"],
+    );
+    out.fails_with(&["needs about", "allowed (--memory-limit)", "--max-features"]);
+    // A generous limit trains as usual.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.jsonl");
+    fs::write(&data, TWO_GOOD_JSONL).unwrap();
+    let model = dir.path().join("m.stance");
+    train_fast(&data, &model, &["--memory-limit", "1G"]).success();
+    assert!(model.exists());
+}
