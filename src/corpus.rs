@@ -89,6 +89,10 @@ impl FromStr for Format {
     }
 }
 
+/// Why labelled input cannot be plain text lines.
+const TEXT_HAS_NO_LABELS: &str =
+    "plain text lines carry no labels: training and evaluation need csv, tsv, jsonl or fasttext input";
+
 /// Where records come from and how to read them.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -129,7 +133,7 @@ impl Source {
             if labelled && format == Format::Text {
                 return Err(Error::BadInput {
                     path: self.display_name(),
-                    problem: "plain text lines carry no labels: training and evaluation need csv, tsv, jsonl or fasttext input".into(),
+                    problem: TEXT_HAS_NO_LABELS.into(),
                 });
             }
             return Ok(format);
@@ -280,12 +284,55 @@ impl RecordReader {
     /// Open a source. With `labelled`, every record must carry a label.
     pub fn open(source: &Source, labelled: bool) -> Result<Self> {
         let name = source.display_name();
+        if let Some(path) = &source.path {
+            // Say "not found" or "is a directory" before guessing at a format.
+            match std::fs::metadata(path) {
+                Err(e) => return Err(Error::io(path, e)),
+                Ok(meta) if meta.is_dir() => {
+                    return Err(Error::BadInput {
+                        path: path.clone(),
+                        problem: "is a directory, not a file".into(),
+                    })
+                }
+                Ok(_) => {}
+            }
+        }
         let format = source.resolve_format(labelled)?;
         let raw: Box<dyn Read> = match &source.path {
             Some(path) => Box::new(File::open(path).map_err(|e| Error::io(path, e))?),
             None => Box::new(io::stdin()),
         };
-        let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, raw));
+        RecordReader::from_reader(
+            raw,
+            name,
+            format,
+            &source.text_field,
+            &source.label_field,
+            labelled,
+        )
+    }
+
+    /// Read records in `format` from any reader (a file, standard input, a network stream,
+    /// bytes in memory). `name` is used in messages only, as a path would be; `text_field`
+    /// and `label_field` name the columns or JSON keys (ignored by fastText and plain text
+    /// input). With `labelled`, every record must carry a label, and plain text input is
+    /// refused (it has none). Errors are the same as [`RecordReader::open`]'s.
+    pub fn from_reader<R: Read + 'static>(
+        reader: R,
+        name: impl Into<PathBuf>,
+        format: Format,
+        text_field: &str,
+        label_field: &str,
+        labelled: bool,
+    ) -> Result<Self> {
+        let name = name.into();
+        if labelled && format == Format::Text {
+            return Err(Error::BadInput {
+                path: name,
+                problem: TEXT_HAS_NO_LABELS.into(),
+            });
+        }
+        let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, reader));
         skip_bom(&mut reader).map_err(|e| Error::io(&name, e))?;
         let inner = match format {
             Format::Csv | Format::Tsv => {
@@ -302,8 +349,15 @@ impl RecordReader {
                     .from_reader(counted);
                 let header = csv_reader
                     .byte_headers()
-                    .map_err(|e| csv_error(&name, e))?
+                    .map_err(|e| csv_error(&name, e, &newlines))?
                     .clone();
+                if header.iter().any(|h| std::str::from_utf8(h).is_err()) {
+                    return Err(Error::BadRecord {
+                        path: name,
+                        line: 1,
+                        problem: "the header is not valid UTF-8 (is the file UTF-16 or in a legacy encoding?): convert the file to UTF-8".into(),
+                    });
+                }
                 let columns: Vec<String> = header
                     .iter()
                     .map(|h| String::from_utf8_lossy(h).trim().to_string())
@@ -324,13 +378,9 @@ impl RecordReader {
                     ),
                 }
                 };
-                let text_col =
-                    find(&source.text_field).ok_or_else(|| missing(&source.text_field, "text"))?;
+                let text_col = find(text_field).ok_or_else(|| missing(text_field, "text"))?;
                 let label_col = if labelled {
-                    Some(
-                        find(&source.label_field)
-                            .ok_or_else(|| missing(&source.label_field, "label"))?,
-                    )
+                    Some(find(label_field).ok_or_else(|| missing(label_field, "label"))?)
                 } else {
                     None
                 };
@@ -345,8 +395,8 @@ impl RecordReader {
             Format::Jsonl | Format::FastText | Format::Text => Inner::Lines {
                 reader,
                 format,
-                text_field: source.text_field.clone(),
-                label_field: source.label_field.clone(),
+                text_field: text_field.to_string(),
+                label_field: label_field.to_string(),
                 line: 0,
                 buf: Vec::new(),
             },
@@ -380,7 +430,7 @@ impl RecordReader {
             } => {
                 let more = reader
                     .read_byte_record(record)
-                    .map_err(|e| csv_error(name, e))?;
+                    .map_err(|e| csv_error(name, e, newlines))?;
                 if !more {
                     return Ok(None);
                 }
@@ -538,8 +588,12 @@ fn skip_bom(reader: &mut Box<dyn BufRead>) -> io::Result<()> {
     Ok(())
 }
 
-fn csv_error(name: &Path, error: csv::Error) -> Error {
-    let line = error.position().map_or(0, |p| p.line());
+fn csv_error(name: &Path, error: csv::Error, newlines: &RefCell<NewlineLog>) -> Error {
+    // The error's position is where the record's parse began, which after a CRLF ending is
+    // the line feed ending the previous line: count the newline bytes up to and including it.
+    let line = error
+        .position()
+        .map_or(0, |p| newlines.borrow_mut().line_of(p.byte() + 1));
     let problem = match error.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

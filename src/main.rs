@@ -35,7 +35,7 @@ struct Cli {
 enum Command {
     /// Train a classifier on labelled text, select C on held-out data, print the report, save the model.
     #[command(after_help = EXIT_CODES)]
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Evaluate a saved model on labelled text.
     #[command(after_help = EXIT_CODES)]
     Eval(EvalArgs),
@@ -337,7 +337,7 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     let progress = Progress::new(cli.quiet);
     match cli.command {
-        Command::Train(args) => cmd_train(args, &progress),
+        Command::Train(args) => cmd_train(*args, &progress),
         Command::Eval(args) => cmd_eval(args, &progress),
         Command::Predict(args) => cmd_predict(args),
         Command::Inspect(args) => cmd_inspect(args),

@@ -111,9 +111,23 @@ impl Default for HfAnalyzer {
     }
 }
 
+/// Texts longer than this are analysed a piece at a time, cut at whitespace: `tokenizers`
+/// keeps per-byte alignment tables while normalising (about 57 bytes of memory per input
+/// byte), so a 20 MB text would take over a gigabyte at once.
+const PIECE_BYTES: usize = 1 << 16;
+
 impl Analyzer for HfAnalyzer {
     fn analyze(&self, text: &str, out: &mut TokenBuffer) {
         out.clear();
+        for piece in whitespace_pieces(text, PIECE_BYTES) {
+            self.analyze_piece(piece, out);
+        }
+    }
+}
+
+impl HfAnalyzer {
+    /// Append the tokens of `text` to `out`.
+    fn analyze_piece(&self, text: &str, out: &mut TokenBuffer) {
         let mut pretokenized = PreTokenizedString::from(text);
         // These stages cannot fail on a valid &str: their errors come only from
         // regexes compiled at start-up, which are constants.
@@ -134,6 +148,29 @@ impl Analyzer for HfAnalyzer {
             }
         }
     }
+}
+
+/// Cut `text` into pieces of about `size` bytes, each ending just after an ASCII whitespace
+/// character. Tokens never span whitespace, and neither NFKC nor lowercasing combines a
+/// character across an ASCII space, so analysing the pieces one by one gives the same
+/// tokens as analysing the whole. A run of `size` bytes without ASCII whitespace stays whole.
+fn whitespace_pieces(text: &str, size: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        if rest.len() <= size {
+            return Some(std::mem::take(&mut rest));
+        }
+        let cut = rest.as_bytes()[size..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace())
+            .map_or(rest.len(), |i| size + i + 1);
+        let (piece, tail) = rest.split_at(cut);
+        rest = tail;
+        Some(piece)
+    })
 }
 
 #[cfg(test)]
@@ -157,6 +194,26 @@ mod tests {
     #[test]
     fn nfkc_folds_compatibility_forms() {
         assert_eq!(tokens("ＷＡＲ ﬁne"), ["war", "fine"]);
+    }
+
+    #[test]
+    fn long_texts_give_the_same_tokens_piece_by_piece() {
+        let text = "Ｒussia's «talks» café\u{301} 😂😂 don't\tstop\nNOW!! ".repeat(40);
+        let analyzer = HfAnalyzer::default();
+        let mut whole = TokenBuffer::default();
+        analyzer.analyze_piece(&text, &mut whole);
+        for size in [1, 7, 64, 1000] {
+            let mut pieces = TokenBuffer::default();
+            for piece in whitespace_pieces(&text, size) {
+                analyzer.analyze_piece(piece, &mut pieces);
+            }
+            assert_eq!(
+                pieces.iter().collect::<Vec<_>>(),
+                whole.iter().collect::<Vec<_>>(),
+                "size {size}"
+            );
+        }
+        assert_eq!(whitespace_pieces(&text, 64).collect::<String>(), text);
     }
 
     #[test]

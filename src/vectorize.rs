@@ -8,7 +8,7 @@
 //! unit L2 norm and the non-empty views are then weighted equally, so every row has L2
 //! norm 1 (or 0 when no n-gram of it is in the vocabulary).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -293,7 +293,7 @@ struct BlockCounts {
 fn count_block(texts: &[String], config: &VectorizerConfig) -> BlockCounts {
     let analyzer = config.analyzer.build();
     let views = config.views();
-    let mut interner: HashMap<String, u32> = HashMap::new();
+    let mut interner: HashMap<String, u32> = HashMap::default();
     let mut terms: Vec<String> = Vec::new();
     let mut docs = vec![Vec::with_capacity(texts.len()); views.len()];
     let mut tokens = TokenBuffer::default();
@@ -361,7 +361,7 @@ impl TfidfVectorizer {
         let mut global_maps: Vec<Vec<Vec<u32>>> = vec![Vec::new(); n_views]; // view → block → local → global
         let mut offset = 0u32;
         for (v, &(kind, range)) in view_specs.iter().enumerate() {
-            let mut global: HashMap<&str, u32> = HashMap::new();
+            let mut global: HashMap<&str, u32> = HashMap::default();
             let mut names: Vec<&str> = Vec::new();
             let mut df: Vec<u32> = Vec::new();
             for block in &blocks {
@@ -429,7 +429,7 @@ impl TfidfVectorizer {
                     .collect(),
                 idf,
                 offset,
-                index: HashMap::new(),
+                index: HashMap::default(),
             };
             view.rebuild_index();
             offset += view.vocabulary.len() as u32;
