@@ -381,6 +381,39 @@ impl Progress {
 }
 
 fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
+    let c_grid = match &args.c {
+        Some(c) => c.clone(),
+        None if args.valid.is_none() && args.valid_split.is_none() && args.cv.is_none() => {
+            vec![1.0]
+        }
+        None => DEFAULT_C_GRID.to_vec(),
+    };
+    let options = TrainOptions {
+        vectorizer: VectorizerConfig {
+            word_ngrams: args.word_ngrams.0,
+            char_ngrams: args.char_ngrams.0,
+            min_df: args.min_df,
+            max_df: args.max_df,
+            max_features: args.max_features,
+            sublinear_tf: !args.no_sublinear_tf,
+            ..VectorizerConfig::default()
+        },
+        c_grid,
+        class_weight: args.class_weight,
+        metric: args.metric.clone(),
+        max_iterations: args.max_iter,
+        prior_shift: !args.no_prior_shift,
+        seed: args.seed,
+        memory_limit: args.memory_limit,
+        validation: String::new(),
+    };
+    let input_bytes: u64 = [Some(&args.data), args.valid.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    train::check_input_size(input_bytes, &options)?;
     progress.say(format!("reading {}", args.data.display()));
     let data = args.input.read_training(&args.data)?;
     let validation = if let Some(path) = &args.valid {
@@ -401,30 +434,6 @@ fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
         }
     } else {
         Validation::None
-    };
-    let c_grid = match (&args.c, &validation) {
-        (Some(c), _) => c.clone(),
-        (None, Validation::None) => vec![1.0],
-        (None, _) => DEFAULT_C_GRID.to_vec(),
-    };
-    let options = TrainOptions {
-        vectorizer: VectorizerConfig {
-            word_ngrams: args.word_ngrams.0,
-            char_ngrams: args.char_ngrams.0,
-            min_df: args.min_df,
-            max_df: args.max_df,
-            max_features: args.max_features,
-            sublinear_tf: !args.no_sublinear_tf,
-            ..VectorizerConfig::default()
-        },
-        c_grid,
-        class_weight: args.class_weight,
-        metric: args.metric.clone(),
-        max_iterations: args.max_iter,
-        prior_shift: !args.no_prior_shift,
-        seed: args.seed,
-        memory_limit: args.memory_limit,
-        validation: String::new(),
     };
     let mut on_event = |event: Event| match event {
         Event::Stage(s) => progress.say(s),

@@ -235,18 +235,51 @@ fn check_memory(x: &CsrMatrix, n_classes: usize, options: &TrainOptions) -> Resu
     };
     let needed = LogisticRegression::fit_memory_bytes(x.n_rows(), x.n_cols(), x.nnz(), n_classes);
     if needed > limit {
-        let gb = |b: u64| b as f64 / 1e9;
         return Err(Error::InvalidOption(format!(
-            "fitting {} features × {} classes on {} rows needs about {:.2} GB more memory, but only {:.2} GB is {}: raise --min-df, set --max-features, or drop character n-grams (--char-ngrams none)",
+            "fitting {} features × {} classes on {} rows needs about {} more memory, but only {} is {}: raise --min-df, set --max-features, or drop character n-grams (--char-ngrams none)",
             x.n_cols(),
             n_classes,
             x.n_rows(),
-            gb(needed),
-            gb(limit),
+            human_bytes(needed),
+            human_bytes(limit),
             if options.memory_limit.is_some() { "allowed (--memory-limit)" } else { "available" }
         )));
     }
     Ok(())
+}
+
+/// Refuse, before reading it, input too large to vectorise in the memory available (or
+/// allowed by `options.memory_limit`). The estimate is rough — about 24 bytes per stored
+/// n-gram (counts, the matrix and its transpose) at
+/// [`VectorizerConfig::ngrams_per_input_byte`] n-grams per byte, plus the text itself — but
+/// it turns an out-of-memory kill an hour in into an immediate message.
+pub fn check_input_size(input_bytes: u64, options: &TrainOptions) -> Result<()> {
+    let Some(limit) = options.memory_limit.or_else(available_memory) else {
+        return Ok(());
+    };
+    let per_byte = 2.0 + 24.0 * options.vectorizer.ngrams_per_input_byte();
+    let needed = (input_bytes as f64 * per_byte) as u64;
+    if needed > limit {
+        return Err(Error::InvalidOption(format!(
+            "{} of input would need roughly {} to vectorise, more than the {} {}: train on a sample, or drop character n-grams (--char-ngrams none), which take most of it",
+            human_bytes(input_bytes),
+            human_bytes(needed),
+            human_bytes(limit),
+            if options.memory_limit.is_some() { "allowed (--memory-limit)" } else { "available" }
+        )));
+    }
+    Ok(())
+}
+
+/// `1.5 GB`, `820 KB`: a size for messages.
+fn human_bytes(bytes: u64) -> String {
+    let units = [("GB", 1e9), ("MB", 1e6), ("KB", 1e3)];
+    for (unit, size) in units {
+        if bytes as f64 >= size {
+            return format!("{:.1} {unit}", bytes as f64 / size);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 /// `MemAvailable` from `/proc/meminfo`, where there is one.

@@ -159,6 +159,14 @@ impl Default for VectorizerConfig {
 }
 
 impl VectorizerConfig {
+    /// A rough upper estimate of the distinct n-grams stored per byte of input text, for
+    /// memory planning: a word n-gram per length per token (~6 bytes), and per character
+    /// n-gram length about one n-gram per byte.
+    pub fn ngrams_per_input_byte(&self) -> f64 {
+        let lengths = |r: Option<NgramRange>| r.map_or(0.0, |r| (r.max - r.min + 1) as f64);
+        lengths(self.word_ngrams) / 6.0 + lengths(self.char_ngrams)
+    }
+
     /// Check the options before any work is done.
     pub fn validate(&self) -> Result<()> {
         if self.word_ngrams.is_none() && self.char_ngrams.is_none() {

@@ -1821,17 +1821,29 @@ fn help_of_each_subcommand_lists_every_option_and_default() {
 
 #[test]
 fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
-    let (out, _data, _dir) = train_on(
-        "d.jsonl",
-        TWO_GOOD_JSONL.as_bytes(),
-        &["--memory-limit", "1K"],
-    );
-    out.fails_with(&["needs about", "allowed (--memory-limit)", "--max-features"]);
-    // A generous limit trains as usual.
+    let data = fixture("framing_small.jsonl");
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("d.jsonl");
-    fs::write(&data, TWO_GOOD_JSONL).unwrap();
     let model = dir.path().join("m.stance");
-    train_fast(&data, &model, &["--memory-limit", "1G"]).success();
+    let train = |limit: &str| {
+        run(&[
+            "train",
+            "--data",
+            s(&data),
+            "--model",
+            s(&model),
+            "--char-ngrams",
+            "1-5",
+            "--min-df",
+            "1",
+            "--memory-limit",
+            limit,
+        ])
+    };
+    // The input alone (6 KB, ~130 bytes of working memory per byte) is too much.
+    train("100K").fails_with(&["of input would need roughly", "--char-ngrams none"]);
+    // The input fits but the solver (4,042 features × 3 classes) does not.
+    train("1M").fails_with(&["needs about", "allowed (--memory-limit)", "--max-features"]);
+    assert!(!model.exists());
+    train("1G").success();
     assert!(model.exists());
 }
