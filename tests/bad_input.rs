@@ -8,165 +8,19 @@
 //! Training calls use word n-grams only, every n-gram kept and one C, so that the file runs in
 //! a few seconds in debug builds.
 
+mod common;
+
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::*;
+
 use serde_json::{json, Value};
-
-const LABELS: [&str; 3] = ["confrontational", "cooperative", "neutral"];
-
-/// Options that keep a training run fast in debug builds.
-const FAST: [&str; 7] = ["--char-ngrams", "none", "--min-df", "1", "--c", "1", "-q"];
 
 /// A sentence the shared model labels confrontational; repeated to build long texts.
 const HOSTILE: &str =
     "The minister condemned the hostile military buildup and threatened retaliation. ";
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}):\n{}", self.stdout))
-    }
-
-    fn json_lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line ({e}): {l}")))
-            .collect()
-    }
-
-    #[track_caller]
-    fn success(self) -> Self {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// Exit code 1, a message starting `error:` that contains every fragment, nothing on stdout.
-    #[track_caller]
-    fn fails_with(&self, fragments: &[&str]) {
-        assert_eq!(
-            self.code, 1,
-            "expected exit code 1\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        assert!(self.stderr.starts_with("error:"), "stderr: {}", self.stderr);
-        for fragment in fragments {
-            assert!(
-                self.stderr.contains(fragment),
-                "stderr should contain {fragment:?}, got:\n{}",
-                self.stderr
-            );
-        }
-        assert!(
-            self.stdout.is_empty(),
-            "stdout should be empty: {}",
-            self.stdout
-        );
-    }
-}
-
-fn command(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stance"));
-    cmd.args(args).env_remove("RAYON_NUM_THREADS");
-    cmd
-}
-
-fn finish(out: std::process::Output) -> Output {
-    Output {
-        code: out.status.code().expect("exited normally"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-fn run(args: &[&str]) -> Output {
-    finish(
-        command(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run stance"),
-    )
-}
-
-fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = command(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn stance");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("wait for stance");
-    writer.join().unwrap().expect("write stdin");
-    finish(out)
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
-
-/// `path:line:` as error messages write it.
-fn at(path: &Path, line: u64) -> String {
-    format!("{}:{line}:", s(path))
-}
-
-fn train_fast(data: &Path, model: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["train", "--data", s(data), "--model", s(model)];
-    args.extend(FAST);
-    args.extend(extra);
-    run(&args)
-}
-
-/// A model trained once per run on the 54-sentence fixture, shared by read-only tests.
-fn shared_model() -> &'static Path {
-    static MODEL: OnceLock<PathBuf> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad-input-shared.stance");
-        train_fast(&fixture("framing_small.jsonl"), &path, &[]).success();
-        path
-    })
-}
-
-/// Write `content` to `name` in a fresh directory.
-fn write_data(name: &str, content: &[u8]) -> (PathBuf, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join(name);
-    fs::write(&data, content).unwrap();
-    (data, dir)
-}
-
-/// Train on a file with the given name and bytes; no model may be written on failure.
-fn train_on(name: &str, content: &[u8], extra: &[&str]) -> (Output, PathBuf, tempfile::TempDir) {
-    let (data, dir) = write_data(name, content);
-    let model = dir.path().join("m.stance");
-    let out = train_fast(&data, &model, extra);
-    if out.code != 0 {
-        assert!(!model.exists(), "no model is written when training fails");
-    }
-    (out, data, dir)
-}
 
 /// Train on `data` and return `inspect --json` of the model.
 fn train_and_inspect(data: &Path) -> Value {
@@ -219,21 +73,6 @@ fn crlf(content: &[u8]) -> Vec<u8> {
         out.push(b);
     }
     out
-}
-
-/// The JSON lines of the 54-record training fixture, as (label, text).
-fn training_records() -> Vec<(String, String)> {
-    fs::read_to_string(fixture("framing_small.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (
-                v["label"].as_str().unwrap().to_string(),
-                v["text"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------

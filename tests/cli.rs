@@ -9,166 +9,15 @@
 //! `framing_valid.jsonl` is a 9-sentence validation set; `unlabelled.txt` holds 6 plain
 //! lines, two per label.
 
+mod common;
+
 use std::fs;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::io::Read;
+use std::path::Path;
+use std::process::Stdio;
 
+use common::*;
 use serde_json::Value;
-
-const LABELS: [&str; 3] = ["confrontational", "cooperative", "neutral"];
-
-/// Options that keep a training run fast in debug builds: word n-grams only, every n-gram kept.
-const FAST: [&str; 5] = ["--char-ngrams", "none", "--min-df", "1", "-q"];
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not one JSON value ({e}):\n{}", self.stdout))
-    }
-
-    fn json_lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line ({e}): {l}")))
-            .collect()
-    }
-
-    #[track_caller]
-    fn success(self) -> Self {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    /// Exit code 1, a message starting `error:` that contains every fragment, nothing on stdout.
-    #[track_caller]
-    fn fails_with(&self, fragments: &[&str]) {
-        assert_eq!(
-            self.code, 1,
-            "expected exit code 1\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        assert!(self.stderr.starts_with("error:"), "stderr: {}", self.stderr);
-        for fragment in fragments {
-            assert!(
-                self.stderr.contains(fragment),
-                "stderr should contain {fragment:?}, got:\n{}",
-                self.stderr
-            );
-        }
-        assert!(
-            self.stdout.is_empty(),
-            "stdout should be empty: {}",
-            self.stdout
-        );
-    }
-}
-
-fn command(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stance"));
-    cmd.args(args).env_remove("RAYON_NUM_THREADS");
-    cmd
-}
-
-fn finish(out: std::process::Output) -> Output {
-    Output {
-        code: out.status.code().expect("exited normally"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-fn run(args: &[&str]) -> Output {
-    finish(
-        command(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run stance"),
-    )
-}
-
-fn run_env(args: &[&str], key: &str, value: &str) -> Output {
-    finish(
-        command(args)
-            .env(key, value)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run stance"),
-    )
-}
-
-fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = command(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn stance");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("wait for stance");
-    writer.join().unwrap().expect("write stdin");
-    finish(out)
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn s(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
-
-/// The training fixture's records, as (label, text), from the JSON-lines copy.
-fn training_records() -> Vec<(String, String)> {
-    fs::read_to_string(fixture("framing_small.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (
-                v["label"].as_str().unwrap().to_string(),
-                v["text"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// A model trained once per test run (no validation, C = 1, word n-grams) and shared by the
-/// tests that only read it. Training is deterministic, so concurrent runs write equal bytes.
-fn shared_model() -> &'static Path {
-    static MODEL: OnceLock<PathBuf> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-shared-framing.stance");
-        train_fast(&fixture("framing_small.jsonl"), &path, &[]).success();
-        path
-    })
-}
-
-fn train_fast(data: &Path, model: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["train", "--data", s(data), "--model", s(model)];
-    args.extend(FAST);
-    args.extend(extra);
-    run(&args)
-}
-
-fn predict_file(model: &Path, data: &Path) -> Output {
-    run(&["predict", "--model", s(model), "--data", s(data)])
-}
 
 /// Probabilities of one prediction line, in the model's label order, with sanity checks.
 fn check_prediction(line: &Value) -> (String, Vec<f64>) {
@@ -1082,18 +931,6 @@ fn eval_agrees_with_predict() {
 // ---------------------------------------------------------------------------------------
 // bad input
 // ---------------------------------------------------------------------------------------
-
-/// Train on a file with the given name and bytes in a fresh directory; return the output
-/// and the data path (for checking that the message names it).
-fn train_on(name: &str, content: &[u8], extra: &[&str]) -> (Output, PathBuf, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join(name);
-    fs::write(&data, content).unwrap();
-    let model = dir.path().join("m.stance");
-    let out = train_fast(&data, &model, extra);
-    assert!(!model.exists(), "no model is written when training fails");
-    (out, data, dir)
-}
 
 const TWO_GOOD_JSONL: &str = "{\"text\": \"They condemned the attack.\", \"label\": \"confrontational\"}\n{\"text\": \"They signed the agreement.\", \"label\": \"cooperative\"}\n";
 
