@@ -1,6 +1,6 @@
 //! Tests of sentence splitting and furniture detection (`stance::sentences`).
 //!
-//! Passages are copied from the five seed articles in `../shared/seeds` (news articles on
+//! Passages are copied from the five seed articles in `data/seeds` (news articles on
 //! US–Russia relations from 2017); the seed files themselves are checked only when that
 //! directory exists, so the suite passes on a bare clone.
 
@@ -615,23 +615,15 @@ fn prose_quoting_views_is_not_a_disclaimer() {
 }
 
 // ------------------------------------------------------------------------------------
-// The seed articles, when ../shared/seeds is present.
+// The seed articles, from the byte-identical copies bundled in data/seeds (tests/framing_data.rs
+// checks them against ../shared/seeds when that is present).
 // ------------------------------------------------------------------------------------
 
 fn seed(name: &str) -> Option<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
-    if !dir.is_dir() {
-        eprintln!("{} is absent: seed-article check skipped", dir.display());
-        return None;
-    }
-    let path = dir.join(name);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(err) => {
-            eprintln!("{}: {err}: seed-article check skipped", path.display());
-            None
-        }
-    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data/seeds")
+        .join(name);
+    Some(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
 const SEEDS: [&str; 5] = [
