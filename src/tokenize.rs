@@ -36,6 +36,14 @@ impl TokenBuffer {
         self.spans.push((start, self.text.len() as u32));
     }
 
+    /// Append one ASCII token, lowercased.
+    fn push_ascii_lowercase(&mut self, token: &str) {
+        let start = self.text.len() as u32;
+        self.text
+            .extend(token.bytes().map(|b| b.to_ascii_lowercase() as char));
+        self.spans.push((start, self.text.len() as u32));
+    }
+
     /// Number of tokens.
     pub fn len(&self) -> usize {
         self.spans.len()
@@ -117,15 +125,58 @@ impl Default for HfAnalyzer {
 const PIECE_BYTES: usize = 1 << 16;
 
 impl Analyzer for HfAnalyzer {
+    /// Words (runs between ASCII whitespace) that are pure ASCII take a fast path — for ASCII,
+    /// NFKC is the identity, lowercasing is `to_ascii_lowercase` and the pre-tokenizer's
+    /// `\w+|[^\w\s]+` is a split into alphanumeric-or-underscore runs and runs of other
+    /// printable characters. Other words go through `tokenizers` one by one. Because tokens
+    /// never span whitespace and neither normaliser combines characters across an ASCII
+    /// space, this gives exactly the tokens of `tokenizers` on the whole text; a
+    /// differential test (`tests/properties.rs`, and every TweetEval text when `../shared`
+    /// is present) checks it.
     fn analyze(&self, text: &str, out: &mut TokenBuffer) {
         out.clear();
-        for piece in whitespace_pieces(text, PIECE_BYTES) {
-            self.analyze_piece(piece, out);
+        for word in text.split(is_regex_ascii_space).filter(|w| !w.is_empty()) {
+            if word.is_ascii() {
+                ascii_tokens(word, out);
+            } else {
+                for piece in whitespace_pieces(word, PIECE_BYTES) {
+                    self.analyze_piece(piece, out);
+                }
+            }
         }
     }
 }
 
+/// The ASCII characters the pre-tokenizer's `\s` matches (Unicode `White_Space`).
+fn is_regex_ascii_space(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ')
+}
+
+/// Tokens of an ASCII word without whitespace: runs of `[A-Za-z0-9_]`, lowercased, and runs
+/// of anything else.
+fn ascii_tokens(word: &str, out: &mut TokenBuffer) {
+    let bytes = word.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut start = 0;
+    while start < bytes.len() {
+        let kind = is_word(bytes[start]);
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| is_word(b) != kind)
+            .map_or(bytes.len(), |i| start + i);
+        out.push_ascii_lowercase(&word[start..end]);
+        start = end;
+    }
+}
+
 impl HfAnalyzer {
+    /// The definition the fast path must match: `tokenizers` on the whole text at once
+    /// (slow, and memory-hungry on very long texts). For differential tests.
+    pub fn analyze_reference(&self, text: &str, out: &mut TokenBuffer) {
+        out.clear();
+        self.analyze_piece(text, out);
+    }
+
     /// Append the tokens of `text` to `out`.
     fn analyze_piece(&self, text: &str, out: &mut TokenBuffer) {
         let mut pretokenized = PreTokenizedString::from(text);
@@ -214,6 +265,27 @@ mod tests {
             );
         }
         assert_eq!(whitespace_pieces(&text, 64).collect::<String>(), text);
+    }
+
+    /// The reference: `tokenizers` on the whole text.
+    fn reference(text: &str) -> Vec<String> {
+        let mut buf = TokenBuffer::default();
+        HfAnalyzer::default().analyze_piece(text, &mut buf);
+        buf.iter().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn fast_path_matches_tokenizers() {
+        for text in [
+            "Hello, World!! don't_stop 123abc\tTAB\x0bVT\x0cFF\r\n",
+            "ctrl\x01\x1c\x1fchars ~`@#$%^&*()[]{}<>?/\\|",
+            "Ｒussia café\u{301} naïve\u{a0}nbsp 😂x x😂 «quote» İstanbul ǅ",
+            "",
+            "   ",
+            "a\u{3000}b\u{2028}c\u{85}d",
+        ] {
+            assert_eq!(tokens(text), reference(text), "{text:?}");
+        }
     }
 
     #[test]
