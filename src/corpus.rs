@@ -214,6 +214,105 @@ impl LabelledCorpus {
     }
 }
 
+/// A labelled data set read from a directory tree: see [`read_labelled_dir`].
+#[derive(Debug, Clone, Default)]
+pub struct LabelledDir {
+    pub corpus: LabelledCorpus,
+    /// The file of each record of `corpus`, in the same order.
+    pub files: Vec<PathBuf>,
+    /// Files left out because their text was empty (or only whitespace).
+    pub skipped_empty: Vec<PathBuf>,
+}
+
+/// Read a directory with one sub-directory per label, each file in it one document — the
+/// layout of scikit-learn's `load_files` and MALLET (`DIR/LABEL/*.txt`). Labels are the
+/// sub-directory names, in sorted order; within a label, files are read in sorted order
+/// of their names. Names starting with `.` are ignored, and so are files directly in `dir`
+/// and directories below the label level. Every file must be UTF-8 (a byte-order mark is
+/// dropped); a file whose text is empty is skipped and listed (an error with `strict`).
+pub fn read_labelled_dir(dir: &Path, strict: bool) -> Result<LabelledDir> {
+    let bad = |path: &Path, problem: String| Error::BadInput {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let sorted_entries = |path: &Path| -> Result<Vec<(String, PathBuf, std::fs::Metadata)>> {
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+            let entry = entry.map_err(|e| Error::io(path, e))?;
+            let name = entry.file_name();
+            if name.as_encoded_bytes().starts_with(b".") {
+                continue;
+            }
+            let full = entry.path();
+            // Follow symbolic links, as opening the file would.
+            let meta = std::fs::metadata(&full).map_err(|e| Error::io(&full, e))?;
+            let name = name
+                .into_string()
+                .map_err(|_| bad(&full, "the name is not valid UTF-8: rename it".into()))?;
+            entries.push((name, full, meta));
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(entries)
+    };
+    let mut out = LabelledDir::default();
+    let mut n_labels = 0;
+    for (label, label_dir, meta) in sorted_entries(dir)? {
+        if !meta.is_dir() {
+            continue;
+        }
+        n_labels += 1;
+        for (_, file, meta) in sorted_entries(&label_dir)? {
+            if !meta.is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+            let text = std::str::from_utf8(bytes).map_err(|e| {
+                bad(
+                    &file,
+                    format!(
+                        "invalid UTF-8 at byte {}: convert the file to UTF-8",
+                        e.valid_up_to() + 1
+                    ),
+                )
+            })?;
+            if text.trim().is_empty() {
+                if strict {
+                    return Err(bad(
+                        &file,
+                        "empty text (files with an empty text are skipped without --strict)".into(),
+                    ));
+                }
+                out.skipped_empty.push(file);
+                continue;
+            }
+            out.corpus.texts.push(text.to_string());
+            out.corpus.labels.push(label.clone());
+            out.files.push(file);
+        }
+    }
+    if n_labels == 0 {
+        return Err(bad(
+            dir,
+            "is a directory with no label sub-directories: labelled data in a directory needs one sub-directory per label holding one file per document (DIR/LABEL/*.txt)".into(),
+        ));
+    }
+    if out.corpus.is_empty() {
+        return Err(bad(
+            dir,
+            if out.skipped_empty.is_empty() {
+                format!("no documents: its {n_labels} label sub-directories hold no files")
+            } else {
+                format!(
+                    "no documents with a text: all {} files are empty",
+                    out.skipped_empty.len()
+                )
+            },
+        ));
+    }
+    Ok(out)
+}
+
 /// Read a whole labelled file. Every record needs a label; records with an empty text are
 /// skipped and their lines kept in [`LabelledCorpus::skipped_empty`] (an error with
 /// [`Source::strict`]).
@@ -353,8 +452,8 @@ impl RecordReader {
                     .clone();
                 if header.iter().any(|h| std::str::from_utf8(h).is_err()) {
                     return Err(Error::BadRecord {
+                        line: newlines.borrow_mut().record_line(header.position()).max(1),
                         path: name,
-                        line: 1,
                         problem: "the header is not valid UTF-8 (is the file UTF-16 or in a legacy encoding?): convert the file to UTF-8".into(),
                     });
                 }
@@ -435,13 +534,8 @@ impl RecordReader {
                     return Ok(None);
                 }
                 // The csv crate's own line counts are off after CRLF endings and blank
-                // lines, so count the newlines before the record's last byte ourselves.
-                let end = reader.position().byte().saturating_sub(1);
-                let inner_newlines = record
-                    .iter()
-                    .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
-                    .sum::<u64>();
-                let line = newlines.borrow_mut().line_of(end) - inner_newlines;
+                // lines, so find the line where the record starts ourselves.
+                let line = newlines.borrow_mut().record_line(record.position());
                 let (text_col, label_col) = (*text_col, *label_col);
                 let field = |col: usize| -> std::result::Result<String, String> {
                     let bytes = record.get(col).unwrap_or_default();
@@ -543,25 +637,52 @@ impl Iterator for RecordReader {
     }
 }
 
-/// Byte offsets of the newlines read so far but not yet passed by the parser.
+/// Byte offsets of the line-ending bytes (`\r`, `\n`) read so far but not yet passed by
+/// the parser.
 #[derive(Default)]
 struct NewlineLog {
+    /// Line feeds before the first byte still in `pending`.
     passed: u64,
+    /// Each `\r` and `\n` in input order, as `offset << 1 | is a line feed` (one word each,
+    /// as the plain offsets of line feeds were).
     pending: VecDeque<u64>,
 }
 
 impl NewlineLog {
-    /// The 1-based line of byte `offset`; forgets newlines before it (offsets only grow).
-    fn line_of(&mut self, offset: u64) -> u64 {
-        while self.pending.front().is_some_and(|&n| n < offset) {
+    /// The 1-based line where a record whose parse began at byte `offset` starts, and
+    /// forget the line endings before `offset` (offsets only grow).
+    ///
+    /// The parse of a record begins right after the previous record's terminator, which
+    /// may be the `\r` of a CRLF, and the parser skips blank lines before a record: the
+    /// record starts at the first byte from `offset` on that is not `\r` or `\n`. Counting
+    /// from the start (not back from the record's end) also gives the right line for a
+    /// record whose quoted field runs to the end of the input and ends in a newline.
+    fn line_of_record_at(&mut self, offset: u64) -> u64 {
+        while let Some(&entry) = self.pending.front() {
+            if entry >> 1 >= offset {
+                break;
+            }
             self.pending.pop_front();
-            self.passed += 1;
+            self.passed += entry & 1;
         }
-        self.passed + 1
+        let mut line = self.passed + 1;
+        for (next, &entry) in (offset..).zip(self.pending.iter()) {
+            if entry >> 1 != next {
+                break;
+            }
+            line += entry & 1;
+        }
+        line
+    }
+
+    /// [`Self::line_of_record_at`] for a record or error position from the csv crate (0 when
+    /// there is none: it always has one for records read from a reader).
+    fn record_line(&mut self, position: Option<&csv::Position>) -> u64 {
+        position.map_or(0, |p| self.line_of_record_at(p.byte()))
     }
 }
 
-/// A reader that logs where its newlines are, for exact CSV line numbers.
+/// A reader that logs where its line endings are, for exact CSV line numbers.
 struct NewlineCounter {
     inner: Box<dyn BufRead>,
     offset: u64,
@@ -572,8 +693,11 @@ impl Read for NewlineCounter {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut log = self.log.borrow_mut();
-        for (i, _) in buf[..n].iter().enumerate().filter(|(_, &b)| b == b'\n') {
-            log.pending.push_back(self.offset + i as u64);
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                log.pending
+                    .push_back(((self.offset + i as u64) << 1) | u64::from(b == b'\n'));
+            }
         }
         self.offset += n as u64;
         Ok(n)
@@ -589,11 +713,9 @@ fn skip_bom(reader: &mut Box<dyn BufRead>) -> io::Result<()> {
 }
 
 fn csv_error(name: &Path, error: csv::Error, newlines: &RefCell<NewlineLog>) -> Error {
-    // The error's position is where the record's parse began, which after a CRLF ending is
-    // the line feed ending the previous line: count the newline bytes up to and including it.
-    let line = error
-        .position()
-        .map_or(0, |p| newlines.borrow_mut().line_of(p.byte() + 1));
+    // The error's position is where the record's parse began (after a CRLF ending, the
+    // line feed ending the previous line; before any blank lines).
+    let line = newlines.borrow_mut().record_line(error.position());
     let problem = match error.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

@@ -8,7 +8,10 @@
 //! [`score`] scores whole articles sentence by sentence, with evidence and an article-level
 //! result per model.
 //! [`interrupt`] lets a program (the command line) remove an unfinished model file on Ctrl-C.
+//! [`report`] renders an evaluation as a directory of files (a self-contained HTML page,
+//! `metrics.json`, SVG charts), with calibration and [`bootstrap`] confidence intervals.
 
+pub mod bootstrap;
 pub mod classifier;
 pub mod corpus;
 pub mod decision;
@@ -18,6 +21,7 @@ pub mod lbfgs;
 pub mod logistic;
 pub mod metrics;
 pub mod model_file;
+pub mod report;
 pub mod score;
 pub mod sentences;
 pub mod sparse;

@@ -1,19 +1,26 @@
 //! The `stance` command line: a thin layer over the library.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use anstyle::{AnsiColor, Style};
+use anyhow::{bail, Context, Result};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use stance::bootstrap::DEFAULT_RESAMPLES;
 use stance::classifier::Classifier;
 use stance::corpus::{self, Format, LabelledCorpus, RecordReader, Source};
 use stance::logistic::ClassWeight;
 use stance::metrics::{Metric, Report};
 use stance::model_file;
+use stance::report::{self, Evaluation, Page};
 use stance::score::{self, ScoreOptions};
 use stance::train::{self, Event, TrainOptions, Validation, DEFAULT_C_GRID};
 use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
@@ -29,6 +36,9 @@ struct Cli {
     /// Print nothing but results and errors (no progress display).
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Print each stage's wall-clock time on standard error.
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
@@ -63,12 +73,53 @@ enum Command {
     /// JSON, no CSV row).
     #[command(after_help = EXIT_CODES)]
     Score(ScoreArgs),
+    /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
+    ///
+    /// For example `stance completions bash > ~/.local/share/bash-completion/completions/stance`
+    /// or `stance completions zsh > ~/.zfunc/_stance` (with ~/.zfunc in $fpath).
+    #[command(after_help = EXIT_CODES)]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Args)]
+struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+/// Options that write an evaluation report.
+#[derive(Args, Clone)]
+struct ReportArgs {
+    /// Write an evaluation report into this directory (created if needed): report.html (a
+    /// self-contained page), metrics.json, confusion.svg, per_class.svg and reliability.svg.
+    /// `train` reports on the held-out predictions of the model search (with --cv, the pooled
+    /// out-of-fold ones; without held-out data, the training data, marked optimistic).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Bootstrap resamples for 95% percentile intervals of accuracy, macro-F1 and the metric;
+    /// 0 turns them off. Default: 1000 with --report, else 0.
+    #[arg(long, value_name = "N")]
+    bootstrap: Option<usize>,
+}
+
+impl ReportArgs {
+    /// The number of resamples in force.
+    fn resamples(&self) -> usize {
+        self.bootstrap.unwrap_or(if self.report.is_some() {
+            DEFAULT_RESAMPLES
+        } else {
+            0
+        })
+    }
 }
 
 #[derive(Args, Clone)]
 struct InputArgs {
     /// Input format; by default from the extension (.csv, .tsv, .jsonl, .txt = fastText lines
-    /// for labelled data, plain lines for prediction).
+    /// for labelled data, plain lines for prediction). Labelled data can also be a directory
+    /// with one sub-directory per label, one file per document (DIR/LABEL/*.txt); this option
+    /// does not apply to it.
     #[arg(long, value_parser = parse_format)]
     format: Option<Format>,
     /// Field (CSV/TSV column or JSON key) holding the text.
@@ -110,15 +161,39 @@ impl LabelledInputArgs {
         }
     }
 
-    /// Read a labelled file that must hold at least two labels.
+    /// Read labelled data that must hold at least two labels.
     fn read_training(&self, path: &Path) -> Result<LabelledCorpus> {
         let corpus = self.read(path)?;
-        corpus.require_two_labels(&self.source(path))?;
+        if path.is_dir() {
+            let labels = corpus.label_set();
+            if labels.len() < 2 {
+                bail!(
+                    "{}: only one label sub-directory (`{}`) holds documents: a classifier needs at least two",
+                    path.display(),
+                    labels.first().map_or("", String::as_str)
+                );
+            }
+        } else {
+            corpus.require_two_labels(&self.source(path))?;
+        }
         Ok(corpus)
     }
 
-    /// Read a labelled file, saying on standard error which records were skipped.
+    /// Read labelled data — a file, or a directory with one sub-directory per label —
+    /// saying on standard error which records were skipped.
     fn read(&self, path: &Path) -> Result<LabelledCorpus> {
+        if path.is_dir() {
+            let dir = corpus::read_labelled_dir(path, self.strict)?;
+            if let Some(first) = dir.skipped_empty.first() {
+                eprintln!(
+                    "warning: {}: skipped {} empty file(s) (first: {}); --strict refuses them",
+                    path.display(),
+                    dir.skipped_empty.len(),
+                    first.display()
+                );
+            }
+            return Ok(dir.corpus);
+        }
         let corpus = corpus::read_labelled(&self.source(path))?;
         if let Some(first) = corpus.skipped_empty.first() {
             eprintln!(
@@ -133,10 +208,10 @@ impl LabelledInputArgs {
 
 #[derive(Args)]
 struct TrainArgs {
-    /// Labelled training data.
+    /// Labelled training data: a file, or a directory with one sub-directory per label.
     #[arg(long)]
     data: PathBuf,
-    /// Labelled validation data: C is chosen by --metric on it.
+    /// Labelled validation data (a file or a directory): C is chosen by --metric on it.
     #[arg(long, conflicts_with_all = ["valid_split", "cv"])]
     valid: Option<PathBuf>,
     /// Hold out this stratified fraction of --data to choose C (e.g. 0.1).
@@ -145,7 +220,7 @@ struct TrainArgs {
     /// Choose C and estimate performance by stratified K-fold cross-validation, then fit on all data.
     #[arg(long, value_name = "K")]
     cv: Option<usize>,
-    /// Seed for --valid-split and --cv.
+    /// Seed for --valid-split, --cv and --bootstrap.
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Where to write the model.
@@ -194,6 +269,9 @@ struct TrainArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
+    // For train, --report describes the held-out predictions of the model search.
+    #[command(flatten)]
+    report: ReportArgs,
     #[command(flatten)]
     input: LabelledInputArgs,
 }
@@ -203,15 +281,20 @@ struct EvalArgs {
     /// The model file.
     #[arg(long)]
     model: PathBuf,
-    /// Labelled test data.
+    /// Labelled test data: a file, or a directory with one sub-directory per label.
     #[arg(long)]
     data: PathBuf,
     /// Metric to report besides the standard ones (default: the model's selection metric).
     #[arg(long, value_parser = parse_metric)]
     metric: Option<Metric>,
-    /// Print the report as one JSON object.
+    /// Print the report as one JSON object (with a `bootstrap` member when --bootstrap is in force).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    report: ReportArgs,
+    /// Seed for --bootstrap.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
     #[command(flatten)]
     input: LabelledInputArgs,
 }
@@ -224,8 +307,46 @@ struct PredictArgs {
     /// Input; standard input when absent (plain text lines unless --format says otherwise).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Write the predictions to this file instead of standard output, in the format its
+    /// extension names: .jsonl (or .ndjson, .json: JSON lines), .csv or .tsv (columns: label,
+    /// then p_LABEL for every label).
+    #[arg(long, value_name = "FILE", value_parser = parse_output)]
+    output: Option<OutputFile>,
     #[command(flatten)]
     input: InputArgs,
+}
+
+/// Where `predict` writes, and how.
+#[derive(Clone)]
+struct OutputFile {
+    path: PathBuf,
+    format: OutputFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OutputFormat {
+    Jsonl,
+    Csv,
+    Tsv,
+}
+
+fn parse_output(s: &str) -> Result<OutputFile, String> {
+    let path = PathBuf::from(s);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let format = match ext.as_deref() {
+        Some("jsonl" | "ndjson" | "json") => OutputFormat::Jsonl,
+        Some("csv") => OutputFormat::Csv,
+        Some("tsv" | "tab") => OutputFormat::Tsv,
+        _ => {
+            return Err(format!(
+                "cannot tell the output format of `{s}` from its extension: name a .jsonl, .csv or .tsv file"
+            ))
+        }
+    };
+    Ok(OutputFile { path, format })
 }
 
 #[derive(Args)]
@@ -335,52 +456,195 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let progress = Progress::new(cli.quiet);
-    match cli.command {
-        Command::Train(args) => cmd_train(*args, &progress),
-        Command::Eval(args) => cmd_eval(args, &progress),
-        Command::Predict(args) => cmd_predict(args),
+    let ui = Ui::new(cli.quiet, cli.verbose);
+    let result = match cli.command {
+        Command::Train(args) => cmd_train(*args, &ui),
+        Command::Eval(args) => cmd_eval(args, &ui),
+        Command::Predict(args) => cmd_predict(args, &ui),
         Command::Inspect(args) => cmd_inspect(args),
         Command::Score(args) => cmd_score(args),
-    }
+        Command::Completions(args) => cmd_completions(args),
+    };
+    ui.finish();
+    result
 }
 
-/// A spinner on standard error, shown only on a terminal and without --quiet.
-struct Progress(Option<ProgressBar>);
+/// Progress on standard error — a spinner, or a bar with rate and ETA where a step has a
+/// known length — shown only on a terminal and without --quiet; with --verbose, each stage's
+/// wall-clock time (a stage lasts from one [`Ui::say`] to the next).
+struct Ui {
+    bar: Option<ProgressBar>,
+    verbose: bool,
+    start: Instant,
+    stage: RefCell<Option<(String, Instant)>>,
+}
 
-impl Progress {
-    fn new(quiet: bool) -> Self {
-        if quiet || !io::stderr().is_terminal() {
-            return Progress(None);
+/// What a progress bar counts.
+#[derive(Clone, Copy)]
+enum Unit {
+    Bytes,
+    Items,
+}
+
+impl Ui {
+    fn new(quiet: bool, verbose: bool) -> Self {
+        let bar = (!quiet && io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(Self::spinner_style());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Ui {
+            bar,
+            verbose,
+            start: Instant::now(),
+            stage: RefCell::new(None),
         }
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("valid template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Progress(Some(bar))
     }
 
+    fn spinner_style() -> ProgressStyle {
+        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("valid template")
+    }
+
+    /// Begin a new stage: the spinner's message, and a timing line for the previous stage.
     fn say(&self, message: impl Into<String>) {
-        if let Some(bar) = &self.0 {
-            bar.set_message(message.into());
+        let message = message.into();
+        self.end_stage();
+        if let Some(bar) = &self.bar {
+            bar.set_style(Self::spinner_style());
+            bar.set_message(message.clone());
+        }
+        *self.stage.borrow_mut() = Some((message, Instant::now()));
+    }
+
+    /// Begin a stage of known length: a bar of `len` units with rate and ETA.
+    fn say_bar(&self, message: impl Into<String>, len: u64, unit: Unit) {
+        self.say(message);
+        if let Some(bar) = &self.bar {
+            let template = match unit {
+                Unit::Bytes => "{spinner} [{elapsed}] {msg} {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta})",
+                Unit::Items => "{spinner} [{elapsed}] {msg} {bar:30} {pos}/{len} ({per_sec}, ETA {eta})",
+            };
+            bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+            bar.set_length(len);
+            bar.set_position(0);
+            bar.reset_eta();
         }
     }
 
+    /// Move the bar of the current stage.
+    fn set_position(&self, position: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(position);
+        }
+    }
+
+    fn inc(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    /// A line above the progress display (nothing when there is none).
     fn note(&self, line: impl AsRef<str>) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             bar.println(line.as_ref());
         }
     }
 
-    fn finish(&self) {
-        if let Some(bar) = &self.0 {
+    /// A line on standard error that does not garble the progress display.
+    fn eprint(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn end_stage(&self) {
+        if let Some((name, started)) = self.stage.borrow_mut().take() {
+            if self.verbose {
+                self.eprint(&format!(
+                    "[time] {name}: {:.3} s",
+                    started.elapsed().as_secs_f64()
+                ));
+            }
+        }
+    }
+
+    /// Clear the progress display (before printing results).
+    fn clear(&self) {
+        self.end_stage();
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        }
+    }
+
+    /// At exit: the last stage's time and the total.
+    fn finish(&self) {
+        self.clear();
+        if self.verbose {
+            self.eprint(&format!(
+                "[time] total: {:.3} s",
+                self.start.elapsed().as_secs_f64()
+            ));
         }
     }
 }
 
-fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
+/// Styles for terminal output; `anstream` drops them when standard output is not a terminal
+/// or NO_COLOR is set (CLICOLOR_FORCE=1 forces them).
+const HEADER: Style = Style::new().bold();
+const HIGHLIGHT: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
+
+/// A report as text, with its header row and the chosen metric's line styled.
+fn styled_report(report: &Report) -> String {
+    let metric = report.metric.as_ref().map(|m| m.name.as_str());
+    let mut out = String::new();
+    for (i, line) in report.to_string().lines().enumerate() {
+        let trimmed = line.trim_start();
+        let is_metric = metric.is_some_and(|m| {
+            trimmed
+                .strip_prefix(m)
+                .is_some_and(|rest| rest.starts_with("  ") && !rest.trim().contains(' '))
+        });
+        if i == 0 || line.starts_with("confusion matrix") {
+            out.push_str(&format!("{HEADER}{line}{HEADER:#}\n"));
+        } else if is_metric {
+            out.push_str(&format!("{HIGHLIGHT}{line}{HIGHLIGHT:#}\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Bytes of labelled input: a file's size, or the files of a directory's label
+/// sub-directories.
+fn input_size(path: &Path) -> u64 {
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| if m.is_file() { m.len() } else { 0 });
+    if !path.is_dir() {
+        return size(path);
+    }
+    let entries = |p: &Path| {
+        std::fs::read_dir(p)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect::<Vec<_>>()
+    };
+    entries(path)
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .flat_map(|d| entries(&d))
+        .map(|f| size(&f))
+        .sum()
+}
+
+fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     let c_grid = match &args.c {
         Some(c) => c.clone(),
         None if args.valid.is_none() && args.valid_split.is_none() && args.cv.is_none() => {
@@ -410,11 +674,10 @@ fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
     let input_bytes: u64 = [Some(&args.data), args.valid.as_ref()]
         .into_iter()
         .flatten()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
+        .map(|p| input_size(p))
         .sum();
     train::check_input_size(input_bytes, &options)?;
-    progress.say(format!("reading {}", args.data.display()));
+    ui.say(format!("reading {}", args.data.display()));
     let data = args.input.read_training(&args.data)?;
     let validation = if let Some(path) = &args.valid {
         let corpus = args.input.read(path)?;
@@ -435,28 +698,164 @@ fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
     } else {
         Validation::None
     };
+    // The model search's progress: a bar of candidates (or of folds for --cv).
+    let mut held_out: Option<Vec<Vec<f64>>> = None;
+    let mut counting_candidates = false;
+    let n_candidates = options.c_grid.len() as u64;
     let mut on_event = |event: Event| match event {
-        Event::Stage(s) => progress.say(s),
+        Event::Stage(s) => {
+            counting_candidates = false;
+            let fold = s
+                .strip_prefix("cross-validation fold ")
+                .and_then(|f| f.split_once('/'))
+                .and_then(|(i, k)| Some((i.parse::<u64>().ok()?, k.parse::<u64>().ok()?)));
+            if let Some((i, k)) = fold {
+                ui.say_bar(format!("cross-validation fold {i}/{k}"), k, Unit::Items);
+                ui.set_position(i - 1);
+            } else if s.starts_with("searching C") {
+                ui.say_bar(s, n_candidates, Unit::Items);
+                counting_candidates = true;
+            } else {
+                ui.say(s);
+            }
+        }
         Event::Candidate {
             c,
             score,
             iterations,
-        } => progress.note(format!(
-            "  C = {c:<8} {} = {score:.4}  ({iterations} iterations)",
-            options.metric
-        )),
+        } => {
+            ui.note(format!(
+                "  C = {c:<8} {} = {score:.4}  ({iterations} iterations)",
+                options.metric
+            ));
+            if counting_candidates {
+                ui.inc();
+            }
+        }
+        Event::HeldOut { probs } => held_out = Some(probs),
     };
     let classifier = train::train(&data, &validation, &options, &mut on_event)?;
-    progress.say(format!("writing {}", args.model.display()));
+    ui.say(format!("writing {}", args.model.display()));
     model_file::save(&classifier, &args.model)
         .with_context(|| format!("could not save the model to {}", args.model.display()))?;
-    let training_report = match &classifier.metadata.selection {
+    let resamples = args.report.resamples();
+    let needs_evaluation = resamples > 0 || args.report.report.is_some();
+    let training_probs = match &classifier.metadata.selection {
         Some(_) => None,
-        None => Some(classifier.evaluate(&data.texts, &data.labels, Some(&args.metric))),
+        None => {
+            ui.say("evaluating on the training data");
+            Some(classifier.predict_proba(&data.texts))
+        }
     };
-    progress.finish();
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    let training_report = training_probs.as_ref().map(|probs| {
+        let predicted: Vec<usize> = probs.iter().map(|p| stance::logistic::argmax(p)).collect();
+        Report::new(
+            &classifier.labels,
+            &data.labels,
+            &predicted,
+            Some(probs),
+            Some(&args.metric),
+        )
+    });
+    // The records behind the held-out predictions, in their order.
+    let evaluated: Option<(LabelledCorpus, Vec<Vec<f64>>, String)> = if !needs_evaluation {
+        None
+    } else if let Some(probs) = training_probs {
+        Some((data.clone(), probs, "the training data".into()))
+    } else {
+        let probs = held_out.context("training gave no held-out predictions to report on")?;
+        let (records, scored_on) = match &validation {
+            Validation::File { corpus, .. } => (corpus.clone(), "validation file".to_string()),
+            Validation::Split { fraction, seed } => (
+                data.subset(&train::stratified_split(&data.labels, *fraction, *seed).1),
+                "held-out split".to_string(),
+            ),
+            _ => (data.clone(), "pooled out-of-fold predictions".to_string()),
+        };
+        if records.len() != probs.len() {
+            bail!(
+                "internal error: {} held-out predictions for {} records",
+                probs.len(),
+                records.len()
+            );
+        }
+        Some((records, probs, scored_on))
+    };
+    let evaluation = evaluated.as_ref().map(|(records, probs, _)| {
+        ui.say(if resamples > 0 {
+            format!("bootstrap ({resamples} resamples)")
+        } else {
+            "evaluating".to_string()
+        });
+        Evaluation::new(
+            &classifier.labels,
+            &records.labels,
+            probs,
+            Some(&args.metric),
+            resamples,
+            args.seed,
+        )
+    });
+    if let (Some(dir), Some((records, probs, _)), Some(evaluation)) =
+        (&args.report.report, &evaluated, &evaluation)
+    {
+        ui.say(format!("writing the report to {}", dir.display()));
+        let selection = classifier.metadata.selection.as_ref();
+        let mut context = vec![
+            ("command".to_string(), "stance train".to_string()),
+            ("training data".to_string(), args.data.display().to_string()),
+            ("model".to_string(), args.model.display().to_string()),
+            (
+                "evaluated on".to_string(),
+                match selection {
+                    Some(s) => s.scored_on.clone(),
+                    None => format!("the training data ({} records)", data.len()),
+                },
+            ),
+        ];
+        if let Some(s) = selection {
+            context.push((
+                "model selection".to_string(),
+                format!(
+                    "C = {} chosen by {} among {} candidates",
+                    s.candidates[s.chosen].c,
+                    s.metric,
+                    s.candidates.len()
+                ),
+            ));
+        }
+        context.push((
+            "features".to_string(),
+            format!(
+                "{} ({})",
+                classifier.vectorizer.n_features(),
+                describe_views(&classifier)
+            ),
+        ));
+        let caveat = match selection {
+            None => Some("No held-out data: these figures are on the TRAINING data and are optimistic. Pass --valid FILE, --valid-split FRACTION or --cv K for an honest estimate.".to_string()),
+            Some(s) if s.prior_shift.as_ref().is_some_and(|p| p.adopted) => Some("A class-prior shift was fitted on these held-out records, so they flatter it; the cross-fitted figure in the training output is the honest one.".to_string()),
+            Some(_) => None,
+        };
+        let page = Page {
+            title: format!(
+                "{} trained on {}",
+                args.model.display(),
+                args.data.display()
+            ),
+            context,
+            caveat,
+            labels: &classifier.labels,
+            texts: &records.texts,
+            truth: &records.labels,
+            probs,
+            top_features: classifier.top_features(12),
+            evaluation,
+        };
+        report::write_report(dir, &page)?;
+    }
+    ui.clear();
+    let mut out = anstream::stdout().lock();
     if args.json {
         let report = classifier
             .metadata
@@ -474,6 +873,8 @@ fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
                 "selection": classifier.metadata.selection,
                 "evaluated_on": if training_report.is_some() { "training data (optimistic)" } else { "held-out data" },
                 "report": report,
+                "bootstrap": evaluation.as_ref().and_then(|e| e.bootstrap.as_ref()),
+                "report_dir": args.report.report,
             }),
         )?;
         writeln!(out)?;
@@ -489,9 +890,25 @@ fn cmd_train(args: TrainArgs, progress: &Progress) -> Result<()> {
             out,
             "pass --valid FILE, --valid-split FRACTION or --cv K for an honest estimate.\n"
         )?;
-        write!(out, "{report}")?;
+        write!(out, "{}", styled_report(&report))?;
+    }
+    if let Some(evaluation) = &evaluation {
+        let lines = evaluation.interval_lines();
+        if !lines.is_empty() {
+            writeln!(out)?;
+            for line in lines {
+                writeln!(out, "{line}")?;
+            }
+        }
     }
     writeln!(out, "\nmodel written to {}", args.model.display())?;
+    if let Some(dir) = &args.report.report {
+        writeln!(
+            out,
+            "report written to {}",
+            dir.join("report.html").display()
+        )?;
+    }
     Ok(())
 }
 
@@ -525,13 +942,17 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
             selection.metric, selection.scored_on
         )?;
         for (i, cand) in selection.candidates.iter().enumerate() {
-            writeln!(
-                out,
+            let line = format!(
                 "  {} C = {:<8} {:.4}",
                 if i == selection.chosen { "*" } else { " " },
                 cand.c,
                 cand.score
-            )?;
+            );
+            if i == selection.chosen {
+                writeln!(out, "{HIGHLIGHT}{line}{HIGHLIGHT:#}")?;
+            } else {
+                writeln!(out, "{line}")?;
+            }
         }
         if let Some(shift) = &selection.prior_shift {
             let verdict = if shift.adopted {
@@ -580,7 +1001,7 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
                 selection.report.n
             )?;
         }
-        write!(out, "{}", selection.report)?;
+        write!(out, "{}", styled_report(&selection.report))?;
     }
     Ok(())
 }
@@ -602,21 +1023,77 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-fn cmd_eval(args: EvalArgs, progress: &Progress) -> Result<()> {
+fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
+    ui.say(format!("loading {}", args.model.display()));
     let classifier = model_file::load(&args.model)?;
-    progress.say(format!("reading {}", args.data.display()));
+    ui.say(format!("reading {}", args.data.display()));
     let data = args.input.read(&args.data)?;
     let metric = args
         .metric
         .unwrap_or_else(|| classifier.metadata.options.metric.clone());
     metric.check_labels(&classifier.labels)?;
-    progress.say("predicting");
-    let report: Report = classifier.evaluate(&data.texts, &data.labels, Some(&metric));
-    progress.finish();
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    ui.say("predicting");
+    let probs = classifier.predict_proba(&data.texts);
+    let resamples = args.report.resamples();
+    if resamples > 0 {
+        ui.say(format!("bootstrap ({resamples} resamples)"));
+    }
+    let evaluation = Evaluation::new(
+        &classifier.labels,
+        &data.labels,
+        &probs,
+        Some(&metric),
+        resamples,
+        args.seed,
+    );
+    if let Some(dir) = &args.report.report {
+        ui.say(format!("writing the report to {}", dir.display()));
+        let meta = &classifier.metadata;
+        let mut context = vec![
+            ("command".to_string(), "stance eval".to_string()),
+            ("model".to_string(), args.model.display().to_string()),
+            ("data".to_string(), args.data.display().to_string()),
+            ("records".to_string(), data.len().to_string()),
+            ("metric".to_string(), metric.to_string()),
+            (
+                "model trained on".to_string(),
+                format!(
+                    "{} records; validation: {}",
+                    meta.n_train, meta.options.validation
+                ),
+            ),
+        ];
+        if let Some(s) = &meta.selection {
+            context.push((
+                "model's held-out score".to_string(),
+                format!(
+                    "{} = {:.4} on {}",
+                    s.metric, s.candidates[s.chosen].score, s.scored_on
+                ),
+            ));
+        }
+        let page = Page {
+            title: format!("{} on {}", args.model.display(), args.data.display()),
+            context,
+            caveat: None,
+            labels: &classifier.labels,
+            texts: &data.texts,
+            truth: &data.labels,
+            probs: &probs,
+            top_features: classifier.top_features(12),
+            evaluation: &evaluation,
+        };
+        report::write_report(dir, &page)?;
+    }
+    ui.clear();
+    let report = &evaluation.report;
+    let mut out = anstream::stdout().lock();
     if args.json {
-        serde_json::to_writer(&mut out, &report)?;
+        let mut value = serde_json::to_value(report)?;
+        if let (Some(b), Some(object)) = (&evaluation.bootstrap, value.as_object_mut()) {
+            object.insert("bootstrap".into(), serde_json::to_value(b)?);
+        }
+        serde_json::to_writer(&mut out, &value)?;
         writeln!(out)?;
     } else {
         writeln!(
@@ -626,7 +1103,21 @@ fn cmd_eval(args: EvalArgs, progress: &Progress) -> Result<()> {
             args.data.display(),
             report.n
         )?;
-        write!(out, "{report}")?;
+        write!(out, "{}", styled_report(report))?;
+        let lines = evaluation.interval_lines();
+        if !lines.is_empty() {
+            writeln!(out)?;
+            for line in lines {
+                writeln!(out, "{line}")?;
+            }
+        }
+        if let Some(dir) = &args.report.report {
+            writeln!(
+                out,
+                "\nreport written to {}",
+                dir.join("report.html").display()
+            )?;
+        }
     }
     Ok(())
 }
@@ -634,12 +1125,126 @@ fn cmd_eval(args: EvalArgs, progress: &Progress) -> Result<()> {
 /// Records predicted per batch: bounded memory on any input length.
 const PREDICT_BATCH: usize = 8192;
 
-fn cmd_predict(args: PredictArgs) -> Result<()> {
+/// A reader that counts the bytes read through it, for a progress bar.
+struct CountingReader<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Where predictions go: JSON lines, or CSV/TSV rows.
+enum Sink {
+    Lines(Box<dyn Write>),
+    Delimited(Box<csv::Writer<Box<dyn Write>>>),
+}
+
+/// csv's errors unwrapped to I/O errors, so that a closed pipe is recognised in `main`.
+fn csv_io_error(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+impl Sink {
+    fn new(output: Option<&OutputFile>, labels: &[String]) -> Result<Sink> {
+        let (writer, format): (Box<dyn Write>, OutputFormat) = match output {
+            None => (
+                Box::new(BufWriter::new(io::stdout().lock())),
+                OutputFormat::Jsonl,
+            ),
+            Some(o) => (
+                Box::new(BufWriter::new(File::create(&o.path).with_context(
+                    || format!("could not create {}", o.path.display()),
+                )?)),
+                o.format,
+            ),
+        };
+        Ok(match format {
+            OutputFormat::Jsonl => Sink::Lines(writer),
+            OutputFormat::Csv | OutputFormat::Tsv => {
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(if format == OutputFormat::Csv {
+                        b','
+                    } else {
+                        b'\t'
+                    })
+                    .from_writer(writer);
+                let mut header = vec!["label".to_string()];
+                header.extend(labels.iter().map(|l| format!("p_{l}")));
+                w.write_record(&header).map_err(csv_io_error)?;
+                Sink::Delimited(Box::new(w))
+            }
+        })
+    }
+
+    fn write(&mut self, labels: &[String], prediction: &stance::Prediction) -> io::Result<()> {
+        match self {
+            Sink::Lines(out) => {
+                let probs: serde_json::Map<String, serde_json::Value> = labels
+                    .iter()
+                    .zip(&prediction.probs)
+                    .map(|(l, p)| (l.clone(), json!(p)))
+                    .collect();
+                let line = json!({"label": prediction.label, "probs": probs});
+                writeln!(out, "{line}")
+            }
+            Sink::Delimited(w) => {
+                let mut record = vec![prediction.label.clone()];
+                record.extend(prediction.probs.iter().map(|p| p.to_string()));
+                w.write_record(&record).map_err(csv_io_error)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Lines(out) => out.flush(),
+            Sink::Delimited(w) => w.flush(),
+        }
+    }
+}
+
+fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
+    ui.say(format!("loading {}", args.model.display()));
     let classifier = model_file::load(&args.model)?;
     let source = args.input.source(args.data.clone());
+    // Opening checks the source (found, not a directory, a known format) and reads it.
     let mut reader = RecordReader::open(&source, false)?;
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let read_bytes = Arc::new(AtomicU64::new(0));
+    let file_size = args
+        .data
+        .as_ref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    if let (Some(path), Some(size)) = (&args.data, file_size) {
+        // Read it again through a counter, for a bar of bytes read.
+        let file =
+            File::open(path).with_context(|| format!("could not open {}", path.display()))?;
+        reader = RecordReader::from_reader(
+            CountingReader {
+                inner: file,
+                count: Arc::clone(&read_bytes),
+            },
+            source.display_name(),
+            source.resolve_format(false)?,
+            &source.text_field,
+            &source.label_field,
+            false,
+        )?;
+        ui.say_bar("predicting", size, Unit::Bytes);
+    } else {
+        ui.say("predicting");
+    }
+    let mut sink = Sink::new(args.output.as_ref(), &classifier.labels)?;
     let mut batch: Vec<String> = Vec::with_capacity(PREDICT_BATCH);
     let mut done = false;
     while !done {
@@ -652,25 +1257,27 @@ fn cmd_predict(args: PredictArgs) -> Result<()> {
         }
         done = batch.len() < PREDICT_BATCH;
         for prediction in classifier.predict(&batch) {
-            let probs: serde_json::Map<String, serde_json::Value> = classifier
-                .labels
-                .iter()
-                .zip(&prediction.probs)
-                .map(|(l, p)| (l.clone(), json!(p)))
-                .collect();
-            let line = json!({"label": prediction.label, "probs": probs});
-            if let Err(e) = writeln!(out, "{line}") {
+            if let Err(e) = sink.write(&classifier.labels, &prediction) {
                 if e.kind() == io::ErrorKind::BrokenPipe {
                     return Ok(());
                 }
                 return Err(e.into());
             }
         }
+        ui.set_position(read_bytes.load(Ordering::Relaxed));
     }
-    match out.flush() {
+    match sink.flush() {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+fn cmd_completions(args: CompletionsArgs) -> Result<()> {
+    let mut command = Cli::command();
+    let mut out = io::stdout().lock();
+    clap_complete::generate(args.shell, &mut command, "stance", &mut out);
+    out.flush()?;
+    Ok(())
 }
 
 fn cmd_inspect(args: InspectArgs) -> Result<()> {

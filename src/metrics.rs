@@ -184,7 +184,31 @@ impl Report {
         for (&t, &p) in truth_index.iter().zip(predicted) {
             confusion[t][p] += 1;
         }
-        let n = truth.len();
+        let log_loss = probs.and_then(|probs| {
+            let known: Vec<f64> = truth_index
+                .iter()
+                .zip(probs)
+                .filter(|(&t, _)| t < model_labels.len())
+                .map(|(&t, p)| -p[t].clamp(1e-15, 1.0).ln())
+                .collect();
+            (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
+        });
+        Report::from_confusion(labels, confusion, log_loss, unseen_labels, metric)
+    }
+
+    /// The report of a confusion matrix (`confusion[true][predicted]`, indexed like `labels`),
+    /// with a log-loss computed elsewhere. [`Report::new`] builds the matrix and calls this;
+    /// the bootstrap ([`crate::bootstrap`]) calls it once per resample.
+    pub fn from_confusion(
+        labels: Vec<String>,
+        confusion: Vec<Vec<usize>>,
+        log_loss: Option<f64>,
+        unseen_labels: Vec<(String, usize)>,
+        metric: Option<&Metric>,
+    ) -> Report {
+        let k = labels.len();
+        assert_eq!(confusion.len(), k, "one confusion row per label");
+        let n: usize = confusion.iter().flatten().sum();
         let correct: usize = (0..k).map(|i| confusion[i][i]).sum();
         let classes: Vec<ClassScores> = (0..k)
             .map(|c| {
@@ -214,15 +238,6 @@ impl Report {
             recall: mean(|c| c.recall, weighted),
             f1: mean(|c| c.f1, weighted),
         };
-        let log_loss = probs.and_then(|probs| {
-            let known: Vec<f64> = truth_index
-                .iter()
-                .zip(probs)
-                .filter(|(&t, _)| t < model_labels.len())
-                .map(|(&t, p)| -p[t].clamp(1e-15, 1.0).ln())
-                .collect();
-            (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
-        });
         let mut report = Report {
             n,
             accuracy: ratio(correct as f64, n as f64),
@@ -334,5 +349,87 @@ impl fmt::Display for Report {
             writeln!(f)?;
         }
         Ok(())
+    }
+}
+
+/// One bin of a reliability diagram: the examples whose top-class probability falls in
+/// `[lower, upper)` (the last bin also takes 1.0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationBin {
+    pub lower: f64,
+    pub upper: f64,
+    /// Examples in the bin.
+    pub count: usize,
+    /// Share of them predicted right (`None` for an empty bin).
+    pub accuracy: Option<f64>,
+    /// Their mean top-class probability (`None` for an empty bin).
+    pub confidence: Option<f64>,
+}
+
+/// How well the top-class probability matches the rate of correct predictions: equal-width
+/// bins over `[0, 1]` and the expected calibration error
+/// `ECE = Σ_b (n_b / n) · |accuracy_b − confidence_b|`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    pub bins: Vec<CalibrationBin>,
+    /// Expected calibration error (0 when there are no examples).
+    pub ece: f64,
+}
+
+impl Calibration {
+    /// The number of bins reports use.
+    pub const DEFAULT_BINS: usize = 10;
+
+    /// Bin examples by their top-class probability `confidence[i]` (the probability of the
+    /// predicted label); `correct[i]` says whether that prediction was right.
+    pub fn new(confidence: &[f64], correct: &[bool], n_bins: usize) -> Calibration {
+        assert_eq!(confidence.len(), correct.len());
+        assert!(n_bins > 0, "at least one bin");
+        let mut count = vec![0usize; n_bins];
+        let mut hits = vec![0usize; n_bins];
+        let mut conf_sum = vec![0.0f64; n_bins];
+        for (&p, &ok) in confidence.iter().zip(correct) {
+            let b = ((p * n_bins as f64).floor().max(0.0) as usize).min(n_bins - 1);
+            count[b] += 1;
+            hits[b] += usize::from(ok);
+            conf_sum[b] += p;
+        }
+        let n = confidence.len();
+        let mut ece = 0.0;
+        let bins = (0..n_bins)
+            .map(|b| {
+                let (accuracy, mean_conf) = if count[b] == 0 {
+                    (None, None)
+                } else {
+                    let acc = hits[b] as f64 / count[b] as f64;
+                    let conf = conf_sum[b] / count[b] as f64;
+                    ece += count[b] as f64 / n as f64 * (acc - conf).abs();
+                    (Some(acc), Some(conf))
+                };
+                CalibrationBin {
+                    lower: b as f64 / n_bins as f64,
+                    upper: (b + 1) as f64 / n_bins as f64,
+                    count: count[b],
+                    accuracy,
+                    confidence: mean_conf,
+                }
+            })
+            .collect();
+        Calibration { bins, ece }
+    }
+
+    /// Bin predictions given as probability vectors (the predicted label is the argmax) and
+    /// true class indices (an index outside the vectors, a label the model never saw, is
+    /// never right).
+    pub fn from_probs(probs: &[Vec<f64>], truth: &[usize], n_bins: usize) -> Calibration {
+        let (confidence, correct): (Vec<f64>, Vec<bool>) = probs
+            .iter()
+            .zip(truth)
+            .map(|(p, &t)| {
+                let best = crate::logistic::argmax(p);
+                (p[best], best == t)
+            })
+            .unzip();
+        Calibration::new(&confidence, &correct, n_bins)
     }
 }

@@ -91,8 +91,9 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Classifier> {
     let declared = u64::from_le_bytes(bytes[16..24].try_into().unwrap());
     let content = &bytes[HEADER_LEN..];
     if (content.len() as u64) < declared {
+        // Saturating: a damaged or crafted header may declare up to u64::MAX bytes.
         return Err(bad(ModelFileProblem::Truncated {
-            expected: HEADER_LEN as u64 + declared,
+            expected: (HEADER_LEN as u64).saturating_add(declared),
             found: bytes.len() as u64,
         }));
     }

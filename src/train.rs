@@ -90,6 +90,12 @@ pub enum Event {
     Stage(String),
     /// A candidate has been scored.
     Candidate { c: f64, score: f64, iterations: u64 },
+    /// The chosen candidate's held-out probabilities (in label order), the predictions its
+    /// selection report was computed from, for evaluation reports: one row per record of the
+    /// validation file, of the split's held-out part (in the order of
+    /// [`stratified_split`]'s held-out indices) or, for cross-validation, of the whole
+    /// training data (pooled out-of-fold predictions, in input order).
+    HeldOut { probs: Vec<Vec<f64>> },
 }
 
 /// Train a classifier on `train`, selecting C as `validation` says.
@@ -373,6 +379,9 @@ fn search(
     } else {
         None
     };
+    progress(Event::HeldOut {
+        probs: model_probs(&model, &x_held),
+    });
     let selection = Selection {
         scored_on,
         metric: options.metric.clone(),
@@ -504,6 +513,9 @@ fn cross_validate(
         }
     }
     let report = pooled.into_iter().nth(chosen).expect("chosen candidate");
+    progress(Event::HeldOut {
+        probs: std::mem::take(&mut oof_probs[chosen]),
+    });
     Ok(Selection {
         scored_on: format!(
             "stratified {folds}-fold cross-validation over {} records (seed {seed}); pooled out-of-fold predictions{caveat}",
