@@ -701,23 +701,31 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     // The model search's progress: a bar of candidates (or of folds for --cv).
     let mut held_out: Option<Vec<Vec<f64>>> = None;
     let mut counting_candidates = false;
-    let n_candidates = options.c_grid.len() as u64;
     let mut on_event = |event: Event| match event {
         Event::Stage(s) => {
             counting_candidates = false;
-            let fold = s
-                .strip_prefix("cross-validation fold ")
-                .and_then(|f| f.split_once('/'))
-                .and_then(|(i, k)| Some((i.parse::<u64>().ok()?, k.parse::<u64>().ok()?)));
-            if let Some((i, k)) = fold {
-                ui.say_bar(format!("cross-validation fold {i}/{k}"), k, Unit::Items);
-                ui.set_position(i - 1);
-            } else if s.starts_with("searching C") {
-                ui.say_bar(s, n_candidates, Unit::Items);
-                counting_candidates = true;
-            } else {
-                ui.say(s);
-            }
+            ui.say(s);
+        }
+        Event::Search {
+            candidates,
+            features,
+            nonzeros,
+        } => {
+            ui.say_bar(
+                format!("searching C ({features} features, {nonzeros} non-zeros)"),
+                candidates as u64,
+                Unit::Items,
+            );
+            counting_candidates = true;
+        }
+        Event::Fold { fold, folds } => {
+            counting_candidates = false;
+            ui.say_bar(
+                format!("cross-validation fold {fold}/{folds}"),
+                folds as u64,
+                Unit::Items,
+            );
+            ui.set_position(fold as u64 - 1);
         }
         Event::Candidate {
             c,

@@ -88,6 +88,14 @@ impl Default for TrainOptions {
 pub enum Event {
     /// A new stage begins.
     Stage(String),
+    /// The C search begins: `candidates` fits at most (the search may stop early).
+    Search {
+        candidates: usize,
+        features: usize,
+        nonzeros: usize,
+    },
+    /// Cross-validation fold `fold` (1-based) of `folds` begins.
+    Fold { fold: usize, folds: usize },
     /// A candidate has been scored.
     Candidate { c: f64, score: f64, iterations: u64 },
     /// The chosen candidate's held-out probabilities (in label order), the predictions its
@@ -308,12 +316,11 @@ fn search(
     progress(Event::Stage("vectorising".into()));
     let (vectorizer, x) = TfidfVectorizer::fit_transform(&options.vectorizer, &train.texts)?;
     let x_held = vectorizer.transform(&held.texts);
-    progress(Event::Stage(format!(
-        "searching C over {} values ({} features, {} non-zeros)",
-        options.c_grid.len(),
-        x.n_cols(),
-        x.nnz()
-    )));
+    progress(Event::Search {
+        candidates: options.c_grid.len(),
+        features: x.n_cols(),
+        nonzeros: x.nnz(),
+    });
     let mut candidates = Vec::new();
     let mut best: Option<(usize, Report, LogisticRegression)> = None;
     let mut warm: Option<LogisticRegression> = None;
@@ -437,10 +444,10 @@ fn cross_validate(
     let mut iterations = vec![0u64; grid.len()];
     let mut oof_probs: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); data.len()]; grid.len()];
     for fold in 0..folds {
-        progress(Event::Stage(format!(
-            "cross-validation fold {}/{folds}",
-            fold + 1
-        )));
+        progress(Event::Fold {
+            fold: fold + 1,
+            folds,
+        });
         let test_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] == fold).collect();
         let train_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] != fold).collect();
         let (part, held) = (data.subset(&train_idx), data.subset(&test_idx));
