@@ -20,6 +20,7 @@ use stance::corpus::{self, Format, LabelledCorpus, RecordReader, Source};
 use stance::logistic::ClassWeight;
 use stance::metrics::{Metric, Report};
 use stance::model_file;
+use stance::output::{OutputFormat, PredictionWriter};
 use stance::report::{self, Evaluation, Page};
 use stance::score::{self, ScoreOptions};
 use stance::train::{self, Event, TrainOptions, Validation, DEFAULT_C_GRID};
@@ -323,29 +324,13 @@ struct OutputFile {
     format: OutputFormat,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum OutputFormat {
-    Jsonl,
-    Csv,
-    Tsv,
-}
-
 fn parse_output(s: &str) -> Result<OutputFile, String> {
     let path = PathBuf::from(s);
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let format = match ext.as_deref() {
-        Some("jsonl" | "ndjson" | "json") => OutputFormat::Jsonl,
-        Some("csv") => OutputFormat::Csv,
-        Some("tsv" | "tab") => OutputFormat::Tsv,
-        _ => {
-            return Err(format!(
-                "cannot tell the output format of `{s}` from its extension: name a .jsonl, .csv or .tsv file"
-            ))
-        }
-    };
+    let format = OutputFormat::from_path(&path).ok_or_else(|| {
+        format!(
+            "cannot tell the output format of `{s}` from its extension: name a .jsonl, .csv or .tsv file"
+        )
+    })?;
     Ok(OutputFile { path, format })
 }
 
@@ -1147,79 +1132,6 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-/// Where predictions go: JSON lines, or CSV/TSV rows.
-enum Sink {
-    Lines(Box<dyn Write>),
-    Delimited(Box<csv::Writer<Box<dyn Write>>>),
-}
-
-/// csv's errors unwrapped to I/O errors, so that a closed pipe is recognised in `main`.
-fn csv_io_error(e: csv::Error) -> io::Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => e,
-        other => io::Error::other(format!("{other:?}")),
-    }
-}
-
-impl Sink {
-    fn new(output: Option<&OutputFile>, labels: &[String]) -> Result<Sink> {
-        let (writer, format): (Box<dyn Write>, OutputFormat) = match output {
-            None => (
-                Box::new(BufWriter::new(io::stdout().lock())),
-                OutputFormat::Jsonl,
-            ),
-            Some(o) => (
-                Box::new(BufWriter::new(File::create(&o.path).with_context(
-                    || format!("could not create {}", o.path.display()),
-                )?)),
-                o.format,
-            ),
-        };
-        Ok(match format {
-            OutputFormat::Jsonl => Sink::Lines(writer),
-            OutputFormat::Csv | OutputFormat::Tsv => {
-                let mut w = csv::WriterBuilder::new()
-                    .delimiter(if format == OutputFormat::Csv {
-                        b','
-                    } else {
-                        b'\t'
-                    })
-                    .from_writer(writer);
-                let mut header = vec!["label".to_string()];
-                header.extend(labels.iter().map(|l| format!("p_{l}")));
-                w.write_record(&header).map_err(csv_io_error)?;
-                Sink::Delimited(Box::new(w))
-            }
-        })
-    }
-
-    fn write(&mut self, labels: &[String], prediction: &stance::Prediction) -> io::Result<()> {
-        match self {
-            Sink::Lines(out) => {
-                let probs: serde_json::Map<String, serde_json::Value> = labels
-                    .iter()
-                    .zip(&prediction.probs)
-                    .map(|(l, p)| (l.clone(), json!(p)))
-                    .collect();
-                let line = json!({"label": prediction.label, "probs": probs});
-                writeln!(out, "{line}")
-            }
-            Sink::Delimited(w) => {
-                let mut record = vec![prediction.label.clone()];
-                record.extend(prediction.probs.iter().map(|p| p.to_string()));
-                w.write_record(&record).map_err(csv_io_error)
-            }
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sink::Lines(out) => out.flush(),
-            Sink::Delimited(w) => w.flush(),
-        }
-    }
-}
-
 fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
     ui.say(format!("loading {}", args.model.display()));
     let classifier = model_file::load(&args.model)?;
@@ -1252,7 +1164,19 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
     } else {
         ui.say("predicting");
     }
-    let mut sink = Sink::new(args.output.as_ref(), &classifier.labels)?;
+    let (writer, format): (Box<dyn Write>, OutputFormat) = match &args.output {
+        None => (
+            Box::new(BufWriter::new(io::stdout().lock())),
+            OutputFormat::Jsonl,
+        ),
+        Some(o) => (
+            Box::new(BufWriter::new(File::create(&o.path).with_context(
+                || format!("could not create {}", o.path.display()),
+            )?)),
+            o.format,
+        ),
+    };
+    let mut sink = PredictionWriter::new(writer, format, &classifier.labels)?;
     let mut batch: Vec<String> = Vec::with_capacity(PREDICT_BATCH);
     let mut done = false;
     while !done {
