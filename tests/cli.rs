@@ -148,7 +148,11 @@ fn train_with_valid_file_prints_report_and_writes_model() {
     );
     let bytes = fs::read(&model).unwrap();
     assert!(bytes.starts_with(b"STANCEMF"), "model magic");
-    assert_eq!(&bytes[8..12], &1u32.to_le_bytes(), "format version 1");
+    assert_eq!(
+        &bytes[8..12],
+        &stance::model_file::FORMAT_VERSION.to_le_bytes(),
+        "format version"
+    );
     assert!(temp_files(dir.path()).is_empty());
 }
 
@@ -702,7 +706,13 @@ fn inspect_shows_labels_version_and_top_ngrams() {
         text.contains(&format!("model file     {}", s(model))),
         "{text}"
     );
-    assert!(text.contains("format         version 1 (stance "), "{text}");
+    assert!(
+        text.contains(&format!(
+            "format         version {} (stance ",
+            stance::model_file::FORMAT_VERSION
+        )),
+        "{text}"
+    );
     assert!(
         text.contains("labels         confrontational (18), cooperative (18), neutral (18)"),
         "{text}"
@@ -758,7 +768,7 @@ fn inspect_json() {
     let j = run(&["inspect", "--model", s(model), "--json", "--top", "3"])
         .success()
         .json();
-    assert_eq!(j["format_version"], 1);
+    assert_eq!(j["format_version"], stance::model_file::FORMAT_VERSION);
     assert_eq!(j["labels"], serde_json::json!(LABELS));
     assert_eq!(j["label_counts"], serde_json::json!([18, 18, 18]));
     assert_eq!(j["n_train"], 54);
@@ -1364,7 +1374,7 @@ fn a_model_of_another_format_version_is_refused() {
     bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
     check_bad_model(
         &bytes,
-        &["format version 99", "reads version 1", "retrain the model"],
+        &["format version 99", "reads version 2", "retrain the model"],
     );
 }
 
