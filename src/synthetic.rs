@@ -7,11 +7,16 @@
 //! class-specific shuffle of the vocabulary — with probability `topicality`, and from the
 //! shared distribution otherwise, so classes overlap as real ones do. Document lengths
 //! follow a log-normal law around the requested mean; class frequencies are mildly skewed
-//! (class k weighs `1 / (k + 2)`). The same seed and settings give the same bytes.
+//! (class k weighs `1 / (k + 2)`). The same seed and settings give the same bytes; corpora
+//! with different seeds share vocabulary and topics, so one can train on one and test on
+//! another.
 
 use std::io::{self, Write};
 
 use crate::train::SplitMix64;
+
+/// Seed of the vocabulary and class topics, shared by every corpus of the same sizes.
+const LANGUAGE_SEED: u64 = 0x5EED_1A96;
 
 /// Settings of a synthetic corpus.
 #[derive(Debug, Clone)]
@@ -26,7 +31,7 @@ pub struct SyntheticConfig {
     pub mean_words: f64,
     /// Share of a document's words drawn from its class's own distribution.
     pub topicality: f64,
-    /// Random seed.
+    /// Seed of the documents (the vocabulary and topics do not depend on it).
     pub seed: u64,
 }
 
@@ -59,7 +64,9 @@ pub struct SyntheticCorpus {
 impl SyntheticCorpus {
     /// Prepare the vocabulary and distributions.
     pub fn new(config: SyntheticConfig) -> Self {
-        let mut rng = SplitMix64::new(config.seed);
+        // The "language" (vocabulary and class topics) depends only on its sizes, so corpora
+        // drawn with different seeds — a training set and a held-out set — share it.
+        let mut rng = SplitMix64::new(LANGUAGE_SEED);
         let words = pseudo_words(config.vocabulary, &mut rng);
         let mut zipf_cdf = Vec::with_capacity(config.vocabulary);
         let mut total = 0.0;
@@ -83,8 +90,8 @@ impl SyntheticCorpus {
         }
         class_cdf.iter_mut().for_each(|c| *c /= total);
         SyntheticCorpus {
+            rng: SplitMix64::new(config.seed),
             config,
-            rng,
             words,
             zipf_cdf,
             class_words,
