@@ -15,7 +15,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::logistic::argmax;
 use crate::metrics::{Metric, Report};
 use crate::train::stratified_split;
 
@@ -126,10 +125,19 @@ fn coordinate_ascent(
 }
 
 fn shifted_argmax(log_probs: &[f64], offsets: &[f64]) -> usize {
-    let shifted: Vec<f64> = log_probs.iter().zip(offsets).map(|(l, o)| l + o).collect();
-    argmax(&shifted)
+    let mut best = 0;
+    let mut best_value = f64::NEG_INFINITY;
+    for (c, (l, o)) in log_probs.iter().zip(offsets).enumerate() {
+        if l + o > best_value {
+            best_value = l + o;
+            best = c;
+        }
+    }
+    best
 }
 
+/// The metric on `rows` with `offsets` applied, from the confusion matrix alone (it is
+/// called thousands of times per fit, so it builds no per-row strings).
 fn score(
     log_probs: &[Vec<f64>],
     truth: &[usize],
@@ -138,12 +146,18 @@ fn score(
     labels: &[String],
     metric: &Metric,
 ) -> f64 {
-    let names: Vec<String> = rows.iter().map(|&i| labels[truth[i]].clone()).collect();
-    let predicted: Vec<usize> = rows
-        .iter()
-        .map(|&i| shifted_argmax(&log_probs[i], offsets))
-        .collect();
-    metric.value(&Report::new(labels, &names, &predicted, None, None))
+    let k = labels.len();
+    let mut confusion = vec![vec![0usize; k]; k];
+    for &i in rows {
+        confusion[truth[i]][shifted_argmax(&log_probs[i], offsets)] += 1;
+    }
+    metric.value(&Report::from_confusion(
+        labels.to_vec(),
+        confusion,
+        None,
+        Vec::new(),
+        None,
+    ))
 }
 
 #[cfg(test)]

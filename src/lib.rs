@@ -27,6 +27,7 @@ pub mod output;
 pub mod report;
 pub mod score;
 pub mod sentences;
+pub mod sgd;
 pub mod sparse;
 pub mod synthetic;
 pub mod tokenize;

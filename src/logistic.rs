@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::lbfgs::{self, LbfgsOptions};
+use crate::sgd::{self, SgdOptions};
 use crate::sparse::{CsrMatrix, ROW_BLOCK};
 
 /// How training examples are weighted by class.
@@ -57,11 +58,48 @@ impl std::fmt::Display for ClassWeight {
     }
 }
 
+/// Which optimiser fits the weights. Both minimise the same objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Solver {
+    /// Averaged stochastic gradient descent ([`crate::sgd`]): a few passes over the data,
+    /// close to the optimum on text; the default.
+    #[serde(rename = "asgd")]
+    Asgd,
+    /// Full-batch L-BFGS ([`crate::lbfgs`]) run to its gradient tolerance: exact, and many
+    /// passes over the data.
+    #[serde(rename = "lbfgs")]
+    Lbfgs,
+}
+
+impl std::str::FromStr for Solver {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "asgd" | "sgd" => Ok(Solver::Asgd),
+            "lbfgs" | "l-bfgs" => Ok(Solver::Lbfgs),
+            _ => Err(format!("unknown solver `{s}`: use asgd or lbfgs")),
+        }
+    }
+}
+
+impl std::fmt::Display for Solver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Solver::Asgd => "asgd",
+            Solver::Lbfgs => "lbfgs",
+        })
+    }
+}
+
 /// Checked hyper-parameters of the logistic regression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogisticRegressionValidParams {
     c: f64,
     class_weight: ClassWeight,
+    solver: Solver,
+    epochs: u32,
+    seed: u64,
+    report_objective: bool,
     max_iterations: u64,
     gradient_tolerance: f64,
     n_classes: Option<usize>,
@@ -77,6 +115,10 @@ impl Default for LogisticRegressionParams {
         LogisticRegressionParams(LogisticRegressionValidParams {
             c: 1.0,
             class_weight: ClassWeight::Uniform,
+            solver: Solver::Lbfgs,
+            epochs: 5,
+            seed: 42,
+            report_objective: false,
             max_iterations: 100,
             gradient_tolerance: 1e-4,
             n_classes: None,
@@ -101,6 +143,31 @@ impl LogisticRegressionParams {
     /// Class weighting.
     pub fn class_weight(mut self, class_weight: ClassWeight) -> Self {
         self.0.class_weight = class_weight;
+        self
+    }
+
+    /// The optimiser (L-BFGS unless set).
+    pub fn solver(mut self, solver: Solver) -> Self {
+        self.0.solver = solver;
+        self
+    }
+
+    /// Passes over the data for ASGD.
+    pub fn epochs(mut self, epochs: u32) -> Self {
+        self.0.epochs = epochs;
+        self
+    }
+
+    /// Seed of ASGD's visiting order.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.0.seed = seed;
+        self
+    }
+
+    /// Compute the objective at the solution even when the solver does not need it (ASGD),
+    /// for [`FitInfo::objective`].
+    pub fn report_objective(mut self, yes: bool) -> Self {
+        self.0.report_objective = yes;
         self
     }
 
@@ -143,6 +210,9 @@ impl ParamGuard for LogisticRegressionParams {
                 p.c
             )));
         }
+        if p.epochs == 0 {
+            return Err(Error::InvalidOption("epochs must be at least 1".into()));
+        }
         if p.max_iterations == 0 {
             return Err(Error::InvalidOption(
                 "max_iterations must be at least 1".into(),
@@ -176,14 +246,21 @@ pub struct LogisticRegression {
 /// How the optimisation went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitInfo {
+    pub solver: Solver,
+    /// L-BFGS iterations, or ASGD epochs.
     pub iterations: u64,
-    /// Objective and gradient evaluations (iterations plus line-search trials).
+    /// Passes over the data: L-BFGS objective and gradient evaluations (iterations plus
+    /// line-search trials), or ASGD epochs.
     pub evaluations: u64,
-    /// True when the gradient or the objective's decrease fell below its tolerance.
+    /// L-BFGS: true when the gradient or the objective's decrease fell below its
+    /// tolerance. ASGD: always true (it runs its epochs).
     pub converged: bool,
-    pub objective: f64,
-    /// Largest absolute gradient component at the solution.
-    pub gradient_max: f64,
+    /// The objective at the returned weights: always for L-BFGS, for ASGD only when asked
+    /// for ([`LogisticRegressionParams::report_objective`]), as it costs a pass over the data.
+    pub objective: Option<f64>,
+    /// Largest absolute gradient component at the solution (L-BFGS only: ASGD never
+    /// computes a full gradient).
+    pub gradient_max: Option<f64>,
     pub c: f64,
     pub class_weight: ClassWeight,
 }
@@ -264,15 +341,27 @@ impl LogisticRegression {
         self.contribution(column as u32, 1.0, class)
     }
 
-    /// Bytes a fit allocates beyond the input matrix: the transposed matrix, the scores, and
-    /// L-BFGS's vectors (the point, gradient, direction, trial point and gradient, and 2 × 10
-    /// history vectors) of `n_features × n_outputs + n_outputs` parameters.
-    pub fn fit_memory_bytes(n_rows: usize, n_features: usize, nnz: usize, n_classes: usize) -> u64 {
+    /// Bytes a fit allocates beyond the input matrix. Both solvers hold the parameters
+    /// (`n_features × n_outputs + n_outputs`, f64) and the scores of every row; L-BFGS adds the
+    /// transposed matrix and its vectors (gradient, direction, trial point and gradient, and
+    /// 2 × 10 history vectors), ASGD its f32 weights and their running average.
+    pub fn fit_memory_bytes(
+        solver: Solver,
+        n_rows: usize,
+        n_features: usize,
+        nnz: usize,
+        n_classes: usize,
+    ) -> u64 {
         let outputs = if n_classes == 2 { 1 } else { n_classes } as u64;
         let params = (n_features as u64 + 1) * outputs;
-        let transpose = nnz as u64 * 8 + n_features as u64 * 8;
         let scores = n_rows as u64 * outputs * 8;
-        transpose + scores + params * 8 * (5 + 2 * 10)
+        match solver {
+            Solver::Lbfgs => {
+                let transpose = nnz as u64 * 8 + n_features as u64 * 8;
+                transpose + scores + params * 8 * (5 + 2 * 10)
+            }
+            Solver::Asgd => scores + params * 8 + params * 2 * 4,
+        }
     }
 
     /// Shift the class priors: add `offsets[k]` to class k's log-odds (folded into the
@@ -419,23 +508,53 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
         };
         let objective = Objective {
             x,
-            xt: x.transpose(),
             y,
             sample_weight,
             n_outputs,
             n_features,
             alpha: 1.0 / (self.c * n as f64),
         };
-        let mut scores = vec![0.0; n * n_outputs];
-        let options = LbfgsOptions {
-            max_iterations: self.max_iterations,
-            gradient_tolerance: self.gradient_tolerance,
-            ..LbfgsOptions::default()
+        let mut scores = if self.solver == Solver::Lbfgs || self.report_objective {
+            vec![0.0; n * n_outputs]
+        } else {
+            Vec::new()
         };
-        let result = lbfgs::minimize(&mut params, &options, |param, grad| {
-            objective.compute(param, grad, &mut scores)
-        });
-        if !result.objective.is_finite() {
+        let (iterations, evaluations, converged, lbfgs_result) = match self.solver {
+            Solver::Asgd => {
+                let problem = sgd::Problem {
+                    x,
+                    y,
+                    sample_weight: &objective.sample_weight,
+                    n_outputs,
+                    alpha: objective.alpha,
+                };
+                let options = SgdOptions {
+                    epochs: self.epochs,
+                    seed: self.seed,
+                };
+                sgd::minimize(&problem, &mut params, &options);
+                (self.epochs as u64, self.epochs as u64, true, None)
+            }
+            Solver::Lbfgs => {
+                let options = LbfgsOptions {
+                    max_iterations: self.max_iterations,
+                    gradient_tolerance: self.gradient_tolerance,
+                    ..LbfgsOptions::default()
+                };
+                let xt = x.transpose();
+                let r = lbfgs::minimize(&mut params, &options, |param, grad| {
+                    objective.compute(&xt, param, grad, &mut scores)
+                });
+                (r.iterations, r.evaluations, r.converged, Some(r))
+            }
+        };
+        let objective_value = match lbfgs_result {
+            Some(r) => Some(r.objective),
+            None if self.report_objective => Some(objective.loss(&params, &mut scores)),
+            None => None,
+        };
+        if objective_value.is_some_and(|v| !v.is_finite()) || params.iter().any(|p| !p.is_finite())
+        {
             return Err(Error::Training(
                 "the objective is not finite: the input holds extreme values".into(),
             ));
@@ -451,11 +570,12 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
             coef,
             intercept,
             fit_info: FitInfo {
-                iterations: result.iterations,
-                evaluations: result.evaluations,
-                converged: result.converged,
-                objective: result.objective,
-                gradient_max: result.gradient_max,
+                solver: self.solver,
+                iterations,
+                evaluations,
+                converged,
+                objective: objective_value,
+                gradient_max: lbfgs_result.map(|r| r.gradient_max),
                 c: self.c,
                 class_weight: self.class_weight,
             },
@@ -467,7 +587,6 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
 /// `[W (n_features × n_outputs, row-major), b (n_outputs)]`.
 struct Objective<'a> {
     x: &'a CsrMatrix,
-    xt: CsrMatrix,
     y: &'a [usize],
     sample_weight: Vec<f64>,
     n_outputs: usize,
@@ -476,15 +595,14 @@ struct Objective<'a> {
 }
 
 impl Objective<'_> {
-    /// The objective at `param`; its gradient goes to `grad`. `h` is scratch space of
-    /// `n_rows × n_outputs`.
-    fn compute(&self, param: &[f64], grad: &mut [f64], h: &mut [f64]) -> f64 {
+    /// The objective at `param`, leaving the residuals `R = s·(P − Y)/n` in `h`
+    /// (`n_rows × n_outputs`): one product `H = X·W`, no gradient.
+    fn loss(&self, param: &[f64], h: &mut [f64]) -> f64 {
         let k = self.n_outputs;
         let n_w = self.n_features * k;
         let (w, b) = param.split_at(n_w);
         self.x.mul_dense(w, k, h);
         let scale = 1.0 / self.x.n_rows() as f64;
-        // Loss per block, then residuals R = s·(P − Y)/n written over H.
         let block_losses: Vec<f64> = h
             .par_chunks_mut(ROW_BLOCK * k)
             .enumerate()
@@ -492,39 +610,28 @@ impl Objective<'_> {
                 let mut loss = 0.0;
                 for (offset, row) in chunk.chunks_mut(k).enumerate() {
                     let i = block * ROW_BLOCK + offset;
-                    let s = self.sample_weight[i] * scale;
-                    let target = self.y[i];
-                    if k == 1 {
-                        let z = row[0] + b[0];
-                        let y = if target == 1 { 1.0 } else { 0.0 };
-                        loss += s * (softplus(z) - y * z);
-                        row[0] = s * (sigmoid(z) - y);
-                    } else {
-                        let mut max = f64::NEG_INFINITY;
-                        for (v, bk) in row.iter_mut().zip(b) {
-                            *v += bk;
-                            max = max.max(*v);
-                        }
-                        let sum: f64 = row.iter().map(|v| (v - max).exp()).sum();
-                        let log_norm = max + sum.ln();
-                        loss += s * (log_norm - row[target]);
-                        for (c, v) in row.iter_mut().enumerate() {
-                            let p = (*v - log_norm).exp();
-                            *v = s * (p - if c == target { 1.0 } else { 0.0 });
-                        }
+                    for (v, bk) in row.iter_mut().zip(b) {
+                        *v += bk;
                     }
+                    loss += residuals(row, self.y[i], self.sample_weight[i] * scale);
                 }
                 loss
             })
             .collect();
-        let mut cost: f64 = block_losses.iter().sum();
-        self.xt.mul_dense(h, k, &mut grad[..n_w]);
-        let mut penalty = 0.0;
-        for (g, &wj) in grad[..n_w].iter_mut().zip(w) {
+        let penalty: f64 = w.iter().map(|wj| wj * wj).sum();
+        block_losses.iter().sum::<f64>() + 0.5 * self.alpha * penalty
+    }
+
+    /// The objective at `param`; its gradient goes to `grad`. `xt` is the transposed
+    /// matrix, `h` scratch space of `n_rows × n_outputs`.
+    fn compute(&self, xt: &CsrMatrix, param: &[f64], grad: &mut [f64], h: &mut [f64]) -> f64 {
+        let k = self.n_outputs;
+        let n_w = self.n_features * k;
+        let cost = self.loss(param, h);
+        xt.mul_dense(h, k, &mut grad[..n_w]);
+        for (g, &wj) in grad[..n_w].iter_mut().zip(&param[..n_w]) {
             *g += self.alpha * wj;
-            penalty += wj * wj;
         }
-        cost += 0.5 * self.alpha * penalty;
         let grad_b = &mut grad[n_w..];
         grad_b.fill(0.0);
         for row in h.chunks(k) {
@@ -533,6 +640,28 @@ impl Objective<'_> {
             }
         }
         cost
+    }
+}
+
+/// Turn one row of scores (intercepts included) into `weight · (p − y)`, the gradient of
+/// the weighted log-loss with respect to the scores, and return that loss, `weight · ℓ`.
+/// One output is the binary sigmoid model, several the softmax.
+pub(crate) fn residuals(scores: &mut [f64], target: usize, weight: f64) -> f64 {
+    if scores.len() == 1 {
+        let z = scores[0];
+        let y = if target == 1 { 1.0 } else { 0.0 };
+        scores[0] = weight * (sigmoid(z) - y);
+        weight * (softplus(z) - y * z)
+    } else {
+        let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = scores.iter().map(|v| (v - max).exp()).sum();
+        let log_norm = max + sum.ln();
+        let loss = weight * (log_norm - scores[target]);
+        for (c, v) in scores.iter_mut().enumerate() {
+            let p = (*v - log_norm).exp();
+            *v = weight * (p - if c == target { 1.0 } else { 0.0 });
+        }
+        loss
     }
 }
 
@@ -554,9 +683,9 @@ mod tests {
             x.push_row(r.iter().copied());
         }
         let y: Vec<usize> = (0..5).map(|i| i % n_classes).collect();
+        let xt = x.transpose();
         let objective = Objective {
             x: &x,
-            xt: x.transpose(),
             y: &y,
             sample_weight: vec![1.0, 2.0, 0.5, 1.0, 3.0],
             n_outputs,
@@ -570,7 +699,7 @@ mod tests {
         let evaluate = |p: &[f64]| {
             let mut grad = vec![0.0; n_params];
             let mut h = vec![0.0; 5 * n_outputs];
-            let cost = objective.compute(p, &mut grad, &mut h);
+            let cost = objective.compute(&xt, p, &mut grad, &mut h);
             (cost, grad)
         };
         let (_, grad) = evaluate(&param);

@@ -17,7 +17,7 @@ use serde_json::json;
 use stance::bootstrap::DEFAULT_RESAMPLES;
 use stance::classifier::Classifier;
 use stance::corpus::{self, Format, LabelledCorpus, RecordReader, Source};
-use stance::logistic::ClassWeight;
+use stance::logistic::{ClassWeight, Solver};
 use stance::metrics::{Metric, Report};
 use stance::model_file;
 use stance::output::{OutputFormat, PredictionWriter};
@@ -264,6 +264,13 @@ struct TrainArgs {
     /// M, G allowed). Default: the memory the system reports available.
     #[arg(long, value_parser = parse_bytes)]
     memory_limit: Option<u64>,
+    /// Optimiser: asgd (averaged stochastic gradient descent, a few passes over the data) or
+    /// lbfgs (full-batch L-BFGS to its tolerance: exact, slower on large data).
+    #[arg(long, default_value = "asgd")]
+    solver: Solver,
+    /// ASGD passes over the data per fit.
+    #[arg(long, default_value_t = train::DEFAULT_EPOCHS)]
+    epochs: u32,
     /// L-BFGS iteration cap per fit.
     #[arg(long, default_value_t = 100)]
     max_iter: u64,
@@ -650,6 +657,8 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         c_grid,
         class_weight: args.class_weight,
         metric: args.metric.clone(),
+        solver: args.solver,
+        epochs: args.epochs,
         max_iterations: args.max_iter,
         prior_shift: !args.no_prior_shift,
         seed: args.seed,
@@ -905,6 +914,14 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
+/// `12 ASGD epochs`, `100 L-BFGS iterations`.
+fn describe_fit(info: &stance::logistic::FitInfo) -> String {
+    match info.solver {
+        Solver::Asgd => format!("{} ASGD epochs", info.iterations),
+        Solver::Lbfgs => format!("{} L-BFGS iterations", info.iterations),
+    }
+}
+
 fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Result<()> {
     let meta = &classifier.metadata;
     writeln!(
@@ -918,10 +935,10 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
     let info = &classifier.model.fit_info;
     writeln!(
         out,
-        "final fit: C = {}, class weight {}, {} L-BFGS iterations{}",
+        "final fit: C = {}, class weight {}, {}{}",
         info.c,
         info.class_weight,
-        info.iterations,
+        describe_fit(info),
         if info.converged {
             ""
         } else {
@@ -1293,12 +1310,21 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
     let info = &classifier.model.fit_info;
     writeln!(
         out,
-        "model          logistic regression ({}), C = {}, class weight {}, {} iterations, converged {}",
-        if classifier.labels.len() == 2 { "binary" } else { "multinomial" },
+        "model          logistic regression ({}), C = {}, class weight {}, {}{}{}",
+        if classifier.labels.len() == 2 {
+            "binary"
+        } else {
+            "multinomial"
+        },
         info.c,
         info.class_weight,
-        info.iterations,
-        info.converged
+        describe_fit(info),
+        info.objective
+            .map_or(String::new(), |v| format!(", objective {v:.6}")),
+        match info.solver {
+            Solver::Lbfgs => format!(", converged {}", info.converged),
+            Solver::Asgd => String::new(),
+        }
     )?;
     if let Some(s) = &meta.selection {
         writeln!(

@@ -18,7 +18,7 @@ use crate::classifier::{Candidate, Classifier, Metadata, Selection};
 use crate::corpus::LabelledCorpus;
 use crate::decision::fit_prior_shift;
 use crate::error::{Error, Result};
-use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams};
+use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams, Solver};
 use crate::metrics::{Metric, Report};
 use crate::sparse::CsrMatrix;
 use crate::vectorize::{TfidfVectorizer, VectorizerConfig};
@@ -26,6 +26,9 @@ use crate::vectorize::{TfidfVectorizer, VectorizerConfig};
 /// The default regularisation path, weakest penalty last (searched in this order so each
 /// fit starts from the previous, more regularised, solution).
 pub const DEFAULT_C_GRID: [f64; 7] = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0];
+
+/// ASGD passes over the data per fit, by default.
+pub const DEFAULT_EPOCHS: u32 = 5;
 
 /// Stop the search after this many consecutive candidates worse than the best so far.
 const PATIENCE: usize = 2;
@@ -54,6 +57,10 @@ pub struct TrainOptions {
     pub c_grid: Vec<f64>,
     pub class_weight: ClassWeight,
     pub metric: Metric,
+    pub solver: Solver,
+    /// ASGD passes over the data per fit.
+    pub epochs: u32,
+    /// L-BFGS iteration cap per fit.
     pub max_iterations: u64,
     /// Fit a class-prior shift on the validation data when it helps the metric
     /// cross-fitted (see [`crate::decision`]); needs a validation file or split.
@@ -74,6 +81,8 @@ impl Default for TrainOptions {
             c_grid: DEFAULT_C_GRID.to_vec(),
             class_weight: ClassWeight::Balanced,
             metric: Metric::MacroF1,
+            solver: Solver::Asgd,
+            epochs: DEFAULT_EPOCHS,
             max_iterations: 100,
             prior_shift: true,
             seed: 42,
@@ -231,6 +240,9 @@ fn fit(
     let mut params = LogisticRegressionParams::new()
         .c(c)
         .class_weight(options.class_weight)
+        .solver(options.solver)
+        .epochs(options.epochs)
+        .seed(options.seed)
         .max_iterations(options.max_iterations)
         .n_classes(labels.len());
     if let Some(w) = warm {
@@ -247,7 +259,13 @@ fn check_memory(x: &CsrMatrix, n_classes: usize, options: &TrainOptions) -> Resu
     let Some(limit) = options.memory_limit.or_else(available_memory) else {
         return Ok(());
     };
-    let needed = LogisticRegression::fit_memory_bytes(x.n_rows(), x.n_cols(), x.nnz(), n_classes);
+    let needed = LogisticRegression::fit_memory_bytes(
+        options.solver,
+        x.n_rows(),
+        x.n_cols(),
+        x.nnz(),
+        n_classes,
+    );
     if needed > limit {
         return Err(Error::InvalidOption(format!(
             "fitting {} features × {} classes on {} rows needs about {} more memory, but only {} is {}: raise --min-df, set --max-features, or drop character n-grams (--char-ngrams none)",

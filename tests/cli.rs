@@ -1374,7 +1374,7 @@ fn a_model_of_another_format_version_is_refused() {
     bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
     check_bad_model(
         &bytes,
-        &["format version 99", "reads version 2", "retrain the model"],
+        &["format version 99", "reads version 3", "retrain the model"],
     );
 }
 
@@ -1684,11 +1684,13 @@ fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
             "1",
             "--memory-limit",
             limit,
+            "--solver",
+            "lbfgs",
         ])
     };
     // The input alone (6 KB, ~130 bytes of working memory per byte) is too much.
     train("100K").fails_with(&["of input would need roughly", "--char-ngrams none"]);
-    // The input fits but the solver (4,042 features × 3 classes) does not.
+    // The input fits but L-BFGS (4,042 features × 3 classes × 25 vectors) does not.
     train("1M").fails_with(&["needs about", "allowed (--memory-limit)", "--max-features"]);
     assert!(!model.exists());
     train("1G").success();

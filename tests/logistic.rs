@@ -4,7 +4,7 @@
 use linfa::prelude::*;
 use linfa::DatasetBase;
 use ndarray::{Array1, Array2};
-use stance::logistic::{ClassWeight, LogisticRegressionParams};
+use stance::logistic::{ClassWeight, LogisticRegressionParams, Solver};
 use stance::sparse::CsrMatrix;
 use stance::train::SplitMix64;
 
@@ -197,4 +197,77 @@ fn invalid_parameters_are_refused() {
         .fit(&DatasetBase::new(x, one_class))
         .unwrap_err();
     assert!(err.to_string().contains("only one class"), "{err}");
+}
+
+/// `separable`'s rows with every fourth label replaced by a random class, so the optimum
+/// has finite weights and a non-trivial loss.
+fn noisy(n: usize, n_classes: usize, seed: u64) -> (CsrMatrix, Array1<usize>) {
+    let (x, y) = separable(n, seed);
+    let mut rng = SplitMix64::new(seed + 100);
+    let y = y.mapv(|t| {
+        let t = t % n_classes;
+        if rng.next_u64().is_multiple_of(4) {
+            (rng.next_u64() % n_classes as u64) as usize
+        } else {
+            t
+        }
+    });
+    (x, y)
+}
+
+#[test]
+fn asgd_reaches_the_lbfgs_optimum() {
+    for n_classes in [2, 3] {
+        let (x, y) = noisy(2000, n_classes, 9);
+        let data = DatasetBase::new(&x, y);
+        let params = LogisticRegressionParams::new()
+            .c(1.0)
+            .class_weight(ClassWeight::Balanced);
+        let exact = params
+            .clone()
+            .solver(Solver::Lbfgs)
+            .max_iterations(1000)
+            .gradient_tolerance(1e-8)
+            .fit(&data)
+            .unwrap();
+        let asgd = params
+            .solver(Solver::Asgd)
+            .epochs(10)
+            .report_objective(true)
+            .fit(&data)
+            .unwrap();
+        let (best, reached) = (
+            exact.fit_info.objective.unwrap(),
+            asgd.fit_info.objective.unwrap(),
+        );
+        assert!(exact.fit_info.converged, "{:?}", exact.fit_info);
+        assert!(
+            reached >= best - 1e-9 && reached <= best * 1.01,
+            "{n_classes} classes: ASGD objective {reached} vs optimum {best}"
+        );
+        let probs = (exact.predict_proba(&x), asgd.predict_proba(&x));
+        let diff = (&probs.0 - &probs.1).mapv(f64::abs);
+        let (max_diff, mean_diff) = (diff.fold(0.0f64, |m, &d| m.max(d)), diff.mean().unwrap());
+        assert!(
+            max_diff < 0.1 && mean_diff < 0.01,
+            "{n_classes} classes: probabilities differ by {mean_diff} on average, {max_diff} at most"
+        );
+    }
+}
+
+#[test]
+fn asgd_is_reproducible_from_its_seed() {
+    let (x, y) = noisy(1000, 3, 4);
+    let data = DatasetBase::new(&x, y);
+    let fit = |seed| {
+        LogisticRegressionParams::new()
+            .solver(Solver::Asgd)
+            .seed(seed)
+            .fit(&data)
+            .unwrap()
+    };
+    let (a, b, other) = (fit(1), fit(1), fit(2));
+    assert_eq!(a.coef, b.coef);
+    assert_eq!(a.intercept, b.intercept);
+    assert_ne!(a.coef, other.coef, "the seed sets the visiting order");
 }
