@@ -268,9 +268,10 @@ struct TrainArgs {
     /// lbfgs (full-batch L-BFGS to its tolerance: exact, slower on large data).
     #[arg(long, default_value = "asgd")]
     solver: Solver,
-    /// ASGD passes over the data per fit.
-    #[arg(long, default_value_t = train::DEFAULT_EPOCHS)]
-    epochs: u32,
+    /// ASGD passes over the data per fit. Default: enough for about 200,000 steps (5 passes
+    /// over 40,000 records or more, up to 100 over small data)
+    #[arg(long)]
+    epochs: Option<u32>,
     /// L-BFGS iteration cap per fit.
     #[arg(long, default_value_t = 100)]
     max_iter: u64,

@@ -27,9 +27,6 @@ use crate::vectorize::{TfidfVectorizer, VectorizerConfig};
 /// fit starts from the previous, more regularised, solution).
 pub const DEFAULT_C_GRID: [f64; 7] = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0];
 
-/// ASGD passes over the data per fit, by default.
-pub const DEFAULT_EPOCHS: u32 = 5;
-
 /// Stop the search after this many consecutive candidates worse than the best so far.
 const PATIENCE: usize = 2;
 
@@ -58,8 +55,8 @@ pub struct TrainOptions {
     pub class_weight: ClassWeight,
     pub metric: Metric,
     pub solver: Solver,
-    /// ASGD passes over the data per fit.
-    pub epochs: u32,
+    /// ASGD passes over the data per fit (`None`: [`crate::logistic::default_epochs`]).
+    pub epochs: Option<u32>,
     /// L-BFGS iteration cap per fit.
     pub max_iterations: u64,
     /// Fit a class-prior shift on the validation data when it helps the metric
@@ -82,7 +79,7 @@ impl Default for TrainOptions {
             class_weight: ClassWeight::Balanced,
             metric: Metric::MacroF1,
             solver: Solver::Asgd,
-            epochs: DEFAULT_EPOCHS,
+            epochs: None,
             max_iterations: 100,
             prior_shift: true,
             seed: 42,
@@ -241,12 +238,14 @@ fn fit(
         .c(c)
         .class_weight(options.class_weight)
         .solver(options.solver)
-        .epochs(options.epochs)
         .seed(options.seed)
         .max_iterations(options.max_iterations)
         .n_classes(labels.len());
     if let Some(w) = warm {
         params = params.warm_start(w);
+    }
+    if let Some(epochs) = options.epochs {
+        params = params.epochs(epochs);
     }
     check_memory(x, labels.len(), options)?;
     let dataset = DatasetBase::new(x, targets(truth, labels));
