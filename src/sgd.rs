@@ -13,7 +13,7 @@
 //! - the average is stored as `Ā = (A + w_frac · V) / a_div`, so averaging is sparse too;
 //! - the step size is `η₀ / (1 + λ η₀ t)^0.75`, with `η₀` calibrated on a sample of the
 //!   data (the rate that lowers the sample objective most in one pass);
-//! - averaging starts after the first epoch.
+//! - averaging covers the second half of the epochs (suffix averaging).
 //!
 //! Documents are visited in a fresh shuffled order each epoch from a fixed seed, so a fit is
 //! reproducible bit for bit. The intercepts are not penalised.
@@ -129,44 +129,61 @@ impl State {
         self.w_div = 1.0;
     }
 
-    /// Ask the CPU to start loading the weights document `i` will touch, so that the next
-    /// step's cache misses overlap this step's arithmetic (the step is bound by memory
-    /// latency: the rows of one tweet's ~200 n-grams are scattered over tens of megabytes).
-    fn prefetch(&self, x: &CsrMatrix, i: usize) {
+    /// Ask the CPU to start loading the weights of feature `column`. The step is bound by
+    /// memory traffic (the rows of one tweet's ~200 n-grams are scattered over tens of
+    /// megabytes), so each step prefetches the next document's rows while it computes its
+    /// own scores, a few at a time: issued all at once they overflow the CPU's queue of
+    /// outstanding misses and stall it. Into L2, not L1: one tweet's rows fill L1 (200 ×
+    /// 160 bytes on emoji), and the current document's are needed again for its update
+    /// (measured on emoji: 9 epochs 3.6–4.6 s with L2 hints, 4.0–5.7 s with L1 hints).
+    #[inline(always)]
+    fn prefetch(&self, column: u32) {
         #[cfg(target_arch = "x86_64")]
         {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let row_bytes = 2 * self.k * std::mem::size_of::<f32>();
-            for &c in x.row(i).0 {
-                let start = self.weights[c as usize * 2 * self.k..].as_ptr() as *const i8;
-                let mut offset = 0;
-                while offset < row_bytes {
-                    // SAFETY: prefetching is a hint with no effect on memory; the address
-                    // lies inside `self.weights` (offset < the row's length).
-                    unsafe { _mm_prefetch(start.add(offset), _MM_HINT_T0) };
-                    offset += 64;
-                }
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
+            let width = if self.averaging { 2 * self.k } else { self.k };
+            let row = &self.weights[column as usize * 2 * self.k..][..width];
+            let start = row.as_ptr() as *const i8;
+            let bytes = std::mem::size_of_val(row);
+            let mut offset = 0;
+            while offset < bytes {
+                // SAFETY: prefetching is a hint with no effect on memory; the address lies
+                // inside `row` (offset < its length).
+                unsafe { _mm_prefetch(start.add(offset), _MM_HINT_T1) };
+                offset += 64;
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        let _ = (x, i);
+        let _ = column;
     }
 
-    /// One SGD step on document `i` with step size `eta`.
-    fn step(&mut self, problem: &Problem, i: usize, eta: f64) {
+    /// One SGD step on document `i` with step size `eta`, prefetching the rows of document
+    /// `next` (when there is one).
+    fn step(&mut self, problem: &Problem, i: usize, next: Option<usize>, eta: f64) {
         let k = self.k;
         let (cols, vals) = problem.x.row(i);
+        let upcoming: &[u32] = next.map_or(&[], |n| problem.x.row(n).0);
         let mut raw = [0.0f32; 64];
         let raw = if k <= 64 {
             &mut raw[..k]
         } else {
             &mut vec![0.0f32; k][..]
         };
-        for (&c, &x) in cols.iter().zip(vals) {
+        let mut prefetched = 0;
+        for (position, (&c, &x)) in cols.iter().zip(vals).enumerate() {
+            // Spread the next document's prefetches evenly over this loop.
+            let due = (position + 1) * upcoming.len() / cols.len();
+            while prefetched < due {
+                self.prefetch(upcoming[prefetched]);
+                prefetched += 1;
+            }
             let row = &self.weights[c as usize * 2 * k..c as usize * 2 * k + k];
             for (s, w) in raw.iter_mut().zip(row) {
                 *s += x * w;
             }
+        }
+        for &c in &upcoming[prefetched..] {
+            self.prefetch(c);
         }
         let inv_w = 1.0 / self.w_div;
         for ((s, r), b) in self.scores.iter_mut().zip(raw.iter()).zip(&self.b) {
@@ -311,7 +328,7 @@ impl Sample {
         };
         let mut state = State::new(&self.params, self.x.n_cols(), k);
         for i in 0..self.x.n_rows() {
-            state.step(&local, i, eta);
+            state.step(&local, i, None, eta);
         }
         let mut p = self.params.clone();
         state.write_params(&mut p);
@@ -377,6 +394,15 @@ fn calibrate_eta0(problem: &Problem, params: &[f64], order: &[usize]) -> f64 {
     best_eta
 }
 
+/// The epoch (0-based) from which the iterates are averaged: the second half of the run
+/// (suffix averaging), and never the first epoch. Averaging only the later iterates is as
+/// good as averaging from epoch 1 on TweetEval (emoji C = 3, 5 epochs: validation macro-F1
+/// 0.2480–0.2509 from epoch 2 or 3 vs 0.2461 from epoch 1; emotion and hate within ±0.005),
+/// and the steps before it touch half the memory.
+fn averaging_start(epochs: u32) -> u32 {
+    (epochs / 2).max(1)
+}
+
 /// Minimise the problem by ASGD from (and overwriting) `params`
 /// (`[W (n_features × n_outputs, row-major), b]`).
 pub fn minimize(problem: &Problem, params: &mut [f64], options: &SgdOptions) -> SgdResult {
@@ -388,18 +414,15 @@ pub fn minimize(problem: &Problem, params: &mut [f64], options: &SgdOptions) -> 
     let mut state = State::new(params, problem.x.n_cols(), problem.n_outputs);
     let mut t = 0u64;
     for epoch in 0..options.epochs {
-        if epoch == 1 {
+        if epoch == averaging_start(options.epochs) {
             state.start_averaging();
         }
         if epoch > 0 {
             rng.shuffle(&mut order);
         }
         for (position, &i) in order.iter().enumerate() {
-            if let Some(&next) = order.get(position + 1) {
-                state.prefetch(problem.x, next);
-            }
             let eta = eta0 / (1.0 + problem.alpha * eta0 * t as f64).powf(0.75);
-            state.step(problem, i, eta);
+            state.step(problem, i, order.get(position + 1).copied(), eta);
             t += 1;
         }
     }
