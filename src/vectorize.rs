@@ -317,12 +317,75 @@ impl std::hash::Hasher for KeyHasher {
 /// A map keyed by n-gram keys or other well-spread integers.
 type KeyMap<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
 
+/// An open-addressing map from n-gram key to `u32` with linear probing, for the vocabulary
+/// index: a lookup reads one entry in the common case, where a std map reads its control
+/// bytes and then the entry, two cache (and TLB) misses on a large vocabulary.
+#[derive(Debug, Clone, Default)]
+struct KeyTable {
+    slots: Vec<(u64, u32)>,
+    shift: u32,
+}
+
+/// Value of an unused [`KeyTable`] slot; never a column.
+const VACANT: u32 = u32::MAX - 1;
+
+impl KeyTable {
+    fn with_capacity(n: usize) -> Self {
+        let size = (2 * n).next_power_of_two().max(16);
+        KeyTable {
+            slots: vec![(0, VACANT); size],
+            shift: 64 - size.trailing_zeros(),
+        }
+    }
+
+    #[inline]
+    fn home(&self, key: u64) -> usize {
+        (fold_mul(key ^ M1, M2) >> self.shift) as usize
+    }
+
+    /// The value of `key`, inserting `value` first when `key` is absent (then `None`).
+    fn get_or_insert(&mut self, key: u64, value: u32) -> Option<&mut u32> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if v == VACANT {
+                self.slots[i] = (key, value);
+                return None;
+            }
+            if k == key {
+                return Some(&mut self.slots[i].1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: u64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if v == VACANT {
+                return None;
+            }
+            if k == key {
+                return Some(v);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
 /// A view's column lookup by n-gram key, rebuilt from the vocabulary after loading. Entries
 /// whose keys coincide (a hash collision, or an entry repeated in a damaged file) are marked
 /// ambiguous and looked up by their text instead, so two n-grams never share a column.
 #[derive(Debug, Clone, Default)]
 struct NgramIndex {
-    by_key: KeyMap<u32>,
+    by_key: KeyTable,
     by_text: HashMap<String, u32>,
 }
 
@@ -331,23 +394,20 @@ const AMBIGUOUS: u32 = u32::MAX;
 
 impl NgramIndex {
     fn build(vocabulary: &[String], key_of: impl Fn(&str) -> u64) -> Self {
-        let mut index = NgramIndex::default();
-        index.by_key.reserve(vocabulary.len());
+        let mut index = NgramIndex {
+            by_key: KeyTable::with_capacity(vocabulary.len()),
+            by_text: HashMap::default(),
+        };
         for (col, term) in vocabulary.iter().enumerate() {
-            match index.by_key.entry(key_of(term)) {
-                Entry::Vacant(slot) => {
-                    slot.insert(col as u32);
+            if let Some(slot) = index.by_key.get_or_insert(key_of(term), col as u32) {
+                let first = *slot;
+                if first != AMBIGUOUS {
+                    *slot = AMBIGUOUS;
+                    let text = vocabulary[first as usize].clone();
+                    index.by_text.insert(text, first);
                 }
-                Entry::Occupied(mut slot) => {
-                    let first = *slot.get();
-                    if first != AMBIGUOUS {
-                        let text = vocabulary[first as usize].clone();
-                        index.by_text.insert(text, first);
-                        slot.insert(AMBIGUOUS);
-                    }
-                    // A repeated entry keeps its last column, as a map built by insertion does.
-                    index.by_text.insert(term.clone(), col as u32);
-                }
+                // A repeated entry keeps its last column, as a map built by insertion does.
+                index.by_text.insert(term.clone(), col as u32);
             }
         }
         index
@@ -357,10 +417,10 @@ impl NgramIndex {
     /// is ambiguous.
     #[inline]
     fn get<'t>(&self, key: u64, text: impl FnOnce() -> Cow<'t, str>) -> Option<u32> {
-        match self.by_key.get(&key) {
+        match self.by_key.get(key) {
             None => None,
-            Some(&AMBIGUOUS) => self.by_text.get(text().as_ref()).copied(),
-            Some(&col) => Some(col),
+            Some(AMBIGUOUS) => self.by_text.get(text().as_ref()).copied(),
+            Some(col) => Some(col),
         }
     }
 }
@@ -606,8 +666,18 @@ impl ViewCounts {
     }
 }
 
-/// Term counts of one block of documents, with the tokens, word n-grams and character
-/// n-grams numbered block-locally in order of first appearance.
+/// `texts` cut into one run of whole [`DOC_BLOCK`]s per thread, in order. Since every count is
+/// exact and the vocabulary is ordered by text, results never depend on this split; one run
+/// per thread rather than one per block means far fewer tokens are met anew, so far fewer
+/// character n-grams are looked up (random reads of a large table) and merged.
+fn runs_of_blocks(texts: &[String]) -> Vec<&[String]> {
+    let n_blocks = texts.len().div_ceil(DOC_BLOCK).max(1);
+    let per_run = n_blocks.div_ceil(rayon::current_num_threads().max(1));
+    texts.chunks(per_run * DOC_BLOCK).collect()
+}
+
+/// Term counts of a run of consecutive documents (see [`runs_of_blocks`]), with the tokens,
+/// word n-grams and character n-grams numbered run-locally in order of first appearance.
 struct BlockCounts {
     n_docs: usize,
     tokens: Interner,
@@ -615,69 +685,84 @@ struct BlockCounts {
     chars: Interner,
     /// Per view, in [`VectorizerConfig::views`] order.
     views: Vec<ViewCounts>,
+    counters: Vec<DocCounter>,
+    /// Per distinct token: its one-token word node, and the range of its character
+    /// n-grams' ids in `char_ids`, computed when the token is first met.
+    unigram: Vec<u32>,
+    char_spans: Vec<(usize, usize)>,
+    char_ids: Vec<u32>,
 }
 
-fn count_block(texts: &[String], config: &VectorizerConfig) -> BlockCounts {
-    let analyzer = config.analyzer.build();
-    let specs = config.views();
-    let mut block = BlockCounts {
-        n_docs: texts.len(),
-        tokens: Interner::default(),
-        words: WordNodes::default(),
-        chars: Interner::default(),
-        views: specs.iter().map(|_| ViewCounts::default()).collect(),
-    };
-    // Per distinct token: its one-token word node and the range of its character n-grams'
-    // ids in `char_ids`, computed when the token is first met in the block.
-    let mut unigram: Vec<u32> = Vec::new();
-    let mut char_spans: Vec<(usize, usize)> = Vec::new();
-    let mut char_ids: Vec<u32> = Vec::new();
-    let mut tokens = TokenBuffer::default();
-    let mut tids: Vec<u32> = Vec::new();
-    let mut ids: Vec<u32> = Vec::new();
-    let mut counts: Vec<(u32, u32)> = Vec::new();
-    let mut counters: Vec<DocCounter> = specs.iter().map(|_| DocCounter::default()).collect();
-    let (mut padded, mut char_starts) = (String::new(), Vec::new());
-    for text in texts {
-        analyzer.analyze(text, &mut tokens);
-        tids.clear();
-        for token in tokens.iter() {
-            let (tid, new) = block.tokens.intern(token);
-            if new {
-                if config.word_ngrams.is_some() {
-                    unigram.push(block.words.node(NO_PREFIX, tid));
-                }
-                if let Some(range) = config.char_ngrams {
-                    let start = char_ids.len();
-                    let chars = &mut block.chars;
-                    for_each_char_ngram(range, token, &mut padded, &mut char_starts, &mut |g| {
-                        char_ids.push(chars.intern(g).0)
-                    });
-                    char_spans.push((start, char_ids.len()));
-                }
-            }
-            tids.push(tid);
-        }
-        for (v, &(kind, range)) in specs.iter().enumerate() {
-            ids.clear();
-            let n_ids = match kind {
-                ViewKind::Word => {
-                    word_ngram_nodes(range, &tids, &unigram, &mut block.words, &mut ids);
-                    block.words.len()
-                }
-                ViewKind::Char => {
-                    for &t in &tids {
-                        let (start, end) = char_spans[t as usize];
-                        ids.extend_from_slice(&char_ids[start..end]);
-                    }
-                    block.chars.len()
-                }
-            };
-            counters[v].count(&ids, n_ids, &mut counts);
-            block.views[v].push_doc(&counts, n_ids);
+impl BlockCounts {
+    fn new(config: &VectorizerConfig) -> Self {
+        let n_views = config.views().len();
+        BlockCounts {
+            n_docs: 0,
+            tokens: Interner::default(),
+            words: WordNodes::default(),
+            chars: Interner::default(),
+            views: (0..n_views).map(|_| ViewCounts::default()).collect(),
+            counters: (0..n_views).map(|_| DocCounter::default()).collect(),
+            unigram: Vec::new(),
+            char_spans: Vec::new(),
+            char_ids: Vec::new(),
         }
     }
-    block
+
+    /// Count `texts`, which follow the documents already counted.
+    fn count(&mut self, texts: &[String], config: &VectorizerConfig) {
+        let analyzer = config.analyzer.build();
+        let specs = config.views();
+        let mut tokens = TokenBuffer::default();
+        let mut tids: Vec<u32> = Vec::new();
+        let mut ids: Vec<u32> = Vec::new();
+        let mut counts: Vec<(u32, u32)> = Vec::new();
+        let (mut padded, mut char_starts) = (String::new(), Vec::new());
+        for text in texts {
+            analyzer.analyze(text, &mut tokens);
+            tids.clear();
+            for token in tokens.iter() {
+                let (tid, new) = self.tokens.intern(token);
+                if new {
+                    if config.word_ngrams.is_some() {
+                        self.unigram.push(self.words.node(NO_PREFIX, tid));
+                    }
+                    if let Some(range) = config.char_ngrams {
+                        let start = self.char_ids.len();
+                        let (chars, char_ids) = (&mut self.chars, &mut self.char_ids);
+                        for_each_char_ngram(
+                            range,
+                            token,
+                            &mut padded,
+                            &mut char_starts,
+                            &mut |g| char_ids.push(chars.intern(g).0),
+                        );
+                        self.char_spans.push((start, self.char_ids.len()));
+                    }
+                }
+                tids.push(tid);
+            }
+            for (v, &(kind, range)) in specs.iter().enumerate() {
+                ids.clear();
+                let n_ids = match kind {
+                    ViewKind::Word => {
+                        word_ngram_nodes(range, &tids, &self.unigram, &mut self.words, &mut ids);
+                        self.words.len()
+                    }
+                    ViewKind::Char => {
+                        for &t in &tids {
+                            let (start, end) = self.char_spans[t as usize];
+                            ids.extend_from_slice(&self.char_ids[start..end]);
+                        }
+                        self.chars.len()
+                    }
+                };
+                self.counters[v].count(&ids, n_ids, &mut counts);
+                self.views[v].push_doc(&counts, n_ids);
+            }
+        }
+        self.n_docs += texts.len();
+    }
 }
 
 /// How the merged n-grams of a view are spelled.
@@ -837,9 +922,13 @@ impl TfidfVectorizer {
     pub fn fit_transform(config: &VectorizerConfig, texts: &[String]) -> Result<(Self, CsrMatrix)> {
         config.validate()?;
         let n_docs = texts.len();
-        let blocks: Vec<BlockCounts> = texts
-            .par_chunks(DOC_BLOCK)
-            .map(|chunk| count_block(chunk, config))
+        let blocks: Vec<BlockCounts> = runs_of_blocks(texts)
+            .into_par_iter()
+            .map(|run| {
+                let mut counts = BlockCounts::new(config);
+                counts.count(run, config);
+                counts
+            })
             .collect();
         let specs = config.views();
         let fitted: Vec<(View, Vec<Vec<u32>>)> = specs
@@ -885,14 +974,25 @@ impl TfidfVectorizer {
             )));
         }
         let n_views = specs.len();
-        let block_rows: Vec<CsrMatrix> = blocks
-            .par_iter()
+        // (run, first document, end) of each fixed block, so rows are weighed in parallel
+        // however the runs fell.
+        let row_blocks: Vec<(usize, usize, usize)> = blocks
+            .iter()
             .enumerate()
-            .map(|(b, block)| {
+            .flat_map(|(b, run)| {
+                (0..run.n_docs)
+                    .step_by(DOC_BLOCK)
+                    .map(move |d| (b, d, (d + DOC_BLOCK).min(run.n_docs)))
+            })
+            .collect();
+        let block_rows: Vec<CsrMatrix> = row_blocks
+            .par_iter()
+            .map(|&(b, first, end)| {
+                let block = &blocks[b];
                 let mut out = CsrMatrix::new(vectorizer.n_features());
                 let mut row: Vec<(u32, f32)> = Vec::new();
                 let mut view_counts: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_views];
-                for d in 0..block.n_docs {
+                for d in first..end {
                     for (v, counts) in view_counts.iter_mut().enumerate() {
                         let map = &columns[v][b];
                         counts.clear();
@@ -917,12 +1017,13 @@ impl TfidfVectorizer {
     /// Vectorise new documents with the fitted vocabulary and IDF. N-grams not in the
     /// vocabulary are ignored.
     pub fn transform(&self, texts: &[String]) -> CsrMatrix {
-        let blocks: Vec<CsrMatrix> = texts
-            .par_chunks(DOC_BLOCK)
-            .map(|chunk| {
-                let mut state = TransformState::new(self, true);
+        let blocks: Vec<CsrMatrix> = runs_of_blocks(texts)
+            .into_par_iter()
+            .map(|run| {
+                // One state per run: what it caches is a pure function of each token.
+                let mut state = TransformState::new(self);
                 let mut out = CsrMatrix::new(self.n_features());
-                for text in chunk {
+                for text in run {
                     state.vectorize(self, text);
                     out.push_row(state.row.iter().copied());
                 }
@@ -938,7 +1039,7 @@ impl TfidfVectorizer {
 
     /// Vectorise one document, returning its (column, weight) entries.
     pub fn transform_one(&self, text: &str) -> Vec<(u32, f32)> {
-        let mut state = TransformState::new(self, false);
+        let mut state = TransformState::new(self);
         state.vectorize(self, text);
         state.row
     }
@@ -1029,55 +1130,91 @@ impl TfidfVectorizer {
     }
 }
 
-/// What one view makes of each distinct token a [`TransformState`] has met, so that a token's
-/// n-grams are looked up once per state rather than once per occurrence.
+/// Distinct tokens a [`TransformState`] caches before it starts afresh, bounding its memory.
+const MAX_CACHED_TOKENS: usize = 1 << 17;
+
+/// What one view makes of the tokens a [`TransformState`] has met, so that a token's n-grams
+/// are looked up once per state rather than once per occurrence. N-grams of the vocabulary
+/// are counted under state-local *slots*, numbered in order of first appearance: the common
+/// ones get small numbers, so counting touches little memory.
 #[derive(Default)]
-struct TokenCache {
-    /// Column of the token as a one-token word n-gram, or [`DROPPED`].
+struct ViewCache {
+    /// Slot of each token as a one-token word n-gram, or [`DROPPED`].
     unigram: Vec<u32>,
-    /// Range in `char_cols` of the columns of the token's character n-grams in the
+    /// Range in `char_slots` of the slots of each token's character n-grams in the
     /// vocabulary, one per occurrence.
     char_spans: Vec<(usize, usize)>,
-    char_cols: Vec<u32>,
+    char_slots: Vec<u32>,
+    /// One more than the slot of each column met (0: not met), allocated on first use.
+    slot_of_column: Vec<u32>,
+    column_of_slot: Vec<u32>,
+    counter: DocCounter,
 }
 
-/// Reusable buffers for vectorising one document after another.
+impl ViewCache {
+    /// The slot of vocabulary column `column` of a view of `n_columns`.
+    #[inline]
+    fn slot(&mut self, column: u32, n_columns: usize) -> u32 {
+        if self.slot_of_column.is_empty() {
+            self.slot_of_column = vec![0; n_columns];
+        }
+        let entry = &mut self.slot_of_column[column as usize];
+        if *entry == 0 {
+            self.column_of_slot.push(column);
+            *entry = self.column_of_slot.len() as u32;
+        }
+        *entry - 1
+    }
+
+    fn clear(&mut self) {
+        self.unigram.clear();
+        self.char_spans.clear();
+        self.char_slots.clear();
+        self.slot_of_column.clear();
+        self.column_of_slot.clear();
+    }
+}
+
+/// Reusable buffers and caches for vectorising one document after another.
 struct TransformState {
     analyzer: Box<dyn crate::tokenize::Analyzer>,
     tokens: TokenBuffer,
     /// The distinct tokens met so far; their [`ngram_key`]s are the word view's keys.
     seen: Interner,
     /// Per view.
-    caches: Vec<TokenCache>,
+    caches: Vec<ViewCache>,
     tids: Vec<u32>,
     padded: String,
     char_starts: Vec<usize>,
-    ids: Vec<u32>,
-    /// Per view, for counting many documents; `None` sorts instead (one document).
-    counters: Option<Vec<DocCounter>>,
+    slots: Vec<u32>,
+    counts: Vec<(u32, u32)>,
     view_counts: Vec<Vec<(u32, u32)>>,
     row: Vec<(u32, f32)>,
 }
 
 impl TransformState {
-    fn new(vectorizer: &TfidfVectorizer, many_documents: bool) -> Self {
+    fn new(vectorizer: &TfidfVectorizer) -> Self {
         let n_views = vectorizer.views.len();
         TransformState {
             analyzer: vectorizer.config.analyzer.build(),
             tokens: TokenBuffer::default(),
             seen: Interner::default(),
-            caches: (0..n_views).map(|_| TokenCache::default()).collect(),
+            caches: (0..n_views).map(|_| ViewCache::default()).collect(),
             tids: Vec::new(),
             padded: String::new(),
             char_starts: Vec::new(),
-            ids: Vec::new(),
-            counters: many_documents.then(|| (0..n_views).map(|_| DocCounter::default()).collect()),
+            slots: Vec::new(),
+            counts: Vec::new(),
             view_counts: vec![Vec::new(); n_views],
             row: Vec::new(),
         }
     }
 
     fn vectorize(&mut self, vectorizer: &TfidfVectorizer, text: &str) {
+        if self.seen.len() > MAX_CACHED_TOKENS {
+            self.seen = Interner::default();
+            self.caches.iter_mut().for_each(ViewCache::clear);
+        }
         let TransformState {
             analyzer,
             tokens,
@@ -1086,8 +1223,8 @@ impl TransformState {
             tids,
             padded,
             char_starts,
-            ids,
-            counters,
+            slots,
+            counts,
             view_counts,
             row,
         } = self;
@@ -1099,48 +1236,56 @@ impl TransformState {
                 let key = seen.keys[tid as usize];
                 for (view, cache) in vectorizer.views.iter().zip(caches.iter_mut()) {
                     match view.kind {
-                        ViewKind::Word => cache
-                            .unigram
-                            .push(view.index.get(key, || token.into()).unwrap_or(DROPPED)),
+                        ViewKind::Word => {
+                            let slot = match view.index.get(key, || token.into()) {
+                                Some(col) => cache.slot(col, view.vocabulary.len()),
+                                None => DROPPED,
+                            };
+                            cache.unigram.push(slot);
+                        }
                         ViewKind::Char => {
-                            let start = cache.char_cols.len();
-                            let cols = &mut cache.char_cols;
+                            let start = cache.char_slots.len();
                             for_each_char_ngram(view.range, token, padded, char_starts, &mut |g| {
-                                if let Some(col) =
-                                    view.index.get(ngram_key(g.as_bytes()), || g.into())
-                                {
-                                    cols.push(col);
+                                let key = ngram_key(g.as_bytes());
+                                if let Some(col) = view.index.get(key, || g.into()) {
+                                    let slot = cache.slot(col, view.vocabulary.len());
+                                    cache.char_slots.push(slot);
                                 }
                             });
-                            cache.char_spans.push((start, cols.len()));
+                            cache.char_spans.push((start, cache.char_slots.len()));
                         }
                     }
                 }
             }
             tids.push(tid);
         }
-        for (v, view) in vectorizer.views.iter().enumerate() {
-            ids.clear();
-            let cache = &caches[v];
+        for ((view, cache), view_counts) in vectorizer
+            .views
+            .iter()
+            .zip(caches.iter_mut())
+            .zip(view_counts.iter_mut())
+        {
+            slots.clear();
             match view.kind {
                 ViewKind::Word => {
                     let range = view.range;
                     for (start, &first) in tids.iter().enumerate() {
                         if range.min == 1 && cache.unigram[first as usize] != DROPPED {
-                            ids.push(cache.unigram[first as usize]);
+                            slots.push(cache.unigram[first as usize]);
                         }
                         let mut key = seen.keys[first as usize];
                         for (len, &tid) in (2..=range.max).zip(&tids[start + 1..]) {
                             key = word_key_step(key, seen.keys[tid as usize]);
                             if len >= range.min {
                                 let text = || {
-                                    let grams = &tids[start..start + len];
-                                    let words: Vec<&str> =
-                                        grams.iter().map(|&t| seen.text(t)).collect();
+                                    let words: Vec<&str> = tids[start..start + len]
+                                        .iter()
+                                        .map(|&t| seen.text(t))
+                                        .collect();
                                     Cow::Owned(words.join(" "))
                                 };
                                 if let Some(col) = view.index.get(key, text) {
-                                    ids.push(col);
+                                    slots.push(cache.slot(col, view.vocabulary.len()));
                                 }
                             }
                         }
@@ -1149,32 +1294,21 @@ impl TransformState {
                 ViewKind::Char => {
                     for &t in tids.iter() {
                         let (start, end) = cache.char_spans[t as usize];
-                        ids.extend_from_slice(&cache.char_cols[start..end]);
+                        slots.extend_from_slice(&cache.char_slots[start..end]);
                     }
                 }
             }
-            match counters {
-                Some(counters) => {
-                    counters[v].count(ids, view.vocabulary.len(), &mut view_counts[v])
-                }
-                None => view_counts[v] = run_length(ids),
-            }
+            let n_slots = cache.column_of_slot.len();
+            cache.counter.count(slots, n_slots, counts);
+            view_counts.clear();
+            view_counts.extend(
+                counts
+                    .iter()
+                    .map(|&(slot, c)| (cache.column_of_slot[slot as usize], c)),
+            );
         }
         vectorizer.weigh_row(view_counts, row);
     }
-}
-
-/// Sort ids and count repeats: [(id, count)] in id order.
-fn run_length(ids: &mut [u32]) -> Vec<(u32, u32)> {
-    ids.sort_unstable();
-    let mut out: Vec<(u32, u32)> = Vec::new();
-    for &id in ids.iter() {
-        match out.last_mut() {
-            Some((last, count)) if *last == id => *count += 1,
-            _ => out.push((id, 1)),
-        }
-    }
-    out
 }
 
 /// Smoothed inverse document frequency, as scikit-learn's `smooth_idf=True`.
