@@ -1,6 +1,7 @@
-//! Criterion benchmarks for each hot stage: tokenising, vectorising (fit and transform),
-//! training and predicting. Input: TweetEval emoji from `../shared` when present (the
-//! benchmark says so), otherwise the bundled framing sentences repeated.
+//! Criterion benchmarks for each hot stage: tokenising, vectorising (fit and transform, each
+//! view alone and both, in MB/s of raw text), training and predicting. Input: TweetEval emoji
+//! from `../shared` when present (the benchmark says so), otherwise the bundled framing
+//! sentences repeated.
 
 use std::path::Path;
 
@@ -41,6 +42,10 @@ fn benches(c: &mut Criterion) {
         char_ngrams: None,
         ..VectorizerConfig::default()
     };
+    let char_only = VectorizerConfig {
+        word_ngrams: None,
+        ..VectorizerConfig::default()
+    };
     let default = VectorizerConfig::default();
 
     let mut group = c.benchmark_group("tokenise");
@@ -66,9 +71,18 @@ fn benches(c: &mut Criterion) {
     group.bench_function("fit_transform/word", |b| {
         b.iter(|| TfidfVectorizer::fit_transform(&word_only, &data.texts).unwrap())
     });
+    group.bench_function("fit_transform/char", |b| {
+        b.iter(|| TfidfVectorizer::fit_transform(&char_only, &data.texts).unwrap())
+    });
     group.bench_function("fit_transform/word+char", |b| {
         b.iter(|| TfidfVectorizer::fit_transform(&default, &data.texts).unwrap())
     });
+    for (name, config) in [("word", &word_only), ("char", &char_only)] {
+        let (fitted, _) = TfidfVectorizer::fit_transform(config, &data.texts).unwrap();
+        group.bench_function(format!("transform/{name}"), |b| {
+            b.iter(|| fitted.transform(&data.texts))
+        });
+    }
     let (fitted, x) = TfidfVectorizer::fit_transform(&default, &data.texts).unwrap();
     group.bench_function("transform/word+char", |b| {
         b.iter(|| fitted.transform(&data.texts))

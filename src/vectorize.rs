@@ -8,6 +8,9 @@
 //! unit L2 norm and the non-empty views are then weighted equally, so every row has L2
 //! norm 1 (or 0 when no n-gram of it is in the vocabulary).
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use rayon::prelude::*;
@@ -84,6 +87,13 @@ impl std::fmt::Display for DocFreq {
 pub struct NgramRange {
     pub min: usize,
     pub max: usize,
+}
+
+impl NgramRange {
+    /// Whether `1 ≤ min ≤ max`: a range that can be counted (parsing also caps `max` at 16).
+    pub fn is_valid(&self) -> bool {
+        1 <= self.min && self.min <= self.max
+    }
 }
 
 impl std::str::FromStr for NgramRange {
@@ -181,6 +191,15 @@ impl VectorizerConfig {
                 )));
             }
         }
+        for (name, range) in [("word", self.word_ngrams), ("character", self.char_ngrams)] {
+            if let Some(r) = range {
+                if !r.is_valid() {
+                    return Err(Error::InvalidOption(format!(
+                        "{name} n-gram range {r} must satisfy 1 ≤ min ≤ max"
+                    )));
+                }
+            }
+        }
         if self.max_features == Some(0) {
             return Err(Error::InvalidOption(
                 "max_features must be at least 1".into(),
@@ -201,6 +220,211 @@ impl VectorizerConfig {
     }
 }
 
+// N-gram keys. Part of a model's meaning: a fitted vocabulary is looked up by these keys,
+// so they are defined here once, independent of any hashing crate, and never change.
+
+/// Set in every key that is a hash of the n-gram rather than its bytes themselves.
+pub const HASHED_KEY: u64 = 1 << 63;
+
+const SEED: u64 = 0x243F_6A88_85A3_08D3;
+const M1: u64 = 0xA076_1D64_78BD_642F;
+const M2: u64 = 0xE703_7ED1_A0B4_28DB;
+const M3: u64 = 0x8EBC_6AF0_9C88_C6E3;
+
+/// The high and low halves of the 128-bit product, xored.
+#[inline]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// The 64-bit key that an n-gram's UTF-8 bytes are counted and looked up by.
+///
+/// * Up to 7 bytes: the bytes themselves, little-endian from the lowest byte, with the length
+///   in the top byte. Exact: two short n-grams never share a key.
+/// * Longer: with `fold(a, b)` the xor of the two halves of the 128-bit product `a · b`,
+///   `h = SEED ⊕ len`, then for each 8-byte little-endian chunk `c` (the last one zero-padded)
+///   `h = fold(h ⊕ c ⊕ M1, M2)`, and the key is `fold(h ⊕ M3, M1)` with [`HASHED_KEY`] set.
+///   Distinct n-grams can share such a key; the vectoriser detects it and tells them apart
+///   by their text.
+#[inline]
+pub fn ngram_key(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    let mut buf = [0u8; 8];
+    if n <= 7 {
+        buf[..n].copy_from_slice(bytes);
+        buf[7] = n as u8;
+        return u64::from_le_bytes(buf);
+    }
+    let mut h = SEED ^ n as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let c = u64::from_le_bytes(chunk.try_into().expect("8-byte chunk"));
+        h = fold_mul(h ^ c ^ M1, M2);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        buf[..rest.len()].copy_from_slice(rest);
+        h = fold_mul(h ^ u64::from_le_bytes(buf) ^ M1, M2);
+    }
+    fold_mul(h ^ M3, M1) | HASHED_KEY
+}
+
+/// The key of a word n-gram from the key of its first n − 1 tokens and the [`ngram_key`] of
+/// its last token: `fold(fold(prefix ⊕ M1, M2) ⊕ token ⊕ M3, M1)` with [`HASHED_KEY`] set.
+/// A single token's key is its own [`ngram_key`].
+#[inline]
+pub fn word_key_step(prefix: u64, token: u64) -> u64 {
+    fold_mul(fold_mul(prefix ^ M1, M2) ^ token ^ M3, M1) | HASHED_KEY
+}
+
+/// The key of a vocabulary entry of a view of `kind`: a character n-gram's [`ngram_key`], or a
+/// word n-gram's token keys folded by [`word_key_step`] (tokens never contain a space, so
+/// splitting the entry on spaces gives back its tokens).
+pub fn term_key(kind: ViewKind, term: &str) -> u64 {
+    match kind {
+        ViewKind::Char => ngram_key(term.as_bytes()),
+        ViewKind::Word => {
+            let mut tokens = term.split(' ');
+            let first = ngram_key(tokens.next().unwrap_or_default().as_bytes());
+            tokens.fold(first, |key, t| word_key_step(key, ngram_key(t.as_bytes())))
+        }
+    }
+}
+
+/// Hashes an n-gram key for a hash table: the keys of short n-grams are their bytes, whose
+/// low bits vary little, so they are mixed by a full multiply-fold first.
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = fold_mul(self.0 ^ u64::from(b) ^ M1, M2);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, key: u64) {
+        self.0 = fold_mul(key ^ M1, M2);
+    }
+}
+
+/// A map keyed by n-gram keys or other well-spread integers.
+type KeyMap<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// An open-addressing map from n-gram key to `u32` with linear probing, for the vocabulary
+/// index: a lookup reads one entry in the common case, where a std map reads its control
+/// bytes and then the entry, two cache (and TLB) misses on a large vocabulary.
+#[derive(Debug, Clone, Default)]
+struct KeyTable {
+    slots: Vec<(u64, u32)>,
+    shift: u32,
+}
+
+/// Value of an unused [`KeyTable`] slot; never a column.
+const VACANT: u32 = u32::MAX - 1;
+
+impl KeyTable {
+    fn with_capacity(n: usize) -> Self {
+        let size = (2 * n).next_power_of_two().max(16);
+        KeyTable {
+            slots: vec![(0, VACANT); size],
+            shift: 64 - size.trailing_zeros(),
+        }
+    }
+
+    #[inline]
+    fn home(&self, key: u64) -> usize {
+        (fold_mul(key ^ M1, M2) >> self.shift) as usize
+    }
+
+    /// The value of `key`, inserting `value` first when `key` is absent (then `None`).
+    fn get_or_insert(&mut self, key: u64, value: u32) -> Option<&mut u32> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if v == VACANT {
+                self.slots[i] = (key, value);
+                return None;
+            }
+            if k == key {
+                return Some(&mut self.slots[i].1);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: u64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if v == VACANT {
+                return None;
+            }
+            if k == key {
+                return Some(v);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+/// A view's column lookup by n-gram key, rebuilt from the vocabulary after loading. Entries
+/// whose keys coincide (a hash collision, or an entry repeated in a damaged file) are marked
+/// ambiguous and looked up by their text instead, so two n-grams never share a column.
+#[derive(Debug, Clone, Default)]
+struct NgramIndex {
+    by_key: KeyTable,
+    by_text: HashMap<String, u32>,
+}
+
+/// `by_key` value of a key shared by several vocabulary entries.
+const AMBIGUOUS: u32 = u32::MAX;
+
+impl NgramIndex {
+    fn build(vocabulary: &[String], key_of: impl Fn(&str) -> u64) -> Self {
+        let mut index = NgramIndex {
+            by_key: KeyTable::with_capacity(vocabulary.len()),
+            by_text: HashMap::default(),
+        };
+        for (col, term) in vocabulary.iter().enumerate() {
+            if let Some(slot) = index.by_key.get_or_insert(key_of(term), col as u32) {
+                let first = *slot;
+                if first != AMBIGUOUS {
+                    *slot = AMBIGUOUS;
+                    let text = vocabulary[first as usize].clone();
+                    index.by_text.insert(text, first);
+                }
+                // A repeated entry keeps its last column, as a map built by insertion does.
+                index.by_text.insert(term.clone(), col as u32);
+            }
+        }
+        index
+    }
+
+    /// The column of the n-gram with `key`; `text` spells the n-gram, needed only when the key
+    /// is ambiguous.
+    #[inline]
+    fn get<'t>(&self, key: u64, text: impl FnOnce() -> Cow<'t, str>) -> Option<u32> {
+        match self.by_key.get(key) {
+            None => None,
+            Some(AMBIGUOUS) => self.by_text.get(text().as_ref()).copied(),
+            Some(col) => Some(col),
+        }
+    }
+}
+
 /// One fitted view: its vocabulary (sorted), IDF weights and first column.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct View {
@@ -213,17 +437,13 @@ pub struct View {
     /// Column of this view's first n-gram in the combined matrix.
     pub offset: u32,
     #[serde(skip)]
-    index: HashMap<String, u32>,
+    index: NgramIndex,
 }
 
 impl View {
     fn rebuild_index(&mut self) {
-        self.index = self
-            .vocabulary
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as u32))
-            .collect();
+        let kind = self.kind;
+        self.index = NgramIndex::build(&self.vocabulary, |t| term_key(kind, t));
     }
 }
 
@@ -236,119 +456,464 @@ pub struct TfidfVectorizer {
     pub n_train_docs: usize,
 }
 
-/// Call `emit` with every n-gram of `tokens` for one view, reusing `scratch`.
-fn for_each_ngram(
-    kind: ViewKind,
+/// Call `emit` with every character n-gram of one token: the token padded with a space on
+/// both sides, as scikit-learn's `char_wb`. Reuses `padded` and `char_starts`.
+fn for_each_char_ngram(
     range: NgramRange,
-    tokens: &TokenBuffer,
-    scratch: &mut String,
+    token: &str,
+    padded: &mut String,
     char_starts: &mut Vec<usize>,
     emit: &mut impl FnMut(&str),
 ) {
-    match kind {
-        ViewKind::Word => {
-            let n_tokens = tokens.len();
-            for n in range.min..=range.max.min(n_tokens) {
-                for start in 0..=n_tokens - n {
-                    if n == 1 {
-                        emit(tokens.get(start));
-                        continue;
+    padded.clear();
+    padded.push(' ');
+    padded.push_str(token);
+    padded.push(' ');
+    char_starts.clear();
+    char_starts.extend(padded.char_indices().map(|(i, _)| i));
+    char_starts.push(padded.len());
+    let n_chars = char_starts.len() - 1;
+    for n in range.min..=range.max {
+        if n >= n_chars {
+            // As scikit-learn's char_wb: a padded word no longer than n counts once, whole.
+            emit(padded);
+            break;
+        }
+        for start in 0..=n_chars - n {
+            emit(&padded[char_starts[start]..char_starts[start + n]]);
+        }
+    }
+}
+
+/// Exact text → dense id numbering, in order of first appearance. The [`ngram_key`] picks the
+/// entry; a hashed key is confirmed by comparing the text, and a text whose key is already
+/// taken by another gets an id of its own through `collided`.
+#[derive(Default)]
+struct Interner {
+    by_key: KeyMap<u32>,
+    collided: HashMap<Box<str>, u32>,
+    keys: Vec<u64>,
+    ends: Vec<usize>,
+    arena: String,
+}
+
+impl Interner {
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn text(&self, id: u32) -> &str {
+        text_in(&self.arena, &self.ends, id)
+    }
+
+    /// The id of `text` and whether it is new.
+    #[inline]
+    fn intern(&mut self, text: &str) -> (u32, bool) {
+        self.intern_keyed(ngram_key(text.as_bytes()), text)
+    }
+
+    /// As [`Interner::intern`], with `key` already computed as `ngram_key(text)`.
+    #[inline]
+    fn intern_keyed(&mut self, key: u64, text: &str) -> (u32, bool) {
+        let next = self.keys.len() as u32;
+        match self.by_key.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert(next);
+            }
+            Entry::Occupied(slot) => {
+                let id = *slot.get();
+                if key & HASHED_KEY == 0 || text_in(&self.arena, &self.ends, id) == text {
+                    return (id, false);
+                }
+                match self.collided.entry(text.into()) {
+                    Entry::Occupied(other) => return (*other.get(), false),
+                    Entry::Vacant(other) => {
+                        other.insert(next);
                     }
-                    scratch.clear();
-                    for i in start..start + n {
-                        if i > start {
-                            scratch.push(' ');
-                        }
-                        scratch.push_str(tokens.get(i));
-                    }
-                    emit(scratch);
                 }
             }
         }
-        ViewKind::Char => {
-            for token in tokens.iter() {
-                scratch.clear();
-                scratch.push(' ');
-                scratch.push_str(token);
-                scratch.push(' ');
-                char_starts.clear();
-                char_starts.extend(scratch.char_indices().map(|(i, _)| i));
-                char_starts.push(scratch.len());
-                let n_chars = char_starts.len() - 1;
-                for n in range.min..=range.max {
-                    if n >= n_chars {
-                        // As scikit-learn's char_wb: a padded word no longer than n
-                        // counts once, whole.
-                        emit(scratch);
-                        break;
-                    }
-                    for start in 0..=n_chars - n {
-                        emit(&scratch[char_starts[start]..char_starts[start + n]]);
-                    }
-                }
+        self.keys.push(key);
+        self.arena.push_str(text);
+        self.ends.push(self.arena.len());
+        (next, true)
+    }
+}
+
+/// The `id`-th of the strings stored back to back in `arena`, each ending at `ends[id]`.
+#[inline]
+fn text_in<'a>(arena: &'a str, ends: &[usize], id: u32) -> &'a str {
+    let id = id as usize;
+    let start = if id == 0 { 0 } else { ends[id - 1] };
+    &arena[start..ends[id]]
+}
+
+/// `prefix` of a one-token word n-gram.
+const NO_PREFIX: u32 = u32::MAX;
+
+/// Word n-grams numbered in order of first appearance, each stored as (the node of its first
+/// n − 1 tokens, or [`NO_PREFIX`], its last token's id): an exact integer key, so no word
+/// n-gram is ever spelled out or hashed while counting.
+#[derive(Default)]
+struct WordNodes {
+    by_link: KeyMap<u32>,
+    links: Vec<(u32, u32)>,
+}
+
+impl WordNodes {
+    fn len(&self) -> usize {
+        self.links.len()
+    }
+
+    #[inline]
+    fn node(&mut self, prefix: u32, token: u32) -> u32 {
+        let next = self.links.len() as u32;
+        let id = *self
+            .by_link
+            .entry(u64::from(prefix) << 32 | u64::from(token))
+            .or_insert(next);
+        if id == next {
+            self.links.push((prefix, token));
+        }
+        id
+    }
+}
+
+/// Push the node of every word n-gram of a document (`tids`: its token ids) with a length in
+/// `range`; `unigram[t]` is the one-token node of token `t`.
+fn word_ngram_nodes(
+    range: NgramRange,
+    tids: &[u32],
+    unigram: &[u32],
+    nodes: &mut WordNodes,
+    out: &mut Vec<u32>,
+) {
+    for (start, &first) in tids.iter().enumerate() {
+        let mut node = unigram[first as usize];
+        if range.min == 1 {
+            out.push(node);
+        }
+        for (len, &tid) in (2..=range.max).zip(&tids[start + 1..]) {
+            node = nodes.node(node, tid);
+            if len >= range.min {
+                out.push(node);
             }
         }
     }
 }
 
-/// Per-document term counts of one block of documents, against a block-local interner.
+/// Counts the distinct ids of one document after another in time linear in the ids:
+/// `stamp[id]` tells whether `id` was already seen in the current document and `slot[id]`
+/// where its count is.
+#[derive(Default)]
+struct DocCounter {
+    stamp: Vec<u32>,
+    slot: Vec<u32>,
+    doc: u32,
+}
+
+impl DocCounter {
+    /// Replace `out` with the (id, count) pairs of `ids` (every id below `n_ids`), in order of
+    /// first appearance.
+    fn count(&mut self, ids: &[u32], n_ids: usize, out: &mut Vec<(u32, u32)>) {
+        out.clear();
+        if self.stamp.len() < n_ids {
+            self.stamp.resize(n_ids, 0);
+            self.slot.resize(n_ids, 0);
+        }
+        self.doc = self.doc.wrapping_add(1);
+        if self.doc == 0 {
+            self.stamp.fill(0);
+            self.doc = 1;
+        }
+        for &id in ids {
+            let i = id as usize;
+            if self.stamp[i] == self.doc {
+                out[self.slot[i] as usize].1 += 1;
+            } else {
+                self.stamp[i] = self.doc;
+                self.slot[i] = out.len() as u32;
+                out.push((id, 1));
+            }
+        }
+    }
+}
+
+/// One view's counts over one block of documents, against the block's own numbering.
+#[derive(Default)]
+struct ViewCounts {
+    /// (local id, count) of each document's n-grams, documents back to back.
+    pairs: Vec<(u32, u32)>,
+    /// End of each document's pairs.
+    doc_ends: Vec<usize>,
+    /// Number of the block's documents containing each local id.
+    df: Vec<u32>,
+}
+
+impl ViewCounts {
+    fn doc(&self, d: usize) -> &[(u32, u32)] {
+        let start = if d == 0 { 0 } else { self.doc_ends[d - 1] };
+        &self.pairs[start..self.doc_ends[d]]
+    }
+
+    fn push_doc(&mut self, counts: &[(u32, u32)], n_ids: usize) {
+        self.df.resize(n_ids, 0);
+        for &(id, _) in counts {
+            self.df[id as usize] += 1;
+        }
+        self.pairs.extend_from_slice(counts);
+        self.doc_ends.push(self.pairs.len());
+    }
+}
+
+/// `texts` cut into one run of whole [`DOC_BLOCK`]s per thread, in order. Since every count is
+/// exact and the vocabulary is ordered by text, results never depend on this split; one run
+/// per thread rather than one per block means far fewer tokens are met anew, so far fewer
+/// character n-grams are looked up (random reads of a large table) and merged.
+fn runs_of_blocks(texts: &[String]) -> Vec<&[String]> {
+    let n_blocks = texts.len().div_ceil(DOC_BLOCK).max(1);
+    let per_run = n_blocks.div_ceil(rayon::current_num_threads().max(1));
+    texts.chunks(per_run * DOC_BLOCK).collect()
+}
+
+/// Term counts of a run of consecutive documents (see [`runs_of_blocks`]), with the tokens,
+/// word n-grams and character n-grams numbered run-locally in order of first appearance.
 struct BlockCounts {
-    terms: Vec<String>,
-    /// For each view, for each document, (local term id, count) sorted by id.
-    docs: Vec<Vec<Vec<(u32, u32)>>>,
+    n_docs: usize,
+    tokens: Interner,
+    words: WordNodes,
+    chars: Interner,
+    /// Per view, in [`VectorizerConfig::views`] order.
+    views: Vec<ViewCounts>,
+    counters: Vec<DocCounter>,
+    /// Per distinct token: its one-token word node, and the range of its character
+    /// n-grams' ids in `char_ids`, computed when the token is first met.
+    unigram: Vec<u32>,
+    char_spans: Vec<(usize, usize)>,
+    char_ids: Vec<u32>,
 }
 
-fn count_block(texts: &[String], config: &VectorizerConfig) -> BlockCounts {
-    let analyzer = config.analyzer.build();
-    let views = config.views();
-    let mut interner: HashMap<String, u32> = HashMap::default();
-    let mut terms: Vec<String> = Vec::new();
-    let mut docs = vec![Vec::with_capacity(texts.len()); views.len()];
-    let mut tokens = TokenBuffer::default();
-    let mut scratch = String::new();
-    let mut char_starts = Vec::new();
-    let mut ids: Vec<u32> = Vec::new();
-    for text in texts {
-        analyzer.analyze(text, &mut tokens);
-        for (v, &(kind, range)) in views.iter().enumerate() {
-            ids.clear();
-            for_each_ngram(
-                kind,
-                range,
-                &tokens,
-                &mut scratch,
-                &mut char_starts,
-                &mut |gram| {
-                    // One interner serves all views: ids are per string, counts are per view.
-                    let id = match interner.get(gram) {
-                        Some(&id) => id,
-                        None => {
-                            let id = terms.len() as u32;
-                            interner.insert(gram.to_string(), id);
-                            terms.push(gram.to_string());
-                            id
+impl BlockCounts {
+    fn new(config: &VectorizerConfig) -> Self {
+        let n_views = config.views().len();
+        BlockCounts {
+            n_docs: 0,
+            tokens: Interner::default(),
+            words: WordNodes::default(),
+            chars: Interner::default(),
+            views: (0..n_views).map(|_| ViewCounts::default()).collect(),
+            counters: (0..n_views).map(|_| DocCounter::default()).collect(),
+            unigram: Vec::new(),
+            char_spans: Vec::new(),
+            char_ids: Vec::new(),
+        }
+    }
+
+    /// Count `texts`, which follow the documents already counted.
+    fn count(&mut self, texts: &[String], config: &VectorizerConfig) {
+        let analyzer = config.analyzer.build();
+        let specs = config.views();
+        let mut tokens = TokenBuffer::default();
+        let mut tids: Vec<u32> = Vec::new();
+        let mut ids: Vec<u32> = Vec::new();
+        let mut counts: Vec<(u32, u32)> = Vec::new();
+        let (mut padded, mut char_starts) = (String::new(), Vec::new());
+        for text in texts {
+            analyzer.analyze(text, &mut tokens);
+            tids.clear();
+            for token in tokens.iter() {
+                let (tid, new) = self.tokens.intern(token);
+                if new {
+                    if config.word_ngrams.is_some() {
+                        self.unigram.push(self.words.node(NO_PREFIX, tid));
+                    }
+                    if let Some(range) = config.char_ngrams {
+                        let start = self.char_ids.len();
+                        let (chars, char_ids) = (&mut self.chars, &mut self.char_ids);
+                        for_each_char_ngram(
+                            range,
+                            token,
+                            &mut padded,
+                            &mut char_starts,
+                            &mut |g| char_ids.push(chars.intern(g).0),
+                        );
+                        self.char_spans.push((start, self.char_ids.len()));
+                    }
+                }
+                tids.push(tid);
+            }
+            for (v, &(kind, range)) in specs.iter().enumerate() {
+                ids.clear();
+                let n_ids = match kind {
+                    ViewKind::Word => {
+                        word_ngram_nodes(range, &tids, &self.unigram, &mut self.words, &mut ids);
+                        self.words.len()
+                    }
+                    ViewKind::Char => {
+                        for &t in &tids {
+                            let (start, end) = self.char_spans[t as usize];
+                            ids.extend_from_slice(&self.char_ids[start..end]);
                         }
-                    };
-                    ids.push(id);
-                },
-            );
-            docs[v].push(run_length(&mut ids));
+                        self.chars.len()
+                    }
+                };
+                self.counters[v].count(&ids, n_ids, &mut counts);
+                self.views[v].push_doc(&counts, n_ids);
+            }
         }
+        self.n_docs += texts.len();
     }
-    BlockCounts { terms, docs }
 }
 
-/// Sort ids and count repeats: [(id, count)] in id order.
-fn run_length(ids: &mut [u32]) -> Vec<(u32, u32)> {
-    ids.sort_unstable();
-    let mut out: Vec<(u32, u32)> = Vec::new();
-    for &id in ids.iter() {
-        match out.last_mut() {
-            Some((last, count)) if *last == id => *count += 1,
-            _ => out.push((id, 1)),
+/// How the merged n-grams of a view are spelled.
+enum Terms {
+    /// Word n-grams as chains of (prefix node, token) over the merged tokens.
+    Words {
+        tokens: Interner,
+        nodes: WordNodes,
+    },
+    Chars(Interner),
+}
+
+impl Terms {
+    fn text(&self, id: u32) -> String {
+        match self {
+            Terms::Chars(chars) => chars.text(id).to_string(),
+            Terms::Words { tokens, nodes } => {
+                let mut chain = Vec::new();
+                let mut node = id;
+                while node != NO_PREFIX {
+                    let (prefix, token) = nodes.links[node as usize];
+                    chain.push(token);
+                    node = prefix;
+                }
+                let mut text = String::new();
+                for (i, &token) in chain.iter().rev().enumerate() {
+                    if i > 0 {
+                        text.push(' ');
+                    }
+                    text.push_str(tokens.text(token));
+                }
+                text
+            }
         }
     }
-    out
+}
+
+/// One view's n-grams merged over all blocks, in block order.
+struct MergedView {
+    terms: Terms,
+    df: Vec<u32>,
+    /// Per block, the merged id of each local id.
+    local_to_global: Vec<Vec<u32>>,
+}
+
+fn merge_words(blocks: &[BlockCounts], v: usize) -> MergedView {
+    let mut tokens = Interner::default();
+    let mut nodes = WordNodes::default();
+    let mut df: Vec<u32> = Vec::new();
+    let mut local_to_global = Vec::with_capacity(blocks.len());
+    let mut token_map: Vec<u32> = Vec::new();
+    for block in blocks {
+        let local = &block.tokens;
+        token_map.clear();
+        token_map.extend(
+            (0..local.len() as u32)
+                .map(|t| tokens.intern_keyed(local.keys[t as usize], local.text(t)).0),
+        );
+        // A node's prefix always has a smaller id, so it is mapped before the node.
+        let mut map: Vec<u32> = Vec::with_capacity(block.words.len());
+        for &(prefix, token) in &block.words.links {
+            let prefix = if prefix == NO_PREFIX {
+                NO_PREFIX
+            } else {
+                map[prefix as usize]
+            };
+            map.push(nodes.node(prefix, token_map[token as usize]));
+        }
+        df.resize(nodes.len(), 0);
+        for (&g, &d) in map.iter().zip(&block.views[v].df) {
+            df[g as usize] += d;
+        }
+        local_to_global.push(map);
+    }
+    MergedView {
+        terms: Terms::Words { tokens, nodes },
+        df,
+        local_to_global,
+    }
+}
+
+fn merge_chars(blocks: &[BlockCounts], v: usize) -> MergedView {
+    let mut chars = Interner::default();
+    let mut df: Vec<u32> = Vec::new();
+    let mut local_to_global = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        let local = &block.chars;
+        let map: Vec<u32> = (0..local.len() as u32)
+            .map(|c| chars.intern_keyed(local.keys[c as usize], local.text(c)).0)
+            .collect();
+        df.resize(chars.len(), 0);
+        for (&g, &d) in map.iter().zip(&block.views[v].df) {
+            df[g as usize] += d;
+        }
+        local_to_global.push(map);
+    }
+    MergedView {
+        terms: Terms::Chars(chars),
+        df,
+        local_to_global,
+    }
+}
+
+/// Column of a dropped n-gram.
+const DROPPED: u32 = u32::MAX;
+
+/// Prune a merged view by document frequency and size, and return its sorted vocabulary with
+/// the document frequency of each entry, and for each block the column of each local id.
+fn select_vocabulary(
+    config: &VectorizerConfig,
+    n_docs: usize,
+    merged: MergedView,
+) -> (Vec<String>, Vec<u32>, Vec<Vec<u32>>) {
+    let MergedView {
+        terms,
+        df,
+        mut local_to_global,
+    } = merged;
+    let min_df = config.min_df.as_count(n_docs);
+    let max_df = config.max_df.as_count(n_docs);
+    // Nodes that are only prefixes of longer word n-grams have df 0 and are never features.
+    let mut kept: Vec<(u32, String)> = (0..df.len() as u32)
+        .filter(|&g| {
+            let d = df[g as usize];
+            d > 0 && d as f64 >= min_df && d as f64 <= max_df
+        })
+        .map(|g| (g, terms.text(g)))
+        .collect();
+    if let Some(cap) = config.max_features {
+        if kept.len() > cap {
+            kept.par_sort_unstable_by(|a, b| {
+                df[b.0 as usize]
+                    .cmp(&df[a.0 as usize])
+                    .then_with(|| a.1.cmp(&b.1))
+            });
+            kept.truncate(cap);
+        }
+    }
+    kept.par_sort_unstable_by(|a, b| a.1.cmp(&b.1));
+    let mut column_of_global = vec![DROPPED; df.len()];
+    for (col, &(g, _)) in kept.iter().enumerate() {
+        column_of_global[g as usize] = col as u32;
+    }
+    local_to_global.par_iter_mut().for_each(|map| {
+        for slot in map.iter_mut() {
+            *slot = column_of_global[*slot as usize];
+        }
+    });
+    let kept_df = kept.iter().map(|&(g, _)| df[g as usize]).collect();
+    let vocabulary = kept.into_iter().map(|(_, t)| t).collect();
+    (vocabulary, kept_df, local_to_global)
 }
 
 impl TfidfVectorizer {
@@ -357,91 +922,44 @@ impl TfidfVectorizer {
     pub fn fit_transform(config: &VectorizerConfig, texts: &[String]) -> Result<(Self, CsrMatrix)> {
         config.validate()?;
         let n_docs = texts.len();
-        let blocks: Vec<BlockCounts> = texts
-            .par_chunks(DOC_BLOCK)
-            .map(|chunk| count_block(chunk, config))
+        let blocks: Vec<BlockCounts> = runs_of_blocks(texts)
+            .into_par_iter()
+            .map(|run| {
+                let mut counts = BlockCounts::new(config);
+                counts.count(run, config);
+                counts
+            })
             .collect();
-        let view_specs = config.views();
-        let n_views = view_specs.len();
-
-        // Merge block interners into one global id space per view (in block order).
-        let mut views = Vec::with_capacity(n_views);
-        let mut global_maps: Vec<Vec<Vec<u32>>> = vec![Vec::new(); n_views]; // view → block → local → global
+        let specs = config.views();
+        let fitted: Vec<(View, Vec<Vec<u32>>)> = specs
+            .par_iter()
+            .enumerate()
+            .map(|(v, &(kind, range))| {
+                let merged = match kind {
+                    ViewKind::Word => merge_words(&blocks, v),
+                    ViewKind::Char => merge_chars(&blocks, v),
+                };
+                let (vocabulary, df, columns) = select_vocabulary(config, n_docs, merged);
+                let mut view = View {
+                    kind,
+                    range,
+                    vocabulary,
+                    idf: df.iter().map(|&d| smoothed_idf(n_docs, d)).collect(),
+                    offset: 0,
+                    index: NgramIndex::default(),
+                };
+                view.rebuild_index();
+                (view, columns)
+            })
+            .collect();
+        let mut views = Vec::with_capacity(fitted.len());
+        let mut columns = Vec::with_capacity(fitted.len());
         let mut offset = 0u32;
-        for (v, &(kind, range)) in view_specs.iter().enumerate() {
-            let mut global: HashMap<&str, u32> = HashMap::default();
-            let mut names: Vec<&str> = Vec::new();
-            let mut df: Vec<u32> = Vec::new();
-            for block in &blocks {
-                let mut local_to_global = vec![u32::MAX; block.terms.len()];
-                for doc in &block.docs[v] {
-                    for &(local, _) in doc {
-                        let slot = &mut local_to_global[local as usize];
-                        if *slot == u32::MAX {
-                            let name = block.terms[local as usize].as_str();
-                            *slot = *global.entry(name).or_insert_with(|| {
-                                names.push(name);
-                                df.push(0);
-                                (names.len() - 1) as u32
-                            });
-                        }
-                        df[*slot as usize] += 1;
-                    }
-                }
-                global_maps[v].push(local_to_global);
-            }
-
-            // Prune by document frequency, then cap the vocabulary size.
-            let min_df = config.min_df.as_count(n_docs);
-            let max_df = config.max_df.as_count(n_docs);
-            let mut kept: Vec<u32> = (0..names.len() as u32)
-                .filter(|&g| {
-                    let d = df[g as usize] as f64;
-                    d >= min_df && d <= max_df
-                })
-                .collect();
-            if let Some(cap) = config.max_features {
-                if kept.len() > cap {
-                    kept.sort_by(|&a, &b| {
-                        df[b as usize]
-                            .cmp(&df[a as usize])
-                            .then_with(|| names[a as usize].cmp(names[b as usize]))
-                    });
-                    kept.truncate(cap);
-                }
-            }
-            kept.sort_by(|&a, &b| names[a as usize].cmp(names[b as usize]));
-
-            let mut column_of_global = vec![u32::MAX; names.len()];
-            for (col, &g) in kept.iter().enumerate() {
-                column_of_global[g as usize] = col as u32;
-            }
-            // Rewrite local → global maps into local → column (u32::MAX = dropped).
-            for map in global_maps[v].iter_mut() {
-                for slot in map.iter_mut() {
-                    if *slot != u32::MAX {
-                        *slot = column_of_global[*slot as usize];
-                    }
-                }
-            }
-            let idf = kept
-                .iter()
-                .map(|&g| smoothed_idf(n_docs, df[g as usize]))
-                .collect();
-            let mut view = View {
-                kind,
-                range,
-                vocabulary: kept
-                    .iter()
-                    .map(|&g| names[g as usize].to_string())
-                    .collect(),
-                idf,
-                offset,
-                index: HashMap::default(),
-            };
-            view.rebuild_index();
+        for (mut view, view_columns) in fitted {
+            view.offset = offset;
             offset += view.vocabulary.len() as u32;
             views.push(view);
+            columns.push(view_columns);
         }
 
         let vectorizer = TfidfVectorizer {
@@ -455,22 +973,43 @@ impl TfidfVectorizer {
                 config.min_df, config.max_df
             )));
         }
-        let mut matrix = CsrMatrix::new(vectorizer.n_features());
-        let mut row: Vec<(u32, f32)> = Vec::new();
-        let mut view_counts: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_views];
-        for (b, block) in blocks.iter().enumerate() {
-            for d in 0..block.docs.first().map_or(0, Vec::len) {
-                for v in 0..n_views {
-                    let map = &global_maps[v][b];
-                    view_counts[v].clear();
-                    view_counts[v].extend(block.docs[v][d].iter().filter_map(|&(local, c)| {
-                        let col = map[local as usize];
-                        (col != u32::MAX).then_some((col, c))
-                    }));
+        let n_views = specs.len();
+        // (run, first document, end) of each fixed block, so rows are weighed in parallel
+        // however the runs fell.
+        let row_blocks: Vec<(usize, usize, usize)> = blocks
+            .iter()
+            .enumerate()
+            .flat_map(|(b, run)| {
+                (0..run.n_docs)
+                    .step_by(DOC_BLOCK)
+                    .map(move |d| (b, d, (d + DOC_BLOCK).min(run.n_docs)))
+            })
+            .collect();
+        let block_rows: Vec<CsrMatrix> = row_blocks
+            .par_iter()
+            .map(|&(b, first, end)| {
+                let block = &blocks[b];
+                let mut out = CsrMatrix::new(vectorizer.n_features());
+                let mut row: Vec<(u32, f32)> = Vec::new();
+                let mut view_counts: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_views];
+                for d in first..end {
+                    for (v, counts) in view_counts.iter_mut().enumerate() {
+                        let map = &columns[v][b];
+                        counts.clear();
+                        counts.extend(block.views[v].doc(d).iter().filter_map(|&(local, c)| {
+                            let col = map[local as usize];
+                            (col != DROPPED).then_some((col, c))
+                        }));
+                    }
+                    vectorizer.weigh_row(&mut view_counts, &mut row);
+                    out.push_row(row.iter().copied());
                 }
-                vectorizer.weigh_row(&mut view_counts, &mut row);
-                matrix.push_row(row.iter().copied());
-            }
+                out
+            })
+            .collect();
+        let mut matrix = CsrMatrix::new(vectorizer.n_features());
+        for block in &block_rows {
+            matrix.append(block);
         }
         Ok((vectorizer, matrix))
     }
@@ -478,12 +1017,13 @@ impl TfidfVectorizer {
     /// Vectorise new documents with the fitted vocabulary and IDF. N-grams not in the
     /// vocabulary are ignored.
     pub fn transform(&self, texts: &[String]) -> CsrMatrix {
-        let blocks: Vec<CsrMatrix> = texts
-            .par_chunks(DOC_BLOCK)
-            .map(|chunk| {
+        let blocks: Vec<CsrMatrix> = runs_of_blocks(texts)
+            .into_par_iter()
+            .map(|run| {
+                // One state per run: what it caches is a pure function of each token.
                 let mut state = TransformState::new(self);
                 let mut out = CsrMatrix::new(self.n_features());
-                for text in chunk {
+                for text in run {
                     state.vectorize(self, text);
                     out.push_row(state.row.iter().copied());
                 }
@@ -542,6 +1082,9 @@ impl TfidfVectorizer {
             if view.offset != offset {
                 return Err("view offsets are inconsistent".into());
             }
+            if !view.range.is_valid() {
+                return Err(format!("n-gram range {} is invalid", view.range));
+            }
             if view.idf.iter().any(|w| !w.is_finite()) {
                 return Err("non-finite IDF weight".into());
             }
@@ -569,10 +1112,11 @@ impl TfidfVectorizer {
             let start = row.len();
             let mut norm2 = 0.0f64;
             for &(col, count) in counts.iter() {
-                let tf = if self.config.sublinear_tf {
-                    1.0 + (count as f64).ln()
-                } else {
-                    count as f64
+                let tf = match (self.config.sublinear_tf, count) {
+                    // ln 1 is exactly 0.
+                    (true, 1) => 1.0,
+                    (true, _) => 1.0 + (count as f64).ln(),
+                    (false, _) => count as f64,
                 };
                 let w = tf * view.idf[col as usize] as f64;
                 norm2 += w * w;
@@ -586,50 +1130,184 @@ impl TfidfVectorizer {
     }
 }
 
-/// Reusable buffers for vectorising one document after another.
+/// Distinct tokens a [`TransformState`] caches before it starts afresh, bounding its memory.
+const MAX_CACHED_TOKENS: usize = 1 << 17;
+
+/// What one view makes of the tokens a [`TransformState`] has met, so that a token's n-grams
+/// are looked up once per state rather than once per occurrence. N-grams of the vocabulary
+/// are counted under state-local *slots*, numbered in order of first appearance: the common
+/// ones get small numbers, so counting touches little memory.
+#[derive(Default)]
+struct ViewCache {
+    /// Slot of each token as a one-token word n-gram, or [`DROPPED`].
+    unigram: Vec<u32>,
+    /// Range in `char_slots` of the slots of each token's character n-grams in the
+    /// vocabulary, one per occurrence.
+    char_spans: Vec<(usize, usize)>,
+    char_slots: Vec<u32>,
+    /// One more than the slot of each column met (0: not met), allocated on first use.
+    slot_of_column: Vec<u32>,
+    column_of_slot: Vec<u32>,
+    counter: DocCounter,
+}
+
+impl ViewCache {
+    /// The slot of vocabulary column `column` of a view of `n_columns`.
+    #[inline]
+    fn slot(&mut self, column: u32, n_columns: usize) -> u32 {
+        if self.slot_of_column.is_empty() {
+            self.slot_of_column = vec![0; n_columns];
+        }
+        let entry = &mut self.slot_of_column[column as usize];
+        if *entry == 0 {
+            self.column_of_slot.push(column);
+            *entry = self.column_of_slot.len() as u32;
+        }
+        *entry - 1
+    }
+
+    fn clear(&mut self) {
+        self.unigram.clear();
+        self.char_spans.clear();
+        self.char_slots.clear();
+        self.slot_of_column.clear();
+        self.column_of_slot.clear();
+    }
+}
+
+/// Reusable buffers and caches for vectorising one document after another.
 struct TransformState {
     analyzer: Box<dyn crate::tokenize::Analyzer>,
     tokens: TokenBuffer,
-    scratch: String,
+    /// The distinct tokens met so far; their [`ngram_key`]s are the word view's keys.
+    seen: Interner,
+    /// Per view.
+    caches: Vec<ViewCache>,
+    tids: Vec<u32>,
+    padded: String,
     char_starts: Vec<usize>,
-    ids: Vec<u32>,
+    slots: Vec<u32>,
+    counts: Vec<(u32, u32)>,
     view_counts: Vec<Vec<(u32, u32)>>,
     row: Vec<(u32, f32)>,
 }
 
 impl TransformState {
     fn new(vectorizer: &TfidfVectorizer) -> Self {
+        let n_views = vectorizer.views.len();
         TransformState {
             analyzer: vectorizer.config.analyzer.build(),
             tokens: TokenBuffer::default(),
-            scratch: String::new(),
+            seen: Interner::default(),
+            caches: (0..n_views).map(|_| ViewCache::default()).collect(),
+            tids: Vec::new(),
+            padded: String::new(),
             char_starts: Vec::new(),
-            ids: Vec::new(),
-            view_counts: vec![Vec::new(); vectorizer.views.len()],
+            slots: Vec::new(),
+            counts: Vec::new(),
+            view_counts: vec![Vec::new(); n_views],
             row: Vec::new(),
         }
     }
 
     fn vectorize(&mut self, vectorizer: &TfidfVectorizer, text: &str) {
-        self.analyzer.analyze(text, &mut self.tokens);
-        for (v, view) in vectorizer.views.iter().enumerate() {
-            self.ids.clear();
-            let ids = &mut self.ids;
-            for_each_ngram(
-                view.kind,
-                view.range,
-                &self.tokens,
-                &mut self.scratch,
-                &mut self.char_starts,
-                &mut |gram| {
-                    if let Some(&id) = view.index.get(gram) {
-                        ids.push(id);
-                    }
-                },
-            );
-            self.view_counts[v] = run_length(ids);
+        if self.seen.len() > MAX_CACHED_TOKENS {
+            self.seen = Interner::default();
+            self.caches.iter_mut().for_each(ViewCache::clear);
         }
-        vectorizer.weigh_row(&mut self.view_counts, &mut self.row);
+        let TransformState {
+            analyzer,
+            tokens,
+            seen,
+            caches,
+            tids,
+            padded,
+            char_starts,
+            slots,
+            counts,
+            view_counts,
+            row,
+        } = self;
+        analyzer.analyze(text, tokens);
+        tids.clear();
+        for token in tokens.iter() {
+            let (tid, new) = seen.intern(token);
+            if new {
+                let key = seen.keys[tid as usize];
+                for (view, cache) in vectorizer.views.iter().zip(caches.iter_mut()) {
+                    match view.kind {
+                        ViewKind::Word => {
+                            let slot = match view.index.get(key, || token.into()) {
+                                Some(col) => cache.slot(col, view.vocabulary.len()),
+                                None => DROPPED,
+                            };
+                            cache.unigram.push(slot);
+                        }
+                        ViewKind::Char => {
+                            let start = cache.char_slots.len();
+                            for_each_char_ngram(view.range, token, padded, char_starts, &mut |g| {
+                                let key = ngram_key(g.as_bytes());
+                                if let Some(col) = view.index.get(key, || g.into()) {
+                                    let slot = cache.slot(col, view.vocabulary.len());
+                                    cache.char_slots.push(slot);
+                                }
+                            });
+                            cache.char_spans.push((start, cache.char_slots.len()));
+                        }
+                    }
+                }
+            }
+            tids.push(tid);
+        }
+        for ((view, cache), view_counts) in vectorizer
+            .views
+            .iter()
+            .zip(caches.iter_mut())
+            .zip(view_counts.iter_mut())
+        {
+            slots.clear();
+            match view.kind {
+                ViewKind::Word => {
+                    let range = view.range;
+                    for (start, &first) in tids.iter().enumerate() {
+                        if range.min == 1 && cache.unigram[first as usize] != DROPPED {
+                            slots.push(cache.unigram[first as usize]);
+                        }
+                        let mut key = seen.keys[first as usize];
+                        for (len, &tid) in (2..=range.max).zip(&tids[start + 1..]) {
+                            key = word_key_step(key, seen.keys[tid as usize]);
+                            if len >= range.min {
+                                let text = || {
+                                    let words: Vec<&str> = tids[start..start + len]
+                                        .iter()
+                                        .map(|&t| seen.text(t))
+                                        .collect();
+                                    Cow::Owned(words.join(" "))
+                                };
+                                if let Some(col) = view.index.get(key, text) {
+                                    slots.push(cache.slot(col, view.vocabulary.len()));
+                                }
+                            }
+                        }
+                    }
+                }
+                ViewKind::Char => {
+                    for &t in tids.iter() {
+                        let (start, end) = cache.char_spans[t as usize];
+                        slots.extend_from_slice(&cache.char_slots[start..end]);
+                    }
+                }
+            }
+            let n_slots = cache.column_of_slot.len();
+            cache.counter.count(slots, n_slots, counts);
+            view_counts.clear();
+            view_counts.extend(
+                counts
+                    .iter()
+                    .map(|&(slot, c)| (cache.column_of_slot[slot as usize], c)),
+            );
+        }
+        vectorizer.weigh_row(view_counts, row);
     }
 }
 
@@ -642,38 +1320,88 @@ pub fn smoothed_idf(n_docs: usize, df: u32) -> f32 {
 mod tests {
     use super::*;
 
-    fn grams(kind: ViewKind, range: &str, text: &str) -> Vec<String> {
+    fn char_grams(range: &str, text: &str) -> Vec<String> {
         let mut tokens = TokenBuffer::default();
         AnalyzerKind::default().build().analyze(text, &mut tokens);
         let mut out = Vec::new();
-        for_each_ngram(
-            kind,
-            range.parse().unwrap(),
-            &tokens,
-            &mut String::new(),
-            &mut Vec::new(),
-            &mut |g| out.push(g.to_string()),
-        );
+        for token in tokens.iter() {
+            for_each_char_ngram(
+                range.parse().unwrap(),
+                token,
+                &mut String::new(),
+                &mut Vec::new(),
+                &mut |g| out.push(g.to_string()),
+            );
+        }
         out
+    }
+
+    fn word_grams(range: &str, text: &str) -> Vec<String> {
+        let config = VectorizerConfig {
+            word_ngrams: Some(range.parse().unwrap()),
+            char_ngrams: None,
+            min_df: DocFreq::Count(1),
+            ..VectorizerConfig::default()
+        };
+        match TfidfVectorizer::fit_transform(&config, &[text.to_string()]) {
+            Ok((v, _)) => v.views[0].vocabulary.clone(),
+            Err(_) => Vec::new(),
+        }
     }
 
     #[test]
     fn word_ngrams() {
-        assert_eq!(
-            grams(ViewKind::Word, "1-2", "a b c"),
-            ["a", "b", "c", "a b", "b c"]
-        );
-        assert_eq!(grams(ViewKind::Word, "2-3", "a"), Vec::<String>::new());
+        assert_eq!(word_grams("1-2", "a b c"), ["a", "a b", "b", "b c", "c"]);
+        assert_eq!(word_grams("2-3", "a b c"), ["a b", "a b c", "b c"]);
+        assert_eq!(word_grams("2-3", "a"), Vec::<String>::new());
     }
 
     #[test]
     fn char_ngrams_inside_word_boundaries() {
-        assert_eq!(
-            grams(ViewKind::Char, "2-3", "ab"),
-            [" a", "ab", "b ", " ab", "ab "]
-        );
+        assert_eq!(char_grams("2-3", "ab"), [" a", "ab", "b ", " ab", "ab "]);
         // A word shorter than n is emitted once, whole (scikit-learn's char_wb rule).
-        assert_eq!(grams(ViewKind::Char, "4-5", "a"), [" a "]);
-        assert_eq!(grams(ViewKind::Char, "1-1", "é"), [" ", "é", " "]);
+        assert_eq!(char_grams("4-5", "a"), [" a "]);
+        assert_eq!(char_grams("1-1", "é"), [" ", "é", " "]);
+    }
+
+    #[test]
+    fn short_keys_are_the_bytes_and_long_keys_are_hashed() {
+        assert_eq!(ngram_key(b""), 0);
+        assert_eq!(ngram_key(b"ab"), 0x0200_0000_0000_6261);
+        assert_eq!(ngram_key(b"abcdefg") >> 56, 7);
+        assert_ne!(ngram_key(b"abcdefgh") & HASHED_KEY, 0);
+        assert_ne!(ngram_key(b"abcdefgh"), ngram_key(b"abcdefgh\0"));
+        // Fixed values: changing the key function changes what saved models mean.
+        assert_eq!(ngram_key("naïve café".as_bytes()), 0x866e_256f_02e5_a8a5);
+        assert_eq!(term_key(ViewKind::Word, "of the"), 0x9c1e_f1e8_a324_c8dc);
+        assert_eq!(
+            term_key(ViewKind::Word, "of the"),
+            word_key_step(ngram_key(b"of"), ngram_key(b"the"))
+        );
+        assert_eq!(term_key(ViewKind::Word, "war"), ngram_key(b"war"));
+    }
+
+    #[test]
+    fn interner_keeps_colliding_texts_apart() {
+        let mut interner = Interner::default();
+        let same = HASHED_KEY | 42;
+        assert_eq!(interner.intern_keyed(same, "first long text"), (0, true));
+        assert_eq!(interner.intern_keyed(same, "second long text"), (1, true));
+        assert_eq!(interner.intern_keyed(same, "first long text"), (0, false));
+        assert_eq!(interner.intern_keyed(same, "second long text"), (1, false));
+        assert_eq!(interner.intern("short"), (2, true));
+        assert_eq!(interner.text(1), "second long text");
+    }
+
+    #[test]
+    fn index_looks_colliding_entries_up_by_text() {
+        let vocabulary: Vec<String> = ["x", "y", "z", "y"].map(String::from).to_vec();
+        // Every entry but "x" shares one key; "y" is repeated and keeps its last column.
+        let index = NgramIndex::build(&vocabulary, |t| if t == "x" { 1 } else { 2 });
+        assert_eq!(index.get(1, || "x".into()), Some(0));
+        assert_eq!(index.get(2, || "y".into()), Some(3));
+        assert_eq!(index.get(2, || "z".into()), Some(2));
+        assert_eq!(index.get(2, || "w".into()), None);
+        assert_eq!(index.get(3, || unreachable!()), None);
     }
 }
