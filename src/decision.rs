@@ -15,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::logistic::argmax_of;
 use crate::metrics::{Metric, Report};
 use crate::train::stratified_split;
 
@@ -125,15 +126,7 @@ fn coordinate_ascent(
 }
 
 fn shifted_argmax(log_probs: &[f64], offsets: &[f64]) -> usize {
-    let mut best = 0;
-    let mut best_value = f64::NEG_INFINITY;
-    for (c, (l, o)) in log_probs.iter().zip(offsets).enumerate() {
-        if l + o > best_value {
-            best_value = l + o;
-            best = c;
-        }
-    }
-    best
+    argmax_of(log_probs.iter().zip(offsets).map(|(l, o)| l + o))
 }
 
 /// The metric on `rows` with `offsets` applied, from the confusion matrix alone (it is

@@ -448,10 +448,18 @@ impl PredictInplace<CsrMatrix, Array1<usize>> for LogisticRegression {
 
 /// Index of the largest value; the first on ties.
 pub fn argmax(values: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, &v) in values.iter().enumerate() {
-        if v > values[best] {
-            best = i;
+    argmax_of(values.iter().copied())
+}
+
+/// [`argmax`] of values computed on the fly (no buffer for them); 0 when there are none.
+pub fn argmax_of(values: impl IntoIterator<Item = f64>) -> usize {
+    let mut values = values.into_iter().enumerate();
+    let Some((mut best, mut best_value)) = values.next() else {
+        return 0;
+    };
+    for (i, v) in values {
+        if v > best_value {
+            (best, best_value) = (i, v);
         }
     }
     best
