@@ -1,10 +1,10 @@
 //! stance: train, evaluate and apply sparse TF-IDF + logistic-regression text classifiers.
 //!
 //! The data's path, one module per stage: [`corpus`] (reading records) → [`tokenize`]
-//! (normalised tokens) → [`vectorize`] (n-grams and TF-IDF, as a [`sparse`] matrix) →
-//! [`logistic`] (the model) and [`train`] (model selection) → [`metrics`] (evaluation) →
-//! [`classifier`] (the trained pipeline) → [`model_file`] (saving and loading) →
-//! [`output`] (writing predictions). [`lbfgs`] is the optimiser, [`decision`] the optional
+//! (normalised tokens) → [`vectorize`] (n-grams and TF-IDF, as a [`sparse`] matrix, or for
+//! training the compact [`packed`] one) → [`logistic`] (the model) and [`train`] (model
+//! selection) → [`metrics`] (evaluation) → [`classifier`] (the trained pipeline) →
+//! [`model_file`] (saving and loading) → [`output`] (writing predictions). [`lbfgs`] is the optimiser, [`decision`] the optional
 //! class-prior shift, [`synthetic`] a reproducible corpus generator.
 //! [`sentences`] splits whole articles for scoring.
 //! [`score`] scores whole articles sentence by sentence, with evidence and an article-level
@@ -24,6 +24,7 @@ pub mod logistic;
 pub mod metrics;
 pub mod model_file;
 pub mod output;
+pub mod packed;
 pub mod report;
 pub mod score;
 pub mod sentences;

@@ -1,6 +1,8 @@
 //! A compressed sparse row (CSR) matrix of `f32` values with `u32` column indices: the
 //! document × feature matrix. Documents × vocabulary is never held dense.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 /// Rows processed per parallel task. Fixed, so that results never depend on the number
@@ -174,6 +176,79 @@ impl CsrMatrix {
                     .sqrt()
             })
             .collect()
+    }
+}
+
+/// One row's columns and values, reused from row to row so that reading rows allocates
+/// nothing once the buffer has grown.
+#[derive(Debug, Clone, Default)]
+pub struct RowBuffer {
+    pub cols: Vec<u32>,
+    pub vals: Vec<f32>,
+}
+
+/// Row-at-a-time access to a documents × features matrix, whatever its storage: the plain
+/// [`CsrMatrix`] or the compact [`crate::packed::PackedMatrix`] that training uses. Solvers
+/// that visit one row at a time (ASGD) read rows through it; those that need whole-matrix
+/// products (L-BFGS) ask for the CSR form.
+pub trait SparseRows: Sync {
+    /// Number of rows.
+    fn n_rows(&self) -> usize;
+    /// Number of columns.
+    fn n_cols(&self) -> usize;
+    /// Number of stored entries.
+    fn nnz(&self) -> usize;
+    /// Replace `row` with row `i` (columns strictly increasing).
+    fn read_row(&self, i: usize, row: &mut RowBuffer);
+    /// The matrix as CSR: borrowed when it already is one.
+    fn to_csr(&self) -> Cow<'_, CsrMatrix>;
+}
+
+impl SparseRows for CsrMatrix {
+    fn n_rows(&self) -> usize {
+        CsrMatrix::n_rows(self)
+    }
+
+    fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    fn nnz(&self) -> usize {
+        CsrMatrix::nnz(self)
+    }
+
+    fn read_row(&self, i: usize, row: &mut RowBuffer) {
+        let (cols, vals) = self.row(i);
+        row.cols.clear();
+        row.cols.extend_from_slice(cols);
+        row.vals.clear();
+        row.vals.extend_from_slice(vals);
+    }
+
+    fn to_csr(&self) -> Cow<'_, CsrMatrix> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl<T: SparseRows + ?Sized> SparseRows for &T {
+    fn n_rows(&self) -> usize {
+        (**self).n_rows()
+    }
+
+    fn n_cols(&self) -> usize {
+        (**self).n_cols()
+    }
+
+    fn nnz(&self) -> usize {
+        (**self).nnz()
+    }
+
+    fn read_row(&self, i: usize, row: &mut RowBuffer) {
+        (**self).read_row(i, row)
+    }
+
+    fn to_csr(&self) -> Cow<'_, CsrMatrix> {
+        (**self).to_csr()
     }
 }
 

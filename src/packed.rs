@@ -1,0 +1,299 @@
+//! The training matrix in a compact form: TF-IDF rows stored as their n-gram *counts*, with
+//! the weights rebuilt exactly on reading.
+//!
+//! A [`CsrMatrix`] spends 8 bytes per stored entry (a `u32` column and an `f32` value). A
+//! document of 30 words has about 560 distinct word and character n-grams, so a million of
+//! them need 4.5 GB that way. Here each entry is the gap to the previous column of its row
+//! and a flag saying whether its count exceeds one, as one LEB128 varint (followed by the
+//! count when it does): about 2 bytes. The weight is a pure function of the count, the
+//! column's IDF and one scale per row and view (see [`crate::vectorize`]), so reading a row
+//! gives bit for bit the values `TfidfVectorizer::transform` computes for the same text.
+//!
+//! Rows are stored in chunks of a fixed number of rows, each its own allocation, so the
+//! matrix is built chunk by chunk in parallel with no final concatenation.
+
+use std::borrow::Cow;
+
+use crate::sparse::{CsrMatrix, RowBuffer, SparseRows};
+use crate::vectorize::{scaled_weight, term_frequency};
+
+/// Counts below this have their term frequency looked up rather than computed.
+const TF_TABLE_LEN: usize = 256;
+
+/// Append `value` to `out` as an LEB128 varint (7 bits per byte, low bits first).
+pub(crate) fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Read the LEB128 varint at `bytes[*pos..]`, advancing `pos` past it.
+#[inline(always)]
+pub(crate) fn read_varint(bytes: &[u8], pos: &mut usize) -> u64 {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = bytes[*pos];
+        *pos += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return value;
+        }
+        shift += 7;
+    }
+}
+
+/// Append the (id, count) entry `id` as `id << 1 | (count > 1)`, then the count if above one.
+pub(crate) fn write_entry(out: &mut Vec<u8>, id: u64, count: u32) {
+    write_varint(out, id << 1 | u64::from(count > 1));
+    if count > 1 {
+        write_varint(out, u64::from(count));
+    }
+}
+
+/// Read an entry written by [`write_entry`].
+#[inline(always)]
+pub(crate) fn read_entry(bytes: &[u8], pos: &mut usize) -> (u64, u32) {
+    let code = read_varint(bytes, pos);
+    let count = if code & 1 == 1 {
+        read_varint(bytes, pos) as u32
+    } else {
+        1
+    };
+    (code >> 1, count)
+}
+
+/// A run of consecutive rows of a [`PackedMatrix`], encoded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PackedChunk {
+    bytes: Vec<u8>,
+    /// End of each row in `bytes`.
+    row_ends: Vec<u32>,
+    /// Each row's scale per view, rows back to back.
+    scales: Vec<f64>,
+}
+
+impl PackedChunk {
+    /// Append a row: its (column, count) entries sorted by column with no repeats, and the
+    /// scale of each view (the factor that turns the view's raw weights into the row's
+    /// values).
+    pub fn push_row(&mut self, entries: impl IntoIterator<Item = (u32, u32)>, scales: &[f64]) {
+        let mut previous = 0u32;
+        for (col, count) in entries {
+            debug_assert!(col >= previous);
+            write_entry(&mut self.bytes, u64::from(col - previous), count);
+            previous = col;
+        }
+        let end = u32::try_from(self.bytes.len()).expect("a chunk's rows fit in 4 GB");
+        self.row_ends.push(end);
+        self.scales.extend_from_slice(scales);
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.row_ends.len()
+    }
+}
+
+/// A TF-IDF matrix stored as counts (see the module documentation), built by
+/// [`crate::vectorize::TfidfVectorizer::fit_transform_packed`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackedMatrix {
+    n_cols: usize,
+    n_rows: usize,
+    nnz: usize,
+    /// Rows per chunk (every chunk but the last holds exactly this many).
+    chunk_rows: usize,
+    chunks: Vec<PackedChunk>,
+    /// First column of each view after the first.
+    view_starts: Vec<u32>,
+    n_views: usize,
+    idf: Vec<f32>,
+    sublinear_tf: bool,
+    tf_table: Vec<f64>,
+}
+
+impl PackedMatrix {
+    /// Assemble a matrix from its chunks (each of `chunk_rows` rows but the last), the IDF of
+    /// every column, the first column of every view but the first, and the TF setting.
+    pub fn new(
+        chunks: Vec<PackedChunk>,
+        chunk_rows: usize,
+        idf: Vec<f32>,
+        view_starts: Vec<u32>,
+        sublinear_tf: bool,
+    ) -> Self {
+        let n_views = view_starts.len() + 1;
+        debug_assert!(chunks
+            .iter()
+            .rev()
+            .skip(1)
+            .all(|c| c.n_rows() == chunk_rows));
+        debug_assert!(chunks
+            .iter()
+            .all(|c| c.scales.len() == c.n_rows() * n_views));
+        let n_rows = chunks.iter().map(PackedChunk::n_rows).sum();
+        let mut matrix = PackedMatrix {
+            n_cols: idf.len(),
+            n_rows,
+            nnz: 0,
+            chunk_rows: chunk_rows.max(1),
+            chunks,
+            view_starts,
+            n_views,
+            tf_table: (0..TF_TABLE_LEN as u32)
+                .map(|c| term_frequency(sublinear_tf, c))
+                .collect(),
+            idf,
+            sublinear_tf,
+        };
+        let mut row = RowBuffer::default();
+        matrix.nnz = (0..n_rows)
+            .map(|i| {
+                matrix.read_row(i, &mut row);
+                row.cols.len()
+            })
+            .sum();
+        matrix
+    }
+
+    /// Bytes held by the encoded rows and their offsets and scales.
+    pub fn heap_bytes(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| c.bytes.capacity() + 4 * c.row_ends.capacity() + 8 * c.scales.capacity())
+            .sum::<usize>()
+            + 4 * self.idf.len()
+    }
+}
+
+impl SparseRows for PackedMatrix {
+    fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    fn nnz(&self) -> usize {
+        self.nnz
+    }
+
+    fn read_row(&self, i: usize, row: &mut RowBuffer) {
+        row.cols.clear();
+        row.vals.clear();
+        let chunk = &self.chunks[i / self.chunk_rows];
+        let r = i % self.chunk_rows;
+        let mut pos = if r == 0 {
+            0
+        } else {
+            chunk.row_ends[r - 1] as usize
+        };
+        let end = chunk.row_ends[r] as usize;
+        let scales = &chunk.scales[r * self.n_views..(r + 1) * self.n_views];
+        let (mut view, mut next_view) = (0, self.view_starts.first().copied());
+        let mut col = 0u32;
+        while pos < end {
+            let (gap, count) = read_entry(&chunk.bytes, &mut pos);
+            col += gap as u32;
+            while next_view.is_some_and(|start| col >= start) {
+                view += 1;
+                next_view = self.view_starts.get(view).copied();
+            }
+            let tf = match self.tf_table.get(count as usize) {
+                Some(&tf) => tf,
+                None => term_frequency(self.sublinear_tf, count),
+            };
+            row.cols.push(col);
+            row.vals
+                .push(scaled_weight(tf, self.idf[col as usize], scales[view]));
+        }
+    }
+
+    fn to_csr(&self) -> Cow<'_, CsrMatrix> {
+        let mut out = CsrMatrix::new(self.n_cols);
+        let mut row = RowBuffer::default();
+        for i in 0..self.n_rows {
+            self.read_row(i, &mut row);
+            out.push_row(row.cols.iter().copied().zip(row.vals.iter().copied()));
+        }
+        Cow::Owned(out)
+    }
+}
+
+impl linfa::dataset::Records for PackedMatrix {
+    type Elem = f32;
+    fn nsamples(&self) -> usize {
+        self.n_rows
+    }
+    fn nfeatures(&self) -> usize {
+        self.n_cols
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip() {
+        let values = [0u64, 1, 127, 128, 16_383, 16_384, u32::MAX as u64, u64::MAX];
+        let mut bytes = Vec::new();
+        for &v in &values {
+            write_varint(&mut bytes, v);
+        }
+        let mut pos = 0;
+        for &v in &values {
+            assert_eq!(read_varint(&bytes, &mut pos), v);
+        }
+        assert_eq!(pos, bytes.len());
+    }
+
+    #[test]
+    fn entries_round_trip() {
+        let entries = [(0u64, 1u32), (5, 2), (1 << 40, 1), (3, 300), (7, u32::MAX)];
+        let mut bytes = Vec::new();
+        for &(id, count) in &entries {
+            write_entry(&mut bytes, id, count);
+        }
+        let mut pos = 0;
+        for &e in &entries {
+            assert_eq!(read_entry(&bytes, &mut pos), e);
+        }
+    }
+
+    #[test]
+    fn rows_read_back_across_chunks_and_views() {
+        // Two views: columns 0..3 and 3..5; chunks of two rows.
+        let idf = vec![1.0, 2.0, 1.5, 1.0, 3.0];
+        let mut chunks = vec![PackedChunk::default(), PackedChunk::default()];
+        chunks[0].push_row([(0, 1), (2, 3), (4, 1)], &[0.5, 0.25]);
+        chunks[0].push_row([], &[0.0, 0.0]);
+        chunks[1].push_row([(3, 300)], &[0.0, 2.0]);
+        let m = PackedMatrix::new(chunks, 2, idf, vec![3], true);
+        assert_eq!((m.n_rows(), m.n_cols(), m.nnz()), (3, 5, 4));
+        let mut row = RowBuffer::default();
+        m.read_row(0, &mut row);
+        assert_eq!(row.cols, [0, 2, 4]);
+        let tf3 = 1.0 + 3f64.ln();
+        assert_eq!(
+            row.vals,
+            [
+                scaled_weight(1.0, 1.0, 0.5),
+                scaled_weight(tf3, 1.5, 0.5),
+                scaled_weight(1.0, 3.0, 0.25)
+            ]
+        );
+        m.read_row(1, &mut row);
+        assert!(row.cols.is_empty());
+        m.read_row(2, &mut row);
+        assert_eq!(row.cols, [3]);
+        assert_eq!(row.vals, [scaled_weight(1.0 + 300f64.ln(), 1.0, 2.0)]);
+        let csr = m.to_csr();
+        assert_eq!(csr.row(0).0, [0, 2, 4]);
+        assert_eq!(csr.nnz(), 4);
+    }
+}
