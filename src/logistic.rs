@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::lbfgs::{self, LbfgsOptions};
 use crate::sgd::{self, SgdOptions};
-use crate::sparse::{CsrMatrix, ROW_BLOCK};
+use crate::sparse::{CsrMatrix, SparseRows, ROW_BLOCK};
 
 /// How training examples are weighted by class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -465,14 +465,16 @@ pub fn argmax_of(values: impl IntoIterator<Item = f64>) -> usize {
     best
 }
 
-/// Fits on an owned or borrowed matrix (`DatasetBase<&CsrMatrix, _>` avoids a copy).
-impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticRegressionValidParams {
+/// Fits on any row storage, owned or borrowed (`DatasetBase<&CsrMatrix, _>` avoids a copy):
+/// ASGD reads it a row at a time; L-BFGS, and the objective when asked for, work on its CSR
+/// form (a copy when the matrix is a [`crate::packed::PackedMatrix`]).
+impl<R: Records + SparseRows> Fit<R, Array1<usize>, Error> for LogisticRegressionValidParams {
     type Object = LogisticRegression;
 
     fn fit(&self, dataset: &DatasetBase<R, Array1<usize>>) -> Result<LogisticRegression> {
-        let x: &CsrMatrix = dataset.records.as_ref();
+        let rows = &dataset.records;
         let y = dataset.targets.as_slice().expect("contiguous targets");
-        let n = x.nsamples();
+        let n = rows.n_rows();
         if n == 0 || y.len() != n {
             return Err(Error::InvalidOption(
                 "training needs one target per row and at least one row".into(),
@@ -514,7 +516,7 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
             .map(|i| class_factor[y[i]] * dataset_weights.map_or(1.0, |w| w[i] as f64))
             .collect();
 
-        let n_features = x.nfeatures();
+        let n_features = rows.n_cols();
         let n_params = n_features * n_outputs + n_outputs;
         let mut params = match &self.initial {
             Some(m) if m.coef.nrows() == n_features && m.coef.ncols() == n_outputs => {
@@ -524,27 +526,42 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
             }
             _ => vec![0.0; n_params],
         };
-        let objective = Objective {
+        let alpha = 1.0 / (self.c * n as f64);
+        // L-BFGS and the objective work on whole-matrix products, over the CSR form.
+        let csr = (self.solver == Solver::Lbfgs || self.report_objective).then(|| rows.to_csr());
+        let objective = csr.as_deref().map(|x| Objective {
             x,
             y,
-            sample_weight,
+            sample_weight: &sample_weight,
             n_outputs,
             n_features,
-            alpha: 1.0 / (self.c * n as f64),
-        };
-        let mut scores = if self.solver == Solver::Lbfgs || self.report_objective {
+            alpha,
+        });
+        let mut scores = if objective.is_some() {
             vec![0.0; n * n_outputs]
         } else {
             Vec::new()
         };
-        let (iterations, evaluations, converged, lbfgs_result) = match self.solver {
-            Solver::Asgd => {
+        let (iterations, evaluations, converged, lbfgs_result) = match (self.solver, &objective) {
+            (Solver::Lbfgs, Some(objective)) => {
+                let options = LbfgsOptions {
+                    max_iterations: self.max_iterations,
+                    gradient_tolerance: self.gradient_tolerance,
+                    ..LbfgsOptions::default()
+                };
+                let xt = objective.x.transpose();
+                let r = lbfgs::minimize(&mut params, &options, |param, grad| {
+                    objective.compute(&xt, param, grad, &mut scores)
+                });
+                (r.iterations, r.evaluations, r.converged, Some(r))
+            }
+            _ => {
                 let problem = sgd::Problem {
-                    x,
+                    x: rows,
                     y,
-                    sample_weight: &objective.sample_weight,
+                    sample_weight: &sample_weight,
                     n_outputs,
-                    alpha: objective.alpha,
+                    alpha,
                 };
                 let epochs = self.epochs.unwrap_or_else(|| default_epochs(n));
                 let options = SgdOptions {
@@ -554,23 +571,11 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
                 sgd::minimize(&problem, &mut params, &options);
                 (epochs as u64, epochs as u64, true, None)
             }
-            Solver::Lbfgs => {
-                let options = LbfgsOptions {
-                    max_iterations: self.max_iterations,
-                    gradient_tolerance: self.gradient_tolerance,
-                    ..LbfgsOptions::default()
-                };
-                let xt = x.transpose();
-                let r = lbfgs::minimize(&mut params, &options, |param, grad| {
-                    objective.compute(&xt, param, grad, &mut scores)
-                });
-                (r.iterations, r.evaluations, r.converged, Some(r))
-            }
         };
-        let objective_value = match lbfgs_result {
-            Some(r) => Some(r.objective),
-            None if self.report_objective => Some(objective.loss(&params, &mut scores)),
-            None => None,
+        let objective_value = match (lbfgs_result, &objective) {
+            (Some(r), _) => Some(r.objective),
+            (None, Some(objective)) => Some(objective.loss(&params, &mut scores)),
+            (None, None) => None,
         };
         if objective_value.is_some_and(|v| !v.is_finite()) || params.iter().any(|p| !p.is_finite())
         {
@@ -607,7 +612,7 @@ impl<R: Records + AsRef<CsrMatrix>> Fit<R, Array1<usize>, Error> for LogisticReg
 struct Objective<'a> {
     x: &'a CsrMatrix,
     y: &'a [usize],
-    sample_weight: Vec<f64>,
+    sample_weight: &'a [f64],
     n_outputs: usize,
     n_features: usize,
     alpha: f64,
@@ -706,7 +711,7 @@ mod tests {
         let objective = Objective {
             x: &x,
             y: &y,
-            sample_weight: vec![1.0, 2.0, 0.5, 1.0, 3.0],
+            sample_weight: &[1.0, 2.0, 0.5, 1.0, 3.0],
             n_outputs,
             n_features: 4,
             alpha: 0.3,

@@ -19,7 +19,7 @@
 //! reproducible bit for bit. The intercepts are not penalised.
 
 use crate::logistic::residuals;
-use crate::sparse::CsrMatrix;
+use crate::sparse::{CsrMatrix, RowBuffer, SparseRows};
 use crate::train::SplitMix64;
 
 /// Settings of one ASGD run.
@@ -33,7 +33,9 @@ pub struct SgdOptions {
 
 /// The problem: minimise `(1/n) Σᵢ sᵢ·ℓᵢ(W, b) + (λ/2)‖W‖²`.
 pub struct Problem<'a> {
-    pub x: &'a CsrMatrix,
+    /// Read one row at a time, so any storage will do (training passes the compact
+    /// [`crate::packed::PackedMatrix`]).
+    pub x: &'a dyn SparseRows,
     pub y: &'a [usize],
     pub sample_weight: &'a [f64],
     /// 1 (binary, sigmoid of the score of class 1) or the number of classes (softmax).
@@ -157,12 +159,11 @@ impl State {
         let _ = column;
     }
 
-    /// One SGD step on document `i` with step size `eta`, prefetching the rows of document
-    /// `next` (when there is one).
-    fn step(&mut self, problem: &Problem, i: usize, next: Option<usize>, eta: f64) {
+    /// One SGD step on document `i`, whose row is `row`, with step size `eta`, prefetching
+    /// the weights of the columns `upcoming` (the next document's).
+    fn step(&mut self, problem: &Problem, i: usize, row: &RowBuffer, upcoming: &[u32], eta: f64) {
         let k = self.k;
-        let (cols, vals) = problem.x.row(i);
-        let upcoming: &[u32] = next.map_or(&[], |n| problem.x.row(n).0);
+        let (cols, vals) = (&row.cols[..], &row.vals[..]);
         let mut raw = [0.0f32; 64];
         let raw = if k <= 64 {
             &mut raw[..k]
@@ -276,10 +277,12 @@ struct Sample {
 impl Sample {
     fn new(problem: &Problem, params: &[f64], rows: &[usize]) -> Sample {
         let k = problem.n_outputs;
-        let mut columns: Vec<u32> = rows
-            .iter()
-            .flat_map(|&i| problem.x.row(i).0.iter().copied())
-            .collect();
+        let mut row = RowBuffer::default();
+        let mut columns: Vec<u32> = Vec::new();
+        for &i in rows {
+            problem.x.read_row(i, &mut row);
+            columns.extend_from_slice(&row.cols);
+        }
         columns.sort_unstable();
         columns.dedup();
         let mut local_of = vec![u32::MAX; problem.x.n_cols()];
@@ -288,12 +291,13 @@ impl Sample {
         }
         let mut x = CsrMatrix::new(columns.len());
         for &i in rows {
-            let (cols, vals) = problem.x.row(i);
+            problem.x.read_row(i, &mut row);
             // Local ids follow the global order, so each row stays sorted.
             x.push_row(
-                cols.iter()
+                row.cols
+                    .iter()
                     .map(|&c| local_of[c as usize])
-                    .zip(vals.iter().copied()),
+                    .zip(row.vals.iter().copied()),
             );
         }
         let n_w = problem.x.n_cols() * k;
@@ -327,8 +331,10 @@ impl Sample {
             alpha: problem.alpha,
         };
         let mut state = State::new(&self.params, self.x.n_cols(), k);
+        let mut row = RowBuffer::default();
         for i in 0..self.x.n_rows() {
-            state.step(&local, i, None, eta);
+            self.x.read_row(i, &mut row);
+            state.step(&local, i, &row, &[], eta);
         }
         let mut p = self.params.clone();
         state.write_params(&mut p);
@@ -413,6 +419,9 @@ pub fn minimize(problem: &Problem, params: &mut [f64], options: &SgdOptions) -> 
     let eta0 = calibrate_eta0(problem, params, &order);
     let mut state = State::new(params, problem.x.n_cols(), problem.n_outputs);
     let mut t = 0u64;
+    // The current document's row and the next one's, read a step ahead so that its
+    // weights can be prefetched.
+    let (mut row, mut next_row) = (RowBuffer::default(), RowBuffer::default());
     for epoch in 0..options.epochs {
         if epoch == averaging_start(options.epochs) {
             state.start_averaging();
@@ -420,9 +429,17 @@ pub fn minimize(problem: &Problem, params: &mut [f64], options: &SgdOptions) -> 
         if epoch > 0 {
             rng.shuffle(&mut order);
         }
+        if let Some(&first) = order.first() {
+            problem.x.read_row(first, &mut next_row);
+        }
         for (position, &i) in order.iter().enumerate() {
+            std::mem::swap(&mut row, &mut next_row);
+            match order.get(position + 1) {
+                Some(&next) => problem.x.read_row(next, &mut next_row),
+                None => next_row.cols.clear(),
+            }
             let eta = eta0 / (1.0 + problem.alpha * eta0 * t as f64).powf(0.75);
-            state.step(problem, i, order.get(position + 1).copied(), eta);
+            state.step(problem, i, &row, &next_row.cols, eta);
             t += 1;
         }
     }

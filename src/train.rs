@@ -8,6 +8,8 @@
 //! vocabulary. With cross-validation the folds only choose C and estimate performance; the
 //! saved model is then fitted on all the data with that C (as scikit-learn's GridSearchCV).
 
+use std::borrow::Cow;
+
 use linfa::traits::Fit;
 use linfa::DatasetBase;
 use ndarray::Array1;
@@ -20,7 +22,8 @@ use crate::decision::fit_prior_shift;
 use crate::error::{Error, Result};
 use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams, Solver};
 use crate::metrics::{Metric, Report};
-use crate::sparse::CsrMatrix;
+use crate::packed::PackedMatrix;
+use crate::sparse::{CsrMatrix, SparseRows};
 use crate::vectorize::{TfidfVectorizer, VectorizerConfig};
 
 /// The default regularisation path, weakest penalty last (searched in this order so each
@@ -140,14 +143,18 @@ pub fn train(
     let (fit_on, selection, fitted) = match validation {
         Validation::None => {
             options.validation = "none".into();
-            (train.clone(), None, None)
+            (Cow::Borrowed(train), None, None)
         }
         Validation::File { name, corpus } => {
             options.validation = format!("file {name}");
             let scored_on = format!("validation file {name} ({} records)", corpus.len());
             let (selection, vectorizer, model) =
                 search(train, corpus, &labels, &options, scored_on, progress)?;
-            (train.clone(), Some(selection), Some((vectorizer, model)))
+            (
+                Cow::Borrowed(train),
+                Some(selection),
+                Some((vectorizer, model)),
+            )
         }
         Validation::Split { fraction, seed } => {
             if !(*fraction > 0.0 && *fraction < 1.0) {
@@ -166,12 +173,12 @@ pub fn train(
             );
             let (selection, vectorizer, model) =
                 search(&part, &held, &labels, &options, scored_on, progress)?;
-            (part, Some(selection), Some((vectorizer, model)))
+            (Cow::Owned(part), Some(selection), Some((vectorizer, model)))
         }
         Validation::CrossValidation { folds, seed } => {
             options.validation = format!("stratified {folds}-fold cross-validation (seed {seed})");
             let selection = cross_validate(train, &labels, *folds, *seed, &options, progress)?;
-            (train.clone(), Some(selection), None)
+            (Cow::Borrowed(train), Some(selection), None)
         }
     };
 
@@ -184,7 +191,7 @@ pub fn train(
             };
             progress(Event::Stage(format!("fitting the final model (C = {c})")));
             let (vectorizer, x) =
-                TfidfVectorizer::fit_transform(&options.vectorizer, &fit_on.texts)?;
+                TfidfVectorizer::fit_transform_packed(&options.vectorizer, &fit_on.texts)?;
             let model = fit(&x, &fit_on.labels, &labels, c, &options, None)?;
             (vectorizer, model)
         }
@@ -227,7 +234,7 @@ fn targets(truth: &[String], labels: &[String]) -> Array1<usize> {
 }
 
 fn fit(
-    x: &CsrMatrix,
+    x: &PackedMatrix,
     truth: &[String],
     labels: &[String],
     c: f64,
@@ -254,17 +261,21 @@ fn fit(
 
 /// Refuse, before allocating, a fit whose solver would not fit in memory: the limit is
 /// `options.memory_limit`, or else the memory the system reports available.
-fn check_memory(x: &CsrMatrix, n_classes: usize, options: &TrainOptions) -> Result<()> {
+fn check_memory(x: &PackedMatrix, n_classes: usize, options: &TrainOptions) -> Result<()> {
     let Some(limit) = options.memory_limit.or_else(available_memory) else {
         return Ok(());
     };
-    let needed = LogisticRegression::fit_memory_bytes(
+    let mut needed = LogisticRegression::fit_memory_bytes(
         options.solver,
         x.n_rows(),
         x.n_cols(),
         x.nnz(),
         n_classes,
     );
+    if options.solver == Solver::Lbfgs {
+        // L-BFGS works on the CSR form of the packed matrix.
+        needed += x.nnz() as u64 * 8 + x.n_rows() as u64 * 8;
+    }
     if needed > limit {
         return Err(Error::InvalidOption(format!(
             "fitting {} features × {} classes on {} rows needs about {} more memory, but only {} is {}: raise --min-df, set --max-features, or drop character n-grams (--char-ngrams none)",
@@ -331,7 +342,7 @@ fn search(
     progress: &mut dyn FnMut(Event),
 ) -> Result<(Selection, TfidfVectorizer, LogisticRegression)> {
     progress(Event::Stage("vectorising".into()));
-    let (vectorizer, x) = TfidfVectorizer::fit_transform(&options.vectorizer, &train.texts)?;
+    let (vectorizer, x) = TfidfVectorizer::fit_transform_packed(&options.vectorizer, &train.texts)?;
     let x_held = vectorizer.transform(&held.texts);
     progress(Event::Search {
         candidates: options.c_grid.len(),
@@ -468,7 +479,8 @@ fn cross_validate(
         let test_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] == fold).collect();
         let train_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] != fold).collect();
         let (part, held) = (data.subset(&train_idx), data.subset(&test_idx));
-        let (vectorizer, x) = TfidfVectorizer::fit_transform(&options.vectorizer, &part.texts)?;
+        let (vectorizer, x) =
+            TfidfVectorizer::fit_transform_packed(&options.vectorizer, &part.texts)?;
         let x_held = vectorizer.transform(&held.texts);
         let mut warm: Option<LogisticRegression> = None;
         for (g, &c) in grid.iter().enumerate() {
