@@ -1688,8 +1688,8 @@ fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
             "lbfgs",
         ])
     };
-    // The input alone (6 KB, ~130 bytes of working memory per byte) is too much.
-    train("100K").fails_with(&["of input would need roughly", "--char-ngrams none"]);
+    // The input alone (6 KB, ~23 bytes of working memory per byte) is too much.
+    train("50K").fails_with(&["of input would need roughly", "--char-ngrams none"]);
     // The input fits but L-BFGS (4,042 features × 3 classes × 25 vectors) does not.
     train("1M").fails_with(&["needs about", "allowed (--memory-limit)", "--max-features"]);
     assert!(!model.exists());
