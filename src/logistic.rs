@@ -281,8 +281,8 @@ impl LogisticRegression {
         self.coef.nrows()
     }
 
-    /// Class probabilities, `n_rows × n_classes`.
-    pub fn predict_proba(&self, x: &CsrMatrix) -> Array2<f64> {
+    /// Class probabilities, `n_rows × n_classes`, of rows in any storage.
+    pub fn predict_proba<X: SparseRows + ?Sized>(&self, x: &X) -> Array2<f64> {
         let k = self.coef.ncols();
         let mut scores = vec![0.0; x.n_rows() * k];
         x.mul_dense(

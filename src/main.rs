@@ -695,6 +695,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     };
     // The model search's progress: a bar of candidates (or of folds for --cv).
     let mut held_out: Option<Vec<Vec<f64>>> = None;
+    let mut fitted: Option<Vec<Vec<f64>>> = None;
     let mut counting_candidates = false;
     let mut on_event = |event: Event| match event {
         Event::Stage(s) => {
@@ -736,6 +737,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             }
         }
         Event::HeldOut { probs } => held_out = Some(probs),
+        Event::Fitted { probs } => fitted = Some(probs),
     };
     let classifier = train::train(&data, &validation, &options, &mut on_event)?;
     ui.say(format!("writing {}", args.model.display()));
@@ -745,10 +747,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     let needs_evaluation = resamples > 0 || args.report.report.is_some();
     let training_probs = match &classifier.metadata.selection {
         Some(_) => None,
-        None => {
-            ui.say("evaluating on the training data");
-            Some(classifier.predict_proba(&data.texts))
-        }
+        None => Some(fitted.context("training gave no predictions on its training data")?),
     };
     let training_report = training_probs.as_ref().map(|probs| {
         let predicted: Vec<usize> = probs.iter().map(|p| stance::logistic::argmax(p)).collect();

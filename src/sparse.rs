@@ -152,15 +152,8 @@ impl CsrMatrix {
             .for_each(|(block, chunk)| {
                 let first = block * ROW_BLOCK;
                 for (offset, out_row) in chunk.chunks_mut(k).enumerate() {
-                    out_row.fill(0.0);
                     let (cols, vals) = self.row(first + offset);
-                    for (&c, &v) in cols.iter().zip(vals) {
-                        let w = &dense[c as usize * k..(c as usize + 1) * k];
-                        let v = v as f64;
-                        for (o, &wk) in out_row.iter_mut().zip(w) {
-                            *o += v * wk;
-                        }
-                    }
+                    row_times_dense(cols, vals, dense, out_row);
                 }
             });
     }
@@ -176,6 +169,21 @@ impl CsrMatrix {
                     .sqrt()
             })
             .collect()
+    }
+}
+
+/// `out = row · dense` for one sparse row, `dense` being `n_cols × out.len()` row-major: the
+/// one definition of a row's scores, so every storage gives the same bits.
+#[inline]
+fn row_times_dense(cols: &[u32], vals: &[f32], dense: &[f64], out: &mut [f64]) {
+    let k = out.len();
+    out.fill(0.0);
+    for (&c, &v) in cols.iter().zip(vals) {
+        let w = &dense[c as usize * k..(c as usize + 1) * k];
+        let v = v as f64;
+        for (o, &wk) in out.iter_mut().zip(w) {
+            *o += v * wk;
+        }
     }
 }
 
@@ -202,6 +210,23 @@ pub trait SparseRows: Sync {
     fn read_row(&self, i: usize, row: &mut RowBuffer);
     /// The matrix as CSR: borrowed when it already is one.
     fn to_csr(&self) -> Cow<'_, CsrMatrix>;
+
+    /// `out = self · dense`, as [`CsrMatrix::mul_dense`] (parallel over fixed row blocks,
+    /// the same bits for any storage and thread count).
+    fn mul_dense(&self, dense: &[f64], k: usize, out: &mut [f64]) {
+        assert_eq!(dense.len(), self.n_cols() * k);
+        assert_eq!(out.len(), self.n_rows() * k);
+        out.par_chunks_mut(ROW_BLOCK * k).enumerate().for_each_init(
+            RowBuffer::default,
+            |row, (block, chunk)| {
+                let first = block * ROW_BLOCK;
+                for (offset, out_row) in chunk.chunks_mut(k).enumerate() {
+                    self.read_row(first + offset, row);
+                    row_times_dense(&row.cols, &row.vals, dense, out_row);
+                }
+            },
+        );
+    }
 }
 
 impl SparseRows for CsrMatrix {
@@ -228,6 +253,10 @@ impl SparseRows for CsrMatrix {
     fn to_csr(&self) -> Cow<'_, CsrMatrix> {
         Cow::Borrowed(self)
     }
+
+    fn mul_dense(&self, dense: &[f64], k: usize, out: &mut [f64]) {
+        CsrMatrix::mul_dense(self, dense, k, out)
+    }
 }
 
 impl<T: SparseRows + ?Sized> SparseRows for &T {
@@ -249,6 +278,10 @@ impl<T: SparseRows + ?Sized> SparseRows for &T {
 
     fn to_csr(&self) -> Cow<'_, CsrMatrix> {
         (**self).to_csr()
+    }
+
+    fn mul_dense(&self, dense: &[f64], k: usize, out: &mut [f64]) {
+        (**self).mul_dense(dense, k, out)
     }
 }
 

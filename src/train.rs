@@ -113,6 +113,11 @@ pub enum Event {
     /// [`stratified_split`]'s held-out indices) or, for cross-validation, of the whole
     /// training data (pooled out-of-fold predictions, in input order).
     HeldOut { probs: Vec<Vec<f64>> },
+    /// With no held-out data (`Validation::None`), the final model's probabilities on its
+    /// own training data, in input order and label order: the figures of a training-data
+    /// report, computed from the matrix the model was fitted on rather than by vectorising
+    /// the texts again (the values are the same bit for bit).
+    Fitted { probs: Vec<Vec<f64>> },
 }
 
 /// Train a classifier on `train`, selecting C as `validation` says.
@@ -193,6 +198,13 @@ pub fn train(
             let (vectorizer, x) =
                 TfidfVectorizer::fit_transform_packed(&options.vectorizer, &fit_on.texts)?;
             let model = fit(&x, &fit_on.labels, &labels, c, &options, None)?;
+            if selection.is_none() {
+                progress(Event::Stage("evaluating on the training data".into()));
+                let probs = model.predict_proba(&x);
+                progress(Event::Fitted {
+                    probs: probs.rows().into_iter().map(|r| r.to_vec()).collect(),
+                });
+            }
             (vectorizer, model)
         }
     };
