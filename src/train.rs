@@ -22,7 +22,7 @@ use crate::decision::fit_prior_shift;
 use crate::error::{Error, Result};
 use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams, Solver};
 use crate::metrics::{Metric, Report};
-use crate::packed::PackedMatrix;
+use crate::packed::TrainingMatrix;
 use crate::sparse::{CsrMatrix, SparseRows};
 use crate::vectorize::{TfidfVectorizer, VectorizerConfig};
 
@@ -195,8 +195,7 @@ pub fn train(
                 None => options.c_grid[0],
             };
             progress(Event::Stage(format!("fitting the final model (C = {c})")));
-            let (vectorizer, x) =
-                TfidfVectorizer::fit_transform_packed(&options.vectorizer, &fit_on.texts)?;
+            let (vectorizer, x) = vectorise(&options, &fit_on.texts)?;
             let model = fit(&x, &fit_on.labels, &labels, c, &options, None)?;
             if selection.is_none() {
                 progress(Event::Stage("evaluating on the training data".into()));
@@ -245,8 +244,17 @@ fn targets(truth: &[String], labels: &[String]) -> Array1<usize> {
         .collect()
 }
 
+/// Fit the vectoriser on `texts` and build their training matrix.
+fn vectorise(
+    options: &TrainOptions,
+    texts: &[String],
+) -> Result<(TfidfVectorizer, TrainingMatrix)> {
+    let (vectorizer, packed) = TfidfVectorizer::fit_transform_packed(&options.vectorizer, texts)?;
+    Ok((vectorizer, TrainingMatrix::new(packed)))
+}
+
 fn fit(
-    x: &PackedMatrix,
+    x: &TrainingMatrix,
     truth: &[String],
     labels: &[String],
     c: f64,
@@ -273,7 +281,7 @@ fn fit(
 
 /// Refuse, before allocating, a fit whose solver would not fit in memory: the limit is
 /// `options.memory_limit`, or else the memory the system reports available.
-fn check_memory(x: &PackedMatrix, n_classes: usize, options: &TrainOptions) -> Result<()> {
+fn check_memory(x: &TrainingMatrix, n_classes: usize, options: &TrainOptions) -> Result<()> {
     let Some(limit) = options.memory_limit.or_else(available_memory) else {
         return Ok(());
     };
@@ -284,7 +292,7 @@ fn check_memory(x: &PackedMatrix, n_classes: usize, options: &TrainOptions) -> R
         x.nnz(),
         n_classes,
     );
-    if options.solver == Solver::Lbfgs {
+    if options.solver == Solver::Lbfgs && matches!(x, TrainingMatrix::Packed(_)) {
         // L-BFGS works on the CSR form of the packed matrix.
         needed += x.nnz() as u64 * 8 + x.n_rows() as u64 * 8;
     }
@@ -356,7 +364,7 @@ fn search(
     progress: &mut dyn FnMut(Event),
 ) -> Result<(Selection, TfidfVectorizer, LogisticRegression)> {
     progress(Event::Stage("vectorising".into()));
-    let (vectorizer, x) = TfidfVectorizer::fit_transform_packed(&options.vectorizer, &train.texts)?;
+    let (vectorizer, x) = vectorise(options, &train.texts)?;
     let x_held = vectorizer.transform(&held.texts);
     progress(Event::Search {
         candidates: options.c_grid.len(),
@@ -493,8 +501,7 @@ fn cross_validate(
         let test_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] == fold).collect();
         let train_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] != fold).collect();
         let (part, held) = (data.subset(&train_idx), data.subset(&test_idx));
-        let (vectorizer, x) =
-            TfidfVectorizer::fit_transform_packed(&options.vectorizer, &part.texts)?;
+        let (vectorizer, x) = vectorise(options, &part.texts)?;
         let x_held = vectorizer.transform(&held.texts);
         let mut warm: Option<LogisticRegression> = None;
         for (g, &c) in grid.iter().enumerate() {
