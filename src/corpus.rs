@@ -189,6 +189,15 @@ impl LabelledCorpus {
         }
     }
 
+    /// These records followed by `other`'s.
+    pub fn concat(&self, other: &LabelledCorpus) -> LabelledCorpus {
+        LabelledCorpus {
+            texts: self.texts.iter().chain(&other.texts).cloned().collect(),
+            labels: self.labels.iter().chain(&other.labels).cloned().collect(),
+            skipped_empty: Vec::new(),
+        }
+    }
+
     /// Refuse data with fewer than two distinct labels, naming the source.
     pub fn require_two_labels(&self, source: &Source) -> Result<()> {
         let labels = self.label_set();

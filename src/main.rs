@@ -260,6 +260,11 @@ struct TrainArgs {
     /// validation data, it improves the metric on the other half).
     #[arg(long)]
     no_prior_shift: bool,
+    /// Once C and the decision rule are chosen on the validation file or split, fit the
+    /// saved model again on the training and validation records together (by default the
+    /// chosen model is kept as it was fitted, on the training records alone).
+    #[arg(long)]
+    refit: bool,
     /// Refuse to fit when the solver would need more memory than this many bytes (suffixes K,
     /// M, G allowed). Default: the memory the system reports available.
     #[arg(long, value_parser = parse_bytes)]
@@ -662,6 +667,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         epochs: args.epochs,
         max_iterations: args.max_iter,
         prior_shift: !args.no_prior_shift,
+        refit: args.refit,
         seed: args.seed,
         memory_limit: args.memory_limit,
         validation: String::new(),
@@ -871,6 +877,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
                 "model": args.model,
                 "labels": classifier.labels,
                 "n_train": classifier.metadata.n_train,
+                "refitted": refitted_after_search(&classifier),
                 "n_features": classifier.vectorizer.n_features(),
                 "selection": classifier.metadata.selection,
                 "evaluated_on": if training_report.is_some() { "training data (optimistic)" } else { "held-out data" },
@@ -922,6 +929,17 @@ fn describe_fit(info: &stance::logistic::FitInfo) -> String {
     }
 }
 
+/// True when the saved model was fitted again on training + held-out data after a search
+/// on a validation file or split (cross-validation always ends in a fit on all the data).
+fn refitted_after_search(classifier: &Classifier) -> bool {
+    let meta = &classifier.metadata;
+    meta.options.refit
+        && meta
+            .selection
+            .as_ref()
+            .is_some_and(|s| s.fold_scores.is_empty())
+}
+
 fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Result<()> {
     let meta = &classifier.metadata;
     writeln!(
@@ -933,9 +951,10 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
         describe_views(classifier)
     )?;
     let info = &classifier.model.fit_info;
+    let refitted = refitted_after_search(classifier);
     writeln!(
         out,
-        "final fit: C = {}, class weight {}, {}{}",
+        "final fit: C = {}, class weight {}, {}{}{}",
         info.c,
         info.class_weight,
         describe_fit(info),
@@ -943,6 +962,11 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
             ""
         } else {
             " (iteration cap reached: raise --max-iter)"
+        },
+        if refitted {
+            "; fitted again on the training and held-out records once C was chosen (--refit)"
+        } else {
+            ""
         }
     )?;
     if let Some(selection) = &meta.selection {
@@ -1001,7 +1025,12 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
         if selection.fold_scores.is_empty() {
             writeln!(
                 out,
-                "\nheld-out report of the chosen model ({} records):\n",
+                "\nheld-out report of the chosen model{} ({} records):\n",
+                if refitted {
+                    ", as fitted on the training records alone"
+                } else {
+                    ""
+                },
                 selection.report.n
             )?;
         } else {

@@ -233,6 +233,70 @@ fn train_with_explicit_c_grid_tries_exactly_those() {
 }
 
 #[test]
+fn refit_fits_the_chosen_c_on_training_and_validation_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let valid = fixture("framing_valid.jsonl");
+    let (refit, kept) = (dir.path().join("r.stance"), dir.path().join("k.stance"));
+    let train = |model: &Path, extra: &[&str]| {
+        let mut args = vec!["--valid", s(&valid), "--json"];
+        args.extend(extra);
+        train_fast(&fixture("framing_small.jsonl"), model, &args)
+            .success()
+            .json()
+    };
+    let (r, k) = (train(&refit, &["--refit"]), train(&kept, &[]));
+    // The search and its held-out report are the same; only the saved model differs.
+    assert_eq!(r["selection"], k["selection"]);
+    assert_eq!(r["report"], k["report"]);
+    assert_eq!(
+        (r["refitted"].as_bool(), k["refitted"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(
+        (r["n_train"].as_u64(), k["n_train"].as_u64()),
+        (Some(63), Some(54))
+    );
+    let inspect = |m: &Path| {
+        run(&["inspect", "--model", s(m), "--json"])
+            .success()
+            .json()
+    };
+    let (ri, ki) = (inspect(&refit), inspect(&kept));
+    assert_eq!(ri["fit"]["c"], ki["fit"]["c"], "the chosen C is refitted");
+    assert_eq!(ri["options"]["refit"], true);
+    assert_eq!(ri["label_counts"], serde_json::json!([21, 21, 21]));
+    assert_ne!(fs::read(&refit).unwrap(), fs::read(&kept).unwrap());
+    let text = train_fast(
+        &fixture("framing_small.jsonl"),
+        &refit,
+        &["--valid", s(&valid), "--refit"],
+    )
+    .success()
+    .stdout;
+    assert!(text.starts_with("trained on 63 records, "), "{text}");
+    assert!(
+        text.contains("fitted again on the training and held-out records"),
+        "{text}"
+    );
+    assert!(
+        text.contains("held-out report of the chosen model, as fitted on the training records alone (9 records)"),
+        "{text}"
+    );
+    // With a split, the refit is on the whole training file.
+    let j = train_fast(
+        &fixture("framing_small.jsonl"),
+        &refit,
+        &["--valid-split", "0.2", "--refit", "--json"],
+    )
+    .success()
+    .json();
+    assert_eq!(
+        (j["n_train"].as_u64(), j["refitted"].as_bool()),
+        (Some(54), Some(true))
+    );
+}
+
+#[test]
 fn train_with_valid_split() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.stance");
