@@ -1,5 +1,7 @@
 //! Criterion benchmarks for each hot stage: tokenising, vectorising (fit and transform, each
-//! view alone and both, in MB/s of raw text), training and predicting. Input: TweetEval emoji
+//! view alone and both, in MB/s of raw text), training (ASGD epochs on the packed and the
+//! CSR matrix, L-BFGS iterations, each L-BFGS iteration being one gradient evaluation or a
+//! few) and predicting. Input: TweetEval emoji
 //! from `../shared` when present (the benchmark says so), otherwise the bundled framing
 //! sentences repeated.
 
@@ -10,7 +12,8 @@ use linfa::prelude::*;
 use linfa::DatasetBase;
 use ndarray::Array1;
 use stance::corpus::{read_labelled, LabelledCorpus, Source};
-use stance::logistic::LogisticRegressionParams;
+use stance::logistic::{LogisticRegressionParams, Solver};
+use stance::packed::TrainingMatrix;
 use stance::tokenize::{AnalyzerKind, TokenBuffer};
 use stance::vectorize::{TfidfVectorizer, VectorizerConfig};
 
@@ -77,6 +80,10 @@ fn benches(c: &mut Criterion) {
     group.bench_function("fit_transform/word+char", |b| {
         b.iter(|| TfidfVectorizer::fit_transform(&default, &data.texts).unwrap())
     });
+    // What training builds: the packed matrix, without the CSR copy.
+    group.bench_function("fit_transform_packed/word+char", |b| {
+        b.iter(|| TfidfVectorizer::fit_transform_packed(&default, &data.texts).unwrap())
+    });
     for (name, config) in [("word", &word_only), ("char", &char_only)] {
         let (fitted, _) = TfidfVectorizer::fit_transform(config, &data.texts).unwrap();
         group.bench_function(format!("transform/{name}"), |b| {
@@ -95,23 +102,35 @@ fn benches(c: &mut Criterion) {
         .iter()
         .map(|l| labels.binary_search(l).unwrap())
         .collect();
-    let dataset = DatasetBase::new(&x, y);
+    let dataset = DatasetBase::new(&x, y.clone());
+    let (_, packed) = TfidfVectorizer::fit_transform_packed(&default, &data.texts).unwrap();
+    let packed = TrainingMatrix::Packed(packed);
+    let packed_dataset = DatasetBase::new(&packed, y);
     let mut group = c.benchmark_group("train");
     group.sample_size(10);
+    for epochs in [1u32, 5] {
+        let params = LogisticRegressionParams::new()
+            .solver(Solver::Asgd)
+            .epochs(epochs);
+        group.bench_function(format!("asgd/{epochs}-epochs/csr"), |b| {
+            b.iter(|| params.fit(&dataset).unwrap())
+        });
+        group.bench_function(format!("asgd/{epochs}-epochs/packed"), |b| {
+            b.iter(|| params.fit(&packed_dataset).unwrap())
+        });
+    }
     for iterations in [1u64, 20] {
+        let params = LogisticRegressionParams::new()
+            .solver(Solver::Lbfgs)
+            .max_iterations(iterations);
         group.bench_function(format!("lbfgs/{iterations}-iterations"), |b| {
-            b.iter(|| {
-                LogisticRegressionParams::new()
-                    .max_iterations(iterations)
-                    .fit(&dataset)
-                    .unwrap()
-            })
+            b.iter(|| params.fit(&dataset).unwrap())
         });
     }
     group.finish();
 
     let model = LogisticRegressionParams::new()
-        .max_iterations(50)
+        .epochs(5)
         .fit(&dataset)
         .unwrap();
     let mut group = c.benchmark_group("predict");
