@@ -23,6 +23,7 @@ pub mod lbfgs;
 pub mod logistic;
 pub mod metrics;
 pub mod model_file;
+pub mod nb_weights;
 pub mod output;
 pub mod packed;
 pub mod report;

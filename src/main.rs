@@ -265,6 +265,10 @@ struct TrainArgs {
     /// chosen model is kept as it was fitted, on the training records alone).
     #[arg(long)]
     refit: bool,
+    /// Fit on plain TF-IDF columns: do not scale each column by its Naive Bayes log-count
+    /// ratio (by default columns that occur evenly across the classes are penalised more).
+    #[arg(long)]
+    no_nb_weights: bool,
     /// Refuse to fit when the solver would need more memory than this many bytes (suffixes K,
     /// M, G allowed). Default: the memory the system reports available.
     #[arg(long, value_parser = parse_bytes)]
@@ -668,6 +672,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         max_iterations: args.max_iter,
         prior_shift: !args.no_prior_shift,
         refit: args.refit,
+        nb_weights: !args.no_nb_weights,
         seed: args.seed,
         memory_limit: args.memory_limit,
         validation: String::new(),

@@ -153,6 +153,15 @@ impl PackedMatrix {
         }
     }
 
+    /// Multiply column `j` by `scale[j]`: its IDF is what a value is rebuilt from, after the
+    /// row's norm was taken, so scaling it scales the column and nothing else.
+    pub fn scale_columns(&mut self, scale: &[f32]) {
+        assert_eq!(scale.len(), self.n_cols);
+        for (idf, &s) in self.idf.iter_mut().zip(scale) {
+            *idf *= s;
+        }
+    }
+
     /// Bytes held by the encoded rows and their offsets and scales.
     pub fn heap_bytes(&self) -> usize {
         self.chunks
@@ -261,6 +270,14 @@ impl TrainingMatrix {
             TrainingMatrix::Csr(packed.to_csr().into_owned())
         } else {
             TrainingMatrix::Packed(packed)
+        }
+    }
+
+    /// Multiply column `j` by `scale[j]`, in place.
+    pub fn scale_columns(&mut self, scale: &[f32]) {
+        match self {
+            TrainingMatrix::Packed(x) => x.scale_columns(scale),
+            TrainingMatrix::Csr(x) => x.scale_columns(scale),
         }
     }
 

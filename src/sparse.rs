@@ -229,6 +229,16 @@ pub trait SparseRows: Sync {
     }
 }
 
+impl CsrMatrix {
+    /// Multiply column `j` by `scale[j]`, in place.
+    pub fn scale_columns(&mut self, scale: &[f32]) {
+        assert_eq!(scale.len(), self.n_cols);
+        for (v, &c) in self.values.iter_mut().zip(&self.indices) {
+            *v *= scale[c as usize];
+        }
+    }
+}
+
 impl SparseRows for CsrMatrix {
     fn n_rows(&self) -> usize {
         CsrMatrix::n_rows(self)

@@ -297,6 +297,43 @@ fn refit_fits_the_chosen_c_on_training_and_validation_records() {
 }
 
 #[test]
+fn nb_weighted_model_scores_plain_rows_as_it_was_selected() {
+    let dir = tempfile::tempdir().unwrap();
+    let valid = fixture("framing_valid.jsonl");
+    let (nb, plain) = (
+        dir.path().join("nb.stance"),
+        dir.path().join("plain.stance"),
+    );
+    let train = |model: &Path, extra: &[&str]| {
+        let mut args = vec!["--valid", s(&valid), "--json", "--no-prior-shift"];
+        args.extend(extra);
+        train_fast(&fixture("framing_small.jsonl"), model, &args)
+            .success()
+            .json()
+    };
+    let (t_nb, _) = (train(&nb, &[]), train(&plain, &["--no-nb-weights"]));
+    // The saved model (NB weights folded into its coefficients) reads plain TF-IDF rows
+    // and gives the held-out report the search saw.
+    let eval = run(&["eval", "--model", s(&nb), "--data", s(&valid), "--json"])
+        .success()
+        .json();
+    assert_eq!(eval["confusion"], t_nb["report"]["confusion"]);
+    let (a, b) = (
+        eval["log_loss"].as_f64().unwrap(),
+        t_nb["report"]["log_loss"].as_f64().unwrap(),
+    );
+    assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+    let inspect = |m: &Path| {
+        run(&["inspect", "--model", s(m), "--json"])
+            .success()
+            .json()
+    };
+    assert_eq!(inspect(&nb)["options"]["nb_weights"], true);
+    assert_eq!(inspect(&plain)["options"]["nb_weights"], false);
+    assert_ne!(fs::read(&nb).unwrap(), fs::read(&plain).unwrap());
+}
+
+#[test]
 fn train_with_valid_split() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.stance");
@@ -1438,7 +1475,7 @@ fn a_model_of_another_format_version_is_refused() {
     bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
     check_bad_model(
         &bytes,
-        &["format version 99", "reads version 3", "retrain the model"],
+        &["format version 99", "reads version 4", "retrain the model"],
     );
 }
 

@@ -142,3 +142,17 @@ fn load_names_the_missing_file() {
     let err = model_file::load(Path::new("/nonexistent/m.stance")).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/m.stance"), "{err}");
 }
+
+/// The models shipped in `models/` must be readable by this build: a change of the model
+/// layout bumps [`FORMAT_VERSION`] and the main job (`scripts/train-framing.sh`) writes them
+/// again.
+#[test]
+fn bundled_models_load() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    for name in ["framing-stance.stance", "framing-topic.stance"] {
+        let path = dir.join(name);
+        let classifier = model_file::load(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run scripts/train-framing.sh", path.display()));
+        assert!(classifier.labels.len() >= 2, "{name}");
+    }
+}
