@@ -1344,7 +1344,7 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
     let info = &classifier.model.fit_info;
     writeln!(
         out,
-        "model          logistic regression ({}), C = {}, class weight {}, {}{}{}",
+        "model          logistic regression ({}), C = {}, class weight {}, {}{}{}{}{}",
         if classifier.labels.len() == 2 {
             "binary"
         } else {
@@ -1358,6 +1358,16 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
         match info.solver {
             Solver::Lbfgs => format!(", converged {}", info.converged),
             Solver::Asgd => String::new(),
+        },
+        if meta.options.nb_weights {
+            ", NB-weighted features"
+        } else {
+            ""
+        },
+        if refitted_after_search(&classifier) {
+            ", refitted on training + held-out records"
+        } else {
+            ""
         }
     )?;
     if let Some(s) = &meta.selection {
