@@ -20,47 +20,49 @@ use crate::logistic::LogisticRegression;
 use crate::sparse::{RowBuffer, SparseRows};
 
 /// The NB weight of every column of `x` for class indices `y` (of `n_classes` classes).
+///
+/// Two passes over the rows — the documents containing each column, then each class's
+/// share of them, one class at a time — so the memory is a few arrays of one value per
+/// column, whatever the number of classes.
 pub fn log_count_ratios(x: &dyn SparseRows, y: &[usize], n_classes: usize) -> Vec<f32> {
     let n_cols = x.n_cols();
-    // Documents of each class containing each column, class-major.
-    let mut present = vec![0u32; n_classes * n_cols];
-    let mut class_docs = vec![0usize; n_classes];
     let mut row = RowBuffer::default();
+    let mut rows_of_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
+    // Documents containing each column, in all classes.
+    let mut total = vec![0u32; n_cols];
     for (i, &class) in y.iter().enumerate() {
         x.read_row(i, &mut row);
-        let counts = &mut present[class * n_cols..(class + 1) * n_cols];
         for &c in &row.cols {
-            counts[c as usize] += 1;
+            total[c as usize] += 1;
         }
-        class_docs[class] += 1;
+        rows_of_class[class].push(i);
     }
-    let mut total = vec![0u64; n_cols];
-    for counts in present.chunks_exact(n_cols) {
-        for (t, &n) in total.iter_mut().zip(counts) {
-            *t += u64::from(n);
-        }
-    }
-    let all: f64 = total.iter().map(|&t| t as f64).sum::<f64>() + n_cols as f64;
+    let sum_total: f64 = total.iter().map(|&t| f64::from(t)).sum();
     let n_docs = y.len().max(1) as f64;
-    // The ratio of one class against the rest; with two classes both give the same |ratio|.
-    let classes: Vec<usize> = if n_classes == 2 {
-        vec![0]
-    } else {
-        (0..n_classes).collect()
-    };
+    // With two classes both give the same |ratio|, so one suffices.
+    let classes = if n_classes == 2 { 1 } else { n_classes };
     let mut weights = vec![0.0f64; n_cols];
-    for &k in &classes {
-        let counts = &present[k * n_cols..(k + 1) * n_cols];
-        let inside: f64 = counts.iter().map(|&n| f64::from(n)).sum::<f64>() + n_cols as f64;
-        let outside = all - inside + n_cols as f64;
-        let prior = if classes.len() == 1 {
+    let mut inside = vec![0u32; n_cols];
+    for (k, rows) in rows_of_class.iter().enumerate().take(classes) {
+        inside.fill(0);
+        for &i in rows {
+            x.read_row(i, &mut row);
+            for &c in &row.cols {
+                inside[c as usize] += 1;
+            }
+        }
+        let sum_inside: f64 = inside.iter().map(|&n| f64::from(n)).sum();
+        // Each count is smoothed by one, so the norms gain one per column.
+        let norm_inside = sum_inside + n_cols as f64;
+        let norm_outside = sum_total - sum_inside + n_cols as f64;
+        let prior = if classes == 1 {
             1.0
         } else {
-            class_docs[k] as f64 / n_docs
+            rows.len() as f64 / n_docs
         };
-        for ((w, &n), &t) in weights.iter_mut().zip(counts).zip(&total) {
-            let p = (f64::from(n) + 1.0) / inside;
-            let q = ((t - u64::from(n)) as f64 + 1.0) / outside;
+        for ((w, &n), &t) in weights.iter_mut().zip(&inside).zip(&total) {
+            let p = (f64::from(n) + 1.0) / norm_inside;
+            let q = (f64::from(t - n) + 1.0) / norm_outside;
             *w += prior * (p / q).ln().abs();
         }
     }
