@@ -43,7 +43,7 @@ pub fn log_count_ratios(x: &dyn SparseRows, y: &[usize], n_classes: usize) -> Ve
     let classes = if n_classes == 2 { 1 } else { n_classes };
     let mut weights = vec![0.0f64; n_cols];
     let mut inside = vec![0u32; n_cols];
-    for (k, rows) in rows_of_class.iter().enumerate().take(classes) {
+    for rows in rows_of_class.iter().take(classes) {
         inside.fill(0);
         for &i in rows {
             x.read_row(i, &mut row);
