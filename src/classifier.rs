@@ -52,6 +52,8 @@ pub struct Selection {
     pub fold_scores: Vec<f64>,
     /// The decision rule's evidence and offsets (validation file or split only).
     pub prior_shift: Option<crate::decision::PriorShiftReport>,
+    /// The calibration's evidence and temperature (validation file or split only).
+    pub temperature: Option<crate::calibration::Temperature>,
 }
 
 /// One point of a model search.

@@ -14,6 +14,7 @@
 //! `metrics.json`, SVG charts), with calibration and [`bootstrap`] confidence intervals.
 
 pub mod bootstrap;
+pub mod calibration;
 pub mod classifier;
 pub mod corpus;
 pub mod decision;

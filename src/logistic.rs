@@ -387,6 +387,14 @@ impl LogisticRegression {
         }
     }
 
+    /// Divide every score (weights and intercepts) by `temperature`: the same labels, with
+    /// probabilities sharper (`< 1`) or flatter (`> 1`). See [`crate::calibration`].
+    pub fn divide_scores(&mut self, temperature: f64) {
+        assert!(temperature > 0.0 && temperature.is_finite());
+        self.coef /= temperature;
+        self.intercept /= temperature;
+    }
+
     /// Check shapes and values after deserialising an untrusted file.
     pub fn check(&self, n_features: usize) -> std::result::Result<(), String> {
         let expected_outputs = if self.n_classes == 2 {

@@ -269,6 +269,11 @@ struct TrainArgs {
     /// ratio (by default columns that occur evenly across the classes are penalised more).
     #[arg(long)]
     no_nb_weights: bool,
+    /// Keep the model's probabilities as fitted: do not fit a temperature on the validation
+    /// data (by default one is kept when it lowers the log-loss cross-fitted; it never
+    /// changes a label).
+    #[arg(long)]
+    no_calibration: bool,
     /// Refuse to fit when the solver would need more memory than this many bytes (suffixes K,
     /// M, G allowed). Default: the memory the system reports available.
     #[arg(long, value_parser = parse_bytes)]
@@ -673,6 +678,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         prior_shift: !args.no_prior_shift,
         refit: args.refit,
         nb_weights: !args.no_nb_weights,
+        calibrate: !args.no_calibration,
         seed: args.seed,
         memory_limit: args.memory_limit,
         validation: String::new(),
@@ -1014,6 +1020,18 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
                     .collect();
                 writeln!(out, "  log-odds offsets (fitted on all the held-out data, so the report below flatters them): {}", offsets.join(", "))?;
             }
+        }
+        if let Some(t) = &selection.temperature {
+            let verdict = if t.adopted {
+                format!("scores divided by a temperature of {:.3}", t.t)
+            } else {
+                "no temperature".to_string()
+            };
+            writeln!(
+                out,
+                "  calibration: {verdict} (held-out log-loss {:.4} as fitted, {:.4} with a temperature fitted on one half of the held-out data and applied to the other; labels unchanged)",
+                t.log_loss_before, t.log_loss_cross_fitted
+            )?;
         }
         if !selection.fold_scores.is_empty() {
             let (mean, sd) = mean_sd(&selection.fold_scores);

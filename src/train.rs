@@ -16,6 +16,7 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::calibration::{fit_temperature, temper};
 use crate::classifier::{Candidate, Classifier, Metadata, Selection};
 use crate::corpus::LabelledCorpus;
 use crate::decision::fit_prior_shift;
@@ -72,6 +73,9 @@ pub struct TrainOptions {
     /// split of train, scored on val, two seeds) it moved the official metric by +0.03
     /// (stance), −0.02 (emotion) and +0.5 points (hate), for one more fit.
     pub refit: bool,
+    /// Fit a temperature on the validation data after the decision rule, so that the
+    /// probabilities are calibrated (see [`crate::calibration`]); labels do not change.
+    pub calibrate: bool,
     /// Scale each column by its Naive Bayes log-count ratio before fitting (see
     /// [`crate::nb_weights`]).
     pub nb_weights: bool,
@@ -96,6 +100,7 @@ impl Default for TrainOptions {
             max_iterations: 100,
             prior_shift: true,
             refit: false,
+            calibrate: true,
             nb_weights: true,
             seed: 42,
             memory_limit: None,
@@ -224,6 +229,11 @@ pub fn train(
             if let Some(shift) = selection.as_ref().and_then(|s| s.prior_shift.as_ref()) {
                 if shift.adopted {
                     model.shift_priors(&shift.offsets);
+                }
+            }
+            if let Some(temperature) = selection.as_ref().and_then(|s| s.temperature.as_ref()) {
+                if temperature.adopted {
+                    model.divide_scores(temperature.t);
                 }
             }
             if selection.is_none() {
@@ -437,14 +447,11 @@ fn search(
     for &c in &options.c_grid {
         let fitted = fit(&x, &train.labels, labels, c, options, warm.as_ref())?;
         let model = x.plain(fitted.clone());
-        let probs = model_probs(&model, &x_held);
-        let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
-        let report = Report::new(
+        let report = argmax_report(
             labels,
             &held.labels,
-            &predicted,
-            Some(&probs),
-            Some(&options.metric),
+            &model_probs(&model, &x_held),
+            &options.metric,
         );
         let score = options.metric.value(&report);
         progress(Event::Candidate {
@@ -482,17 +489,32 @@ fn search(
         let shift = fit_prior_shift(&probs, &truth, labels, &options.metric, options.seed);
         if shift.adopted {
             model.shift_priors(&shift.offsets);
-            let probs = model_probs(&model, &x_held);
-            let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
-            report = Report::new(
+            report = argmax_report(
                 labels,
                 &held.labels,
-                &predicted,
-                Some(&probs),
-                Some(&options.metric),
+                &model_probs(&model, &x_held),
+                &options.metric,
             );
         }
         Some(shift)
+    } else {
+        None
+    };
+    let temperature = if options.calibrate {
+        progress(Event::Stage("calibrating".into()));
+        let probs = model_probs(&model, &x_held);
+        let truth = targets(&held.labels, labels).to_vec();
+        let temperature = fit_temperature(&probs, &truth, labels.len(), options.seed);
+        if temperature.adopted {
+            model.divide_scores(temperature.t);
+            report = argmax_report(
+                labels,
+                &held.labels,
+                &model_probs(&model, &x_held),
+                &options.metric,
+            );
+        }
+        Some(temperature)
     } else {
         None
     };
@@ -507,8 +529,21 @@ fn search(
         report,
         fold_scores: Vec::new(),
         prior_shift,
+        temperature,
     };
     Ok((selection, vectorizer, model))
+}
+
+/// The report of predicting the most probable class of each row of `probs` (class
+/// probabilities, one row per record) against `truth`.
+fn argmax_report(
+    labels: &[String],
+    truth: &[String],
+    probs: &[Vec<f64>],
+    metric: &Metric,
+) -> Report {
+    let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
+    Report::new(labels, truth, &predicted, Some(probs), Some(metric))
 }
 
 /// Class probabilities of every row, one vector per row.
@@ -609,16 +644,7 @@ fn cross_validate(
         .collect();
     let pooled: Vec<Report> = oof_probs
         .iter()
-        .map(|probs| {
-            let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
-            Report::new(
-                labels,
-                &data.labels,
-                &predicted,
-                Some(probs),
-                Some(&options.metric),
-            )
-        })
+        .map(|probs| argmax_report(labels, &data.labels, probs, &options.metric))
         .collect();
     // Best mean fold score; ties go to the lower pooled log-loss.
     let mut chosen = 0;
@@ -630,9 +656,23 @@ fn cross_validate(
             chosen = g;
         }
     }
-    let report = pooled.into_iter().nth(chosen).expect("chosen candidate");
+    let mut report = pooled.into_iter().nth(chosen).expect("chosen candidate");
+    let mut chosen_probs = std::mem::take(&mut oof_probs[chosen]);
+    // The temperature is fitted on the pooled out-of-fold probabilities and applied to the
+    // final model, fitted on all the data, as the chosen C is.
+    let temperature = options.calibrate.then(|| {
+        let truth = targets(&data.labels, labels).to_vec();
+        let temperature = fit_temperature(&chosen_probs, &truth, labels.len(), seed);
+        if temperature.adopted {
+            for p in chosen_probs.iter_mut() {
+                *p = temper(p, temperature.t);
+            }
+            report = argmax_report(labels, &data.labels, &chosen_probs, &options.metric);
+        }
+        temperature
+    });
     progress(Event::HeldOut {
-        probs: std::mem::take(&mut oof_probs[chosen]),
+        probs: chosen_probs,
     });
     Ok(Selection {
         scored_on: format!(
@@ -645,6 +685,7 @@ fn cross_validate(
         report,
         fold_scores: scores[chosen].clone(),
         prior_shift: None,
+        temperature,
     })
 }
 

@@ -334,6 +334,42 @@ fn nb_weighted_model_scores_plain_rows_as_it_was_selected() {
 }
 
 #[test]
+fn calibration_changes_probabilities_but_never_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let valid = fixture("framing_valid.jsonl");
+    let (cal, raw) = (dir.path().join("cal.stance"), dir.path().join("raw.stance"));
+    let train = |model: &Path, extra: &[&str]| {
+        let mut args = vec!["--valid", s(&valid)];
+        args.extend(extra);
+        train_fast(&fixture("framing_small.jsonl"), model, &args)
+            .success()
+            .stdout
+    };
+    let text = train(&cal, &[]);
+    assert!(text.contains("  calibration: "), "{text}");
+    assert!(!train(&raw, &["--no-calibration"]).contains("calibration:"));
+    let labels = |model: &Path| -> Vec<String> {
+        predict_file(model, &fixture("framing_small.jsonl"))
+            .success()
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["label"].to_string())
+            .collect()
+    };
+    assert_eq!(labels(&cal), labels(&raw));
+    let inspect = run(&["inspect", "--model", s(&cal), "--json"])
+        .success()
+        .json();
+    let t = &inspect["selection"]["temperature"];
+    assert!(t["t"].as_f64().unwrap() > 0.0, "{t}");
+    assert_eq!(
+        t["adopted"].as_bool().unwrap(),
+        text.contains("scores divided by a temperature"),
+        "{text}"
+    );
+}
+
+#[test]
 fn train_with_valid_split() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.stance");
@@ -1475,7 +1511,7 @@ fn a_model_of_another_format_version_is_refused() {
     bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
     check_bad_model(
         &bytes,
-        &["format version 99", "reads version 4", "retrain the model"],
+        &["format version 99", "reads version 5", "retrain the model"],
     );
 }
 
