@@ -11,7 +11,7 @@ benches/out/scale/ and reused when the generator's arguments are unchanged), the
 training-data report) under GNU time, and prints a Markdown table of wall time, peak RSS
 and the cost per document relative to the previous size, so linear growth reads as a
 ratio near (or below) 1. The default number of ASGD epochs shrinks as the data grows (a
-fixed budget of row visits, at least 5 epochs), so below about 40,000 documents a fit
+fixed budget of row visits, at least 2 epochs), so below about 50,000 documents a fit
 visits more rows than proportional and the ratios there read low; the table shows the
 epochs each fit ran.
 

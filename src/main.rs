@@ -282,8 +282,8 @@ struct TrainArgs {
     /// lbfgs (full-batch L-BFGS to its tolerance: exact, slower on large data).
     #[arg(long, default_value = "asgd")]
     solver: Solver,
-    /// ASGD passes over the data per fit. Default: enough for about 200,000 steps (5 passes
-    /// over 40,000 records or more, up to 100 over small data)
+    /// ASGD passes over the data per fit. Default: enough for about 100,000 steps (2 passes
+    /// over 50,000 records or more, up to 100 over small data)
     #[arg(long)]
     epochs: Option<u32>,
     /// L-BFGS iteration cap per fit.
