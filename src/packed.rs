@@ -116,6 +116,9 @@ pub struct PackedMatrix {
     idf: Vec<f32>,
     sublinear_tf: bool,
     tf_table: Vec<f64>,
+    /// A factor per column applied to each rebuilt value, as
+    /// [`CsrMatrix::scale_columns`] applies it (see [`PackedMatrix::scale_columns`]).
+    column_scale: Option<Vec<f32>>,
 }
 
 impl PackedMatrix {
@@ -150,15 +153,22 @@ impl PackedMatrix {
                 .collect(),
             idf,
             sublinear_tf,
+            column_scale: None,
         }
     }
 
-    /// Multiply column `j` by `scale[j]`: its IDF is what a value is rebuilt from, after the
-    /// row's norm was taken, so scaling it scales the column and nothing else.
+    /// Multiply column `j` by `scale[j]`: each rebuilt value is multiplied by its column's
+    /// factor, exactly as [`CsrMatrix::scale_columns`] multiplies a stored value, so the two
+    /// storages keep the same bits.
     pub fn scale_columns(&mut self, scale: &[f32]) {
         assert_eq!(scale.len(), self.n_cols);
-        for (idf, &s) in self.idf.iter_mut().zip(scale) {
-            *idf *= s;
+        match &mut self.column_scale {
+            Some(current) => {
+                for (c, &s) in current.iter_mut().zip(scale) {
+                    *c *= s;
+                }
+            }
+            None => self.column_scale = Some(scale.to_vec()),
         }
     }
 
@@ -223,6 +233,11 @@ impl SparseRows for PackedMatrix {
                 *val = scaled_weight(tf, self.idf[c as usize], scale);
             }
             view_begin = view_end;
+        }
+        if let Some(column_scale) = &self.column_scale {
+            for (val, &c) in row.vals.iter_mut().zip(&row.cols) {
+                *val *= column_scale[c as usize];
+            }
         }
     }
 
@@ -418,7 +433,25 @@ mod tests {
         // Small matrices are decoded into CSR for training.
         let small = TrainingMatrix::new(packed.clone());
         assert!(matches!(small, TrainingMatrix::Csr(_)));
-        let packed = TrainingMatrix::Packed(packed);
+        let mut packed = TrainingMatrix::Packed(packed);
+        // Scaled columns (NB weights) too keep the two storages' bits the same.
+        let mut scaled = small.clone();
+        let scale: Vec<f32> = (0..packed.n_cols())
+            .map(|j| 0.5 + (j % 7) as f32 * 0.3)
+            .collect();
+        scaled.scale_columns(&scale);
+        packed.scale_columns(&scale);
+        let mut rows = (RowBuffer::default(), RowBuffer::default());
+        for i in 0..packed.n_rows() {
+            scaled.read_row(i, &mut rows.0);
+            packed.read_row(i, &mut rows.1);
+            assert_eq!(
+                (&rows.0.cols, &rows.0.vals),
+                (&rows.1.cols, &rows.1.vals),
+                "row {i}"
+            );
+        }
+        let small = scaled;
         for solver in [Solver::Asgd, Solver::Lbfgs] {
             let fit = |x: &TrainingMatrix| {
                 LogisticRegressionParams::new()
