@@ -44,36 +44,41 @@ pub struct Temperature {
     pub adopted: bool,
 }
 
-/// The logarithms of `p` (class probabilities) tempered by `t`: `ln(pₖ^(1/t) / Σⱼ pⱼ^(1/t))`,
-/// computed in the log domain so that sharp temperatures do not underflow.
-fn tempered_logs(p: &[f64], t: f64) -> Vec<f64> {
-    let logs: Vec<f64> = p.iter().map(|&q| q.max(1e-300).ln() / t).collect();
-    let max = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let norm = max + logs.iter().map(|&l| (l - max).exp()).sum::<f64>().ln();
-    logs.into_iter().map(|l| l - norm).collect()
+/// The logarithms of class probabilities, floored so that a zero stays finite.
+fn log_probs(p: &[f64]) -> Vec<f64> {
+    p.iter().map(|&q| q.max(1e-300).ln()).collect()
 }
 
-/// `p` (class probabilities) as a model with every score divided by `t` would give them.
+/// `ln Σⱼ e^(lⱼ/t)`, computed stably: the normaliser of log-probabilities `l` tempered by `t`.
+fn tempered_norm(l: &[f64], t: f64) -> f64 {
+    let max = l.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v / t));
+    max + l.iter().map(|&v| (v / t - max).exp()).sum::<f64>().ln()
+}
+
+/// `p` (class probabilities) as a model with every score divided by `t` would give them:
+/// `pₖ^(1/t) / Σⱼ pⱼ^(1/t)`, in the log domain so that sharp temperatures do not underflow.
 pub fn temper(p: &[f64], t: f64) -> Vec<f64> {
-    tempered_logs(p, t).into_iter().map(f64::exp).collect()
+    let l = log_probs(p);
+    let norm = tempered_norm(&l, t);
+    l.iter().map(|&v| (v / t - norm).exp()).collect()
 }
 
-/// Mean negative log-likelihood of `truth` under `probs` tempered by `t`.
-fn tempered_log_loss(probs: &[Vec<f64>], truth: &[usize], t: f64) -> f64 {
-    let total: f64 = probs
+/// Mean negative log-likelihood of `truth` under log-probabilities `logs` tempered by `t`.
+fn tempered_log_loss(logs: &[Vec<f64>], truth: &[usize], t: f64) -> f64 {
+    let total: f64 = logs
         .iter()
         .zip(truth)
-        .map(|(p, &y)| -tempered_logs(p, t)[y])
+        .map(|(l, &y)| tempered_norm(l, t) - l[y] / t)
         .sum();
-    total / probs.len().max(1) as f64
+    total / logs.len().max(1) as f64
 }
 
-/// The temperature that minimises the total log-loss of `probs` (rows of class
-/// probabilities) for their true classes `truth`, plus the prior's penalty on `ln T`.
-fn best_temperature(probs: &[Vec<f64>], truth: &[usize]) -> f64 {
-    let n = probs.len() as f64;
+/// The temperature that minimises the total log-loss of `logs` (rows of class
+/// log-probabilities) for their true classes `truth`, plus the prior's penalty on `ln T`.
+fn best_temperature(logs: &[Vec<f64>], truth: &[usize]) -> f64 {
+    let n = logs.len() as f64;
     let loss = |ln_t: f64| {
-        n * tempered_log_loss(probs, truth, ln_t.exp())
+        n * tempered_log_loss(logs, truth, ln_t.exp())
             + ln_t * ln_t / (2.0 * PRIOR_SD_LN_T * PRIOR_SD_LN_T)
     };
     let ratio = (5f64.sqrt() - 1.0) / 2.0;
@@ -100,18 +105,14 @@ fn best_temperature(probs: &[Vec<f64>], truth: &[usize]) -> f64 {
 }
 
 /// Decide on, and fit, a temperature for held-out probabilities `probs` with true class
-/// indices `truth` (`n_classes` classes; `seed` splits the halves).
-pub fn fit_temperature(
-    probs: &[Vec<f64>],
-    truth: &[usize],
-    n_classes: usize,
-    seed: u64,
-) -> Temperature {
+/// indices `truth` (`seed` splits the halves).
+pub fn fit_temperature(probs: &[Vec<f64>], truth: &[usize], seed: u64) -> Temperature {
+    let logs: Vec<Vec<f64>> = probs.iter().map(|p| log_probs(p)).collect();
     let names: Vec<String> = truth.iter().map(|t| t.to_string()).collect();
     let (half_a, half_b) = stratified_split(&names, 0.5, seed);
     let pick = |rows: &[usize]| -> (Vec<Vec<f64>>, Vec<usize>) {
         (
-            rows.iter().map(|&i| probs[i].clone()).collect(),
+            rows.iter().map(|&i| logs[i].clone()).collect(),
             rows.iter().map(|&i| truth[i]).collect(),
         )
     };
@@ -122,12 +123,12 @@ pub fn fit_temperature(
         let t = best_temperature(&p_fit, &y_fit);
         cross_total += tempered_log_loss(&p_apply, &y_apply, t) * apply_to.len() as f64;
     }
-    let log_loss_before = tempered_log_loss(probs, truth, 1.0);
+    let log_loss_before = tempered_log_loss(&logs, truth, 1.0);
     let log_loss_cross_fitted = cross_total / truth.len().max(1) as f64;
-    let adopted = n_classes >= 2 && log_loss_cross_fitted < log_loss_before;
+    let adopted = log_loss_cross_fitted < log_loss_before;
     Temperature {
         t: if adopted {
-            best_temperature(probs, truth)
+            best_temperature(&logs, truth)
         } else {
             1.0
         },
@@ -169,7 +170,7 @@ mod tests {
             probs.push(softmax(&s.iter().map(|v| v / 4.0).collect::<Vec<_>>()));
             truth.push(y);
         }
-        let t = fit_temperature(&probs, &truth, 3, 1);
+        let t = fit_temperature(&probs, &truth, 1);
         assert!(t.adopted && (t.t - 0.25).abs() < 0.03, "{t:?}");
         assert!(t.log_loss_cross_fitted < t.log_loss_before, "{t:?}");
         // Already calibrated probabilities keep T ≈ 1.
@@ -177,10 +178,10 @@ mod tests {
             .iter()
             .map(|p| softmax(&p.iter().map(|q| q.ln() * 4.0).collect::<Vec<_>>()))
             .collect();
-        let t1 = fit_temperature(&calibrated, &truth, 3, 1);
+        let t1 = fit_temperature(&calibrated, &truth, 1);
         assert!((t1.t - 1.0).abs() < 0.1, "{t1:?}");
         // Eight records, all classified right: sharper, but the prior keeps it from
-        // certainty (without it T would run to the end of its range, 0.05).
+        // certainty (without it T would run to the end of its range).
         let few: Vec<Vec<f64>> = (0..8)
             .map(|i| {
                 if i % 2 == 0 {
@@ -191,7 +192,7 @@ mod tests {
             })
             .collect();
         let labels: Vec<usize> = (0..8).map(|i| i % 2).collect();
-        let t2 = fit_temperature(&few, &labels, 2, 1);
+        let t2 = fit_temperature(&few, &labels, 1);
         assert!(t2.t > 0.1 && t2.t < 1.0, "{t2:?}");
     }
 }

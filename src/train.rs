@@ -441,18 +441,15 @@ fn search(
         nonzeros: x.x.nnz(),
     });
     let mut candidates = Vec::new();
-    let mut best: Option<(usize, Report, LogisticRegression)> = None;
+    // The best candidate so far: index, held-out report and probabilities, model.
+    let mut best: Option<(usize, Report, Vec<Vec<f64>>, LogisticRegression)> = None;
     let mut warm: Option<LogisticRegression> = None;
     let mut worse_in_a_row = 0;
     for &c in &options.c_grid {
         let fitted = fit(&x, &train.labels, labels, c, options, warm.as_ref())?;
         let model = x.plain(fitted.clone());
-        let report = argmax_report(
-            labels,
-            &held.labels,
-            &model_probs(&model, &x_held),
-            &options.metric,
-        );
+        let probs = model_probs(&model, &x_held);
+        let report = argmax_report(labels, &held.labels, &probs, &options.metric);
         let score = options.metric.value(&report);
         progress(Event::Candidate {
             c,
@@ -466,12 +463,12 @@ fn search(
             iterations: model.fit_info.iterations,
         });
         // Ties (common on small validation sets) go to the better-calibrated model.
-        let improved = best.as_ref().is_none_or(|(i, best_report, _)| {
+        let improved = best.as_ref().is_none_or(|(i, best_report, _, _)| {
             score > candidates[*i].score
                 || (score == candidates[*i].score && report.log_loss < best_report.log_loss)
         });
         if improved {
-            best = Some((candidates.len() - 1, report, model));
+            best = Some((candidates.len() - 1, report, probs, model));
             worse_in_a_row = 0;
         } else {
             worse_in_a_row += 1;
@@ -481,46 +478,31 @@ fn search(
             break;
         }
     }
-    let (chosen, mut report, mut model) = best.expect("at least one candidate");
-    let prior_shift = if options.prior_shift {
+    // The decision rule and the calibration each change the model; its held-out
+    // probabilities and report follow it.
+    let (chosen, mut report, mut probs, mut model) = best.expect("at least one candidate");
+    let truth = targets(&held.labels, labels).to_vec();
+    let prior_shift = options.prior_shift.then(|| {
         progress(Event::Stage("fitting the decision rule".into()));
-        let probs = model_probs(&model, &x_held);
-        let truth = targets(&held.labels, labels).to_vec();
         let shift = fit_prior_shift(&probs, &truth, labels, &options.metric, options.seed);
         if shift.adopted {
             model.shift_priors(&shift.offsets);
-            report = argmax_report(
-                labels,
-                &held.labels,
-                &model_probs(&model, &x_held),
-                &options.metric,
-            );
+            probs = model_probs(&model, &x_held);
+            report = argmax_report(labels, &held.labels, &probs, &options.metric);
         }
-        Some(shift)
-    } else {
-        None
-    };
-    let temperature = if options.calibrate {
+        shift
+    });
+    let temperature = options.calibrate.then(|| {
         progress(Event::Stage("calibrating".into()));
-        let probs = model_probs(&model, &x_held);
-        let truth = targets(&held.labels, labels).to_vec();
-        let temperature = fit_temperature(&probs, &truth, labels.len(), options.seed);
+        let temperature = fit_temperature(&probs, &truth, options.seed);
         if temperature.adopted {
             model.divide_scores(temperature.t);
-            report = argmax_report(
-                labels,
-                &held.labels,
-                &model_probs(&model, &x_held),
-                &options.metric,
-            );
+            probs = model_probs(&model, &x_held);
+            report = argmax_report(labels, &held.labels, &probs, &options.metric);
         }
-        Some(temperature)
-    } else {
-        None
-    };
-    progress(Event::HeldOut {
-        probs: model_probs(&model, &x_held),
+        temperature
     });
+    progress(Event::HeldOut { probs });
     let selection = Selection {
         scored_on,
         metric: options.metric.clone(),
@@ -662,7 +644,7 @@ fn cross_validate(
     // final model, fitted on all the data, as the chosen C is.
     let temperature = options.calibrate.then(|| {
         let truth = targets(&data.labels, labels).to_vec();
-        let temperature = fit_temperature(&chosen_probs, &truth, labels.len(), seed);
+        let temperature = fit_temperature(&chosen_probs, &truth, seed);
         if temperature.adopted {
             for p in chosen_probs.iter_mut() {
                 *p = temper(p, temperature.t);
