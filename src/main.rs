@@ -888,7 +888,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
                 "model": args.model,
                 "labels": classifier.labels,
                 "n_train": classifier.metadata.n_train,
-                "refitted": refitted_after_search(&classifier),
+                "refitted": classifier.metadata.options.refit,
                 "n_features": classifier.vectorizer.n_features(),
                 "selection": classifier.metadata.selection,
                 "evaluated_on": if training_report.is_some() { "training data (optimistic)" } else { "held-out data" },
@@ -940,17 +940,6 @@ fn describe_fit(info: &stance::logistic::FitInfo) -> String {
     }
 }
 
-/// True when the saved model was fitted again on training + held-out data after a search
-/// on a validation file or split (cross-validation always ends in a fit on all the data).
-fn refitted_after_search(classifier: &Classifier) -> bool {
-    let meta = &classifier.metadata;
-    meta.options.refit
-        && meta
-            .selection
-            .as_ref()
-            .is_some_and(|s| s.fold_scores.is_empty())
-}
-
 fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Result<()> {
     let meta = &classifier.metadata;
     writeln!(
@@ -962,7 +951,7 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
         describe_views(classifier)
     )?;
     let info = &classifier.model.fit_info;
-    let refitted = refitted_after_search(classifier);
+    let refitted = meta.options.refit;
     writeln!(
         out,
         "final fit: C = {}, class weight {}, {}{}{}",
@@ -1382,7 +1371,7 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
         } else {
             ""
         },
-        if refitted_after_search(&classifier) {
+        if meta.options.refit {
             ", refitted on training + held-out records"
         } else {
             ""

@@ -71,7 +71,8 @@ pub struct TrainOptions {
     /// saved model again on the training and held-out records together, so it learns from
     /// all the labelled data it was given. Off by default: on TweetEval (C chosen on a 10%
     /// split of train, scored on val, two seeds) it moved the official metric by +0.03
-    /// (stance), −0.02 (emotion) and +0.5 points (hate), for one more fit.
+    /// (stance), −0.02 (emotion) and +0.5 points (hate), for one more fit. [`train`] clears
+    /// it when there is no such search, so a saved model's options say whether it happened.
     pub refit: bool,
     /// Fit a temperature on the validation data after the decision rule, so that the
     /// probabilities are calibrated (see [`crate::calibration`]); labels do not change.
@@ -166,6 +167,7 @@ pub fn train(
     let (fit_on, selection, fitted) = match validation {
         Validation::None => {
             options.validation = "none".into();
+            options.refit = false;
             (Cow::Borrowed(train), None, None)
         }
         Validation::File { name, corpus } => {
@@ -208,6 +210,8 @@ pub fn train(
         }
         Validation::CrossValidation { folds, seed } => {
             options.validation = format!("stratified {folds}-fold cross-validation (seed {seed})");
+            // The final model is fitted on all the data anyway.
+            options.refit = false;
             let selection = cross_validate(train, &labels, *folds, *seed, &options, progress)?;
             (Cow::Borrowed(train), Some(selection), None)
         }

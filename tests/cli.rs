@@ -294,6 +294,20 @@ fn refit_fits_the_chosen_c_on_training_and_validation_records() {
         (j["n_train"].as_u64(), j["refitted"].as_bool()),
         (Some(54), Some(true))
     );
+    // Cross-validation fits the final model on all the data anyway: nothing is refitted,
+    // and the saved options say so.
+    let j = train_fast(
+        &fixture("framing_small.jsonl"),
+        &refit,
+        &["--cv", "2", "--refit", "--json"],
+    )
+    .success()
+    .json();
+    assert_eq!(j["refitted"], false);
+    let inspect = run(&["inspect", "--model", s(&refit), "--json"])
+        .success()
+        .json();
+    assert_eq!(inspect["options"]["refit"], false);
 }
 
 #[test]
