@@ -104,20 +104,23 @@ fn benches(c: &mut Criterion) {
         .collect();
     let dataset = DatasetBase::new(&x, y.clone());
     let (_, packed) = TfidfVectorizer::fit_transform_packed(&default, &data.texts).unwrap();
-    let packed = TrainingMatrix::Packed(packed);
-    let packed_dataset = DatasetBase::new(&packed, y);
+    // ASGD reads rows one at a time from either storage training may hold.
+    let storages = [
+        ("csr", TrainingMatrix::Csr(x.clone())),
+        ("packed", TrainingMatrix::Packed(packed)),
+    ]
+    .map(|(name, m)| (name, DatasetBase::new(m, y.clone())));
     let mut group = c.benchmark_group("train");
     group.sample_size(10);
     for epochs in [1u32, 5] {
         let params = LogisticRegressionParams::new()
             .solver(Solver::Asgd)
             .epochs(epochs);
-        group.bench_function(format!("asgd/{epochs}-epochs/csr"), |b| {
-            b.iter(|| params.fit(&dataset).unwrap())
-        });
-        group.bench_function(format!("asgd/{epochs}-epochs/packed"), |b| {
-            b.iter(|| params.fit(&packed_dataset).unwrap())
-        });
+        for (storage, rows) in &storages {
+            group.bench_function(format!("asgd/{epochs}-epochs/{storage}"), |b| {
+                b.iter(|| params.fit(rows).unwrap())
+            });
+        }
     }
     for iterations in [1u64, 20] {
         let params = LogisticRegressionParams::new()

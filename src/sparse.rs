@@ -170,6 +170,14 @@ impl CsrMatrix {
             })
             .collect()
     }
+
+    /// Multiply column `j` by `scale[j]`, in place.
+    pub fn scale_columns(&mut self, scale: &[f32]) {
+        assert_eq!(scale.len(), self.n_cols);
+        for (v, &c) in self.values.iter_mut().zip(&self.indices) {
+            *v *= scale[c as usize];
+        }
+    }
 }
 
 /// `out = row · dense` for one sparse row, `dense` being `n_cols × out.len()` row-major: the
@@ -226,16 +234,6 @@ pub trait SparseRows: Sync {
                 }
             },
         );
-    }
-}
-
-impl CsrMatrix {
-    /// Multiply column `j` by `scale[j]`, in place.
-    pub fn scale_columns(&mut self, scale: &[f32]) {
-        assert_eq!(scale.len(), self.n_cols);
-        for (v, &c) in self.values.iter_mut().zip(&self.indices) {
-            *v *= scale[c as usize];
-        }
     }
 }
 
