@@ -9,10 +9,14 @@
 //! pre-tokeniser glues emoji onto adjacent words; both are also slower
 //! (see `../shared/notes/crates.md`).
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 use tokenizers::normalizers::{Lowercase, NFKC};
 use tokenizers::pre_tokenizers::whitespace::Whitespace;
 use tokenizers::{Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
+use unicode_normalization_alignments::UnicodeNormalization;
 
 /// The tokens of one text, stored as one string plus byte ranges so that analysing a
 /// document allocates nothing per token once the buffer has grown.
@@ -20,6 +24,8 @@ use tokenizers::{Normalizer, OffsetReferential, OffsetType, PreTokenizedString, 
 pub struct TokenBuffer {
     text: String,
     spans: Vec<(u32, u32)>,
+    /// Room to normalise one word in before splitting it.
+    scratch: String,
 }
 
 impl TokenBuffer {
@@ -119,32 +125,45 @@ impl Default for HfAnalyzer {
     }
 }
 
-/// Texts longer than this are analysed a piece at a time, cut at whitespace: `tokenizers`
-/// keeps per-byte alignment tables while normalising (about 57 bytes of memory per input
-/// byte), so a 20 MB text would take over a gigabyte at once.
-const PIECE_BYTES: usize = 1 << 16;
-
 impl Analyzer for HfAnalyzer {
-    /// Words (runs between ASCII whitespace) that are pure ASCII take a fast path — for ASCII,
-    /// NFKC is the identity, lowercasing is `to_ascii_lowercase` and the pre-tokenizer's
-    /// `\w+|[^\w\s]+` is a split into alphanumeric-or-underscore runs and runs of other
-    /// printable characters. Other words go through `tokenizers` one by one. Because tokens
-    /// never span whitespace and neither normaliser combines characters across an ASCII
-    /// space, this gives exactly the tokens of `tokenizers` on the whole text; a
-    /// differential test (`tests/properties.rs`, and every TweetEval text when `../shared`
-    /// is present) checks it.
+    /// The text is cut into words at ASCII whitespace (tokens never span whitespace, and
+    /// neither normaliser combines characters across an ASCII space). Pure-ASCII words take
+    /// a byte-level path: for ASCII, NFKC is the identity, lowercasing is
+    /// `to_ascii_lowercase` and `\w+|[^\w\s]+` splits into `[A-Za-z0-9_]` runs and runs
+    /// of other printable characters. Other words are normalised and split by the very
+    /// functions `tokenizers` calls (`unicode-normalization-alignments`' NFKC,
+    /// `char::to_lowercase`, the `regex` crate with its pattern) without its per-byte
+    /// alignment bookkeeping, which cost about 2.5 µs a word. So this gives exactly the
+    /// tokens of `tokenizers` on the whole text; a differential test
+    /// (`tests/tokenizer_differential.rs`: proptest, the bundled text, and every TweetEval
+    /// text when `../shared` is present) checks it.
     fn analyze(&self, text: &str, out: &mut TokenBuffer) {
         out.clear();
         for word in text.split(is_regex_ascii_space).filter(|w| !w.is_empty()) {
             if word.is_ascii() {
                 ascii_tokens(word, out);
             } else {
-                for piece in whitespace_pieces(word, PIECE_BYTES) {
-                    self.analyze_piece(piece, out);
-                }
+                unicode_tokens(word, out);
             }
         }
     }
+}
+
+/// The `Whitespace` pre-tokeniser's pattern, compiled by the same `regex` crate.
+static WHITESPACE_PATTERN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\w+|[^\w\s]+").expect("a constant, valid pattern"));
+
+/// Tokens of a word without ASCII whitespace: NFKC, then each character lowercased on its
+/// own (as `tokenizers`' `Lowercase`, so no final-sigma rule), then the pre-tokeniser's
+/// pattern.
+fn unicode_tokens(word: &str, out: &mut TokenBuffer) {
+    let mut normalized = std::mem::take(&mut out.scratch);
+    normalized.clear();
+    normalized.extend(word.nfkc().flat_map(|(c, _)| c.to_lowercase()));
+    for token in WHITESPACE_PATTERN.find_iter(&normalized) {
+        out.push(token.as_str());
+    }
+    out.scratch = normalized;
 }
 
 /// The ASCII characters the pre-tokenizer's `\s` matches (Unicode `White_Space`).
@@ -170,15 +189,16 @@ fn ascii_tokens(word: &str, out: &mut TokenBuffer) {
 }
 
 impl HfAnalyzer {
-    /// The definition the fast path must match: `tokenizers` on the whole text at once
-    /// (slow, and memory-hungry on very long texts). For differential tests.
+    /// The definition the fast paths must match: `tokenizers` on the whole text at once
+    /// (slow, and about 57 bytes of memory per input byte for its alignment tables). For
+    /// differential tests.
     pub fn analyze_reference(&self, text: &str, out: &mut TokenBuffer) {
         out.clear();
-        self.analyze_piece(text, out);
+        self.analyze_with_tokenizers(text, out);
     }
 
-    /// Append the tokens of `text` to `out`.
-    fn analyze_piece(&self, text: &str, out: &mut TokenBuffer) {
+    /// Append the tokens of `text` to `out`, by `tokenizers`.
+    fn analyze_with_tokenizers(&self, text: &str, out: &mut TokenBuffer) {
         let mut pretokenized = PreTokenizedString::from(text);
         // These stages cannot fail on a valid &str: their errors come only from
         // regexes compiled at start-up, which are constants.
@@ -199,29 +219,6 @@ impl HfAnalyzer {
             }
         }
     }
-}
-
-/// Cut `text` into pieces of about `size` bytes, each ending just after an ASCII whitespace
-/// character. Tokens never span whitespace, and neither NFKC nor lowercasing combines a
-/// character across an ASCII space, so analysing the pieces one by one gives the same
-/// tokens as analysing the whole. A run of `size` bytes without ASCII whitespace stays whole.
-fn whitespace_pieces(text: &str, size: usize) -> impl Iterator<Item = &str> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        if rest.len() <= size {
-            return Some(std::mem::take(&mut rest));
-        }
-        let cut = rest.as_bytes()[size..]
-            .iter()
-            .position(|b| b.is_ascii_whitespace())
-            .map_or(rest.len(), |i| size + i + 1);
-        let (piece, tail) = rest.split_at(cut);
-        rest = tail;
-        Some(piece)
-    })
 }
 
 #[cfg(test)]
@@ -247,30 +244,10 @@ mod tests {
         assert_eq!(tokens("ＷＡＲ ﬁne"), ["war", "fine"]);
     }
 
-    #[test]
-    fn long_texts_give_the_same_tokens_piece_by_piece() {
-        let text = "Ｒussia's «talks» café\u{301} 😂😂 don't\tstop\nNOW!! ".repeat(40);
-        let analyzer = HfAnalyzer::default();
-        let mut whole = TokenBuffer::default();
-        analyzer.analyze_piece(&text, &mut whole);
-        for size in [1, 7, 64, 1000] {
-            let mut pieces = TokenBuffer::default();
-            for piece in whitespace_pieces(&text, size) {
-                analyzer.analyze_piece(piece, &mut pieces);
-            }
-            assert_eq!(
-                pieces.iter().collect::<Vec<_>>(),
-                whole.iter().collect::<Vec<_>>(),
-                "size {size}"
-            );
-        }
-        assert_eq!(whitespace_pieces(&text, 64).collect::<String>(), text);
-    }
-
     /// The reference: `tokenizers` on the whole text.
     fn reference(text: &str) -> Vec<String> {
         let mut buf = TokenBuffer::default();
-        HfAnalyzer::default().analyze_piece(text, &mut buf);
+        HfAnalyzer::default().analyze_with_tokenizers(text, &mut buf);
         buf.iter().map(str::to_string).collect()
     }
 
@@ -283,6 +260,7 @@ mod tests {
             "",
             "   ",
             "a\u{3000}b\u{2028}c\u{85}d",
+            "ΟΔΟΣ ᄀ\u{1161}\u{11A8} \u{212B}\u{2126} ᾼ\u{345}",
         ] {
             assert_eq!(tokens(text), reference(text), "{text:?}");
         }
