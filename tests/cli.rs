@@ -995,6 +995,44 @@ fn training_twice_gives_byte_identical_models() {
 }
 
 #[test]
+fn the_validation_search_is_independent_of_the_thread_count() {
+    // Five candidates: three rounds of concurrent fits on two chains, the last round short.
+    let dir = tempfile::tempdir().unwrap();
+    let mut models = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let model = dir.path().join(format!("v{threads}.stance"));
+        run_env(
+            &[
+                "train",
+                "--data",
+                s(&fixture("framing_small.csv")),
+                "--model",
+                s(&model),
+                "--valid-split",
+                "0.3",
+                "--c",
+                "0.1,0.3,1,3,10",
+                "--min-df",
+                "1",
+                "-q",
+            ],
+            "RAYON_NUM_THREADS",
+            threads,
+        )
+        .success();
+        models.push(fs::read(&model).unwrap());
+    }
+    assert!(
+        models[0] == models[1],
+        "1 and 2 threads give different models"
+    );
+    assert!(
+        models[0] == models[2],
+        "1 and 3 threads give different models"
+    );
+}
+
+#[test]
 fn training_is_independent_of_the_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let mut models = Vec::new();
