@@ -359,7 +359,7 @@ fn fit(
     if let Some(epochs) = options.epochs {
         params = params.epochs(epochs);
     }
-    check_memory(&set.x, labels.len(), options)?;
+    check_memory(&set.x, labels.len(), options, 1)?;
     params.fit(&DatasetBase::new(&set.x, targets(truth, labels)))
 }
 
@@ -393,6 +393,8 @@ impl<'a> PathFits<'a> {
     /// Fit the candidates `round` (at most [`SEARCH_CHAINS`] of them) concurrently.
     fn round(&mut self, round: &[f64]) -> Result<&[LogisticRegression]> {
         debug_assert!(round.len() <= SEARCH_CHAINS);
+        // Each fit checks its own memory; the round needs room for all of them at once.
+        check_memory(&self.set.x, self.labels.len(), self.options, round.len())?;
         let fits: Vec<Result<LogisticRegression>> = round
             .par_iter()
             .enumerate()
@@ -408,11 +410,16 @@ impl<'a> PathFits<'a> {
 
 /// Refuse, before allocating, a fit whose solver would not fit in memory: the limit is
 /// `options.memory_limit`, or else the memory the system reports available.
-fn check_memory(x: &TrainingMatrix, n_classes: usize, options: &TrainOptions) -> Result<()> {
+fn check_memory(
+    x: &TrainingMatrix,
+    n_classes: usize,
+    options: &TrainOptions,
+    concurrent_fits: usize,
+) -> Result<()> {
     let Some(limit) = options.memory_limit.or_else(available_memory) else {
         return Ok(());
     };
-    let mut needed = LogisticRegression::fit_memory_bytes(
+    let mut per_fit = LogisticRegression::fit_memory_bytes(
         options.solver,
         x.n_rows(),
         x.n_cols(),
@@ -421,14 +428,16 @@ fn check_memory(x: &TrainingMatrix, n_classes: usize, options: &TrainOptions) ->
     );
     if options.solver == Solver::Lbfgs && matches!(x, TrainingMatrix::Packed(_)) {
         // L-BFGS works on the CSR form of the packed matrix.
-        needed += x.nnz() as u64 * 8 + x.n_rows() as u64 * 8;
+        per_fit += x.nnz() as u64 * 8 + x.n_rows() as u64 * 8;
     }
+    let needed = per_fit * concurrent_fits as u64;
     if needed > limit {
         return Err(Error::InvalidOption(format!(
-            "fitting {} features × {} classes on {} rows needs about {} more memory, but only {} is {}: raise --min-df, set --max-features, or drop character n-grams (--char-ngrams none)",
+            "fitting {} features × {} classes on {} rows{} needs about {} more memory, but only {} is {}: raise --min-df, set --max-features, or drop character n-grams (--char-ngrams none)",
             x.n_cols(),
             n_classes,
             x.n_rows(),
+            if concurrent_fits > 1 { format!(" ({concurrent_fits} C candidates at once)") } else { String::new() },
             human_bytes(needed),
             human_bytes(limit),
             if options.memory_limit.is_some() { "allowed (--memory-limit)" } else { "available" }

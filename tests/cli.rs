@@ -1890,4 +1890,29 @@ fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
     assert!(!model.exists());
     train("1G").success();
     assert!(model.exists());
+    // One fit (2.6 MB) fits in 3 MB, but the search fits two candidates at once (4.3 MB).
+    train("3M").success();
+    run(&[
+        "train",
+        "--data",
+        s(&data),
+        "--model",
+        s(&dir.path().join("searched.stance")),
+        "--char-ngrams",
+        "1-5",
+        "--min-df",
+        "1",
+        "--memory-limit",
+        "3M",
+        "--solver",
+        "lbfgs",
+        "--valid-split",
+        "0.3",
+        "--c",
+        "1,3",
+    ])
+    .fails_with(&[
+        "(2 C candidates at once) needs about",
+        "allowed (--memory-limit)",
+    ]);
 }
