@@ -13,7 +13,7 @@ mod common;
 
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use common::*;
@@ -994,34 +994,29 @@ fn training_twice_gives_byte_identical_models() {
     );
 }
 
+/// Train on the small framing fixture with `selection` (how C is chosen) and
+/// `RAYON_NUM_THREADS=threads`; the model's path.
+fn model_trained_with_threads(dir: &Path, selection: &[&str], threads: &str) -> PathBuf {
+    let model = dir.join(format!("t{threads}.stance"));
+    let data = fixture("framing_small.csv");
+    let mut args = vec!["train", "--data", s(&data), "--model", s(&model)];
+    args.extend_from_slice(selection);
+    args.extend_from_slice(&["--min-df", "1", "-q"]);
+    run_env(&args, "RAYON_NUM_THREADS", threads).success();
+    model
+}
+
 #[test]
 fn the_validation_search_is_independent_of_the_thread_count() {
     // Five candidates: three rounds of concurrent fits on two chains, the last round short.
     let dir = tempfile::tempdir().unwrap();
-    let mut models = Vec::new();
-    for threads in ["1", "2", "3"] {
-        let model = dir.path().join(format!("v{threads}.stance"));
-        run_env(
-            &[
-                "train",
-                "--data",
-                s(&fixture("framing_small.csv")),
-                "--model",
-                s(&model),
-                "--valid-split",
-                "0.3",
-                "--c",
-                "0.1,0.3,1,3,10",
-                "--min-df",
-                "1",
-                "-q",
-            ],
-            "RAYON_NUM_THREADS",
-            threads,
-        )
-        .success();
-        models.push(fs::read(&model).unwrap());
-    }
+    let selection = ["--valid-split", "0.3", "--c", "0.1,0.3,1,3,10"];
+    let models: Vec<Vec<u8>> = ["1", "2", "3"]
+        .iter()
+        .map(|threads| {
+            fs::read(model_trained_with_threads(dir.path(), &selection, threads)).unwrap()
+        })
+        .collect();
     assert!(
         models[0] == models[1],
         "1 and 2 threads give different models"
@@ -1038,26 +1033,7 @@ fn training_is_independent_of_the_thread_count() {
     let mut models = Vec::new();
     let mut predictions = Vec::new();
     for threads in ["1", "2"] {
-        let model = dir.path().join(format!("t{threads}.stance"));
-        run_env(
-            &[
-                "train",
-                "--data",
-                s(&fixture("framing_small.csv")),
-                "--model",
-                s(&model),
-                "--cv",
-                "3",
-                "--c",
-                "0.3,3",
-                "--min-df",
-                "1",
-                "-q",
-            ],
-            "RAYON_NUM_THREADS",
-            threads,
-        )
-        .success();
+        let model = model_trained_with_threads(dir.path(), &["--cv", "3", "--c", "0.3,3"], threads);
         models.push(fs::read(&model).unwrap());
         let out = run_env(
             &[
