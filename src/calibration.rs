@@ -45,7 +45,7 @@ pub struct Temperature {
 }
 
 /// The logarithms of class probabilities, floored so that a zero stays finite.
-fn log_probs(p: &[f64]) -> Vec<f64> {
+pub(crate) fn log_probs(p: &[f64]) -> Vec<f64> {
     p.iter().map(|&q| q.max(1e-300).ln()).collect()
 }
 

@@ -15,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calibration;
 use crate::logistic::argmax_of;
 use crate::metrics::{Metric, Report};
 use crate::train::stratified_split;
@@ -50,10 +51,7 @@ pub fn fit_prior_shift(
     metric: &Metric,
     seed: u64,
 ) -> PriorShiftReport {
-    let log_probs: Vec<Vec<f64>> = probs
-        .iter()
-        .map(|p| p.iter().map(|v| v.max(1e-300).ln()).collect())
-        .collect();
+    let log_probs: Vec<Vec<f64>> = probs.iter().map(|p| calibration::log_probs(p)).collect();
     let k = labels.len();
     let all: Vec<usize> = (0..truth.len()).collect();
     let plain = score(&log_probs, truth, &all, &vec![0.0; k], labels, metric);

@@ -159,7 +159,8 @@ impl PackedMatrix {
 
     /// Multiply column `j` by `scale[j]`: each rebuilt value is multiplied by its column's
     /// factor, exactly as [`CsrMatrix::scale_columns`] multiplies a stored value, so the two
-    /// storages keep the same bits.
+    /// storages keep the same bits. (A second call multiplies the factors together, which
+    /// can round differently from scaling a CSR matrix twice; training scales once.)
     pub fn scale_columns(&mut self, scale: &[f32]) {
         assert_eq!(scale.len(), self.n_cols);
         match &mut self.column_scale {

@@ -240,6 +240,7 @@ pub fn train(
                 fit_on.len()
             )));
             let (vectorizer, x) = vectorise(&options, &fit_on, &labels)?;
+            check_memory(&x.x, labels.len(), &options, 1)?;
             let mut model = fit(&x, &fit_on.labels, &labels, c, &options, None)?;
             if let Some(shift) = selection.as_ref().and_then(|s| s.prior_shift.as_ref()) {
                 if shift.adopted {
@@ -338,6 +339,7 @@ fn vectorise(
 
 /// Fit at C = `c` on `set`, warm-started from `warm` (a model fitted on the same set). The
 /// model is of the set's columns: [`TrainingSet::plain`] makes it one of the plain rows.
+/// Callers check the memory first ([`check_memory`]), for as many fits as they run at once.
 fn fit(
     set: &TrainingSet,
     truth: &[String],
@@ -359,7 +361,6 @@ fn fit(
     if let Some(epochs) = options.epochs {
         params = params.epochs(epochs);
     }
-    check_memory(&set.x, labels.len(), options, 1)?;
     params.fit(&DatasetBase::new(&set.x, targets(truth, labels)))
 }
 
@@ -393,7 +394,7 @@ impl<'a> PathFits<'a> {
     /// Fit the candidates `round` (at most [`SEARCH_CHAINS`] of them) concurrently.
     fn round(&mut self, round: &[f64]) -> Result<&[LogisticRegression]> {
         debug_assert!(round.len() <= SEARCH_CHAINS);
-        // Each fit checks its own memory; the round needs room for all of them at once.
+        // The round needs room for all its fits at once.
         check_memory(&self.set.x, self.labels.len(), self.options, round.len())?;
         let fits: Vec<Result<LogisticRegression>> = round
             .par_iter()
