@@ -27,6 +27,7 @@ pub mod model_file;
 pub mod nb_weights;
 pub mod output;
 pub mod packed;
+pub mod prefetch;
 pub mod report;
 pub mod score;
 pub mod sentences;

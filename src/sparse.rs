@@ -186,13 +186,18 @@ impl CsrMatrix {
 fn row_times_dense(cols: &[u32], vals: &[f32], dense: &[f64], out: &mut [f64]) {
     let k = out.len();
     out.fill(0.0);
-    for (&c, &v) in cols.iter().zip(vals) {
-        let w = &dense[c as usize * k..(c as usize + 1) * k];
-        let v = v as f64;
-        for (o, &wk) in out.iter_mut().zip(w) {
-            *o += v * wk;
-        }
-    }
+    let dense_row = |c: u32| &dense[c as usize * k..(c as usize + 1) * k];
+    crate::prefetch::pipelined(
+        cols.len(),
+        out,
+        |_, i| crate::prefetch::prefetch(dense_row(cols[i])),
+        |out, i| {
+            let v = vals[i] as f64;
+            for (o, &wk) in out.iter_mut().zip(dense_row(cols[i])) {
+                *o += v * wk;
+            }
+        },
+    );
 }
 
 /// One row's columns and values, reused from row to row so that reading rows allocates

@@ -361,6 +361,14 @@ impl KeyTable {
         }
     }
 
+    /// Start loading the slot where a lookup of `key` begins.
+    #[inline(always)]
+    fn prefetch(&self, key: u64) {
+        if !self.slots.is_empty() {
+            crate::prefetch::prefetch(std::slice::from_ref(&self.slots[self.home(key)]));
+        }
+    }
+
     #[inline]
     fn get(&self, key: u64) -> Option<u32> {
         if self.slots.is_empty() {
@@ -424,6 +432,25 @@ impl NgramIndex {
             Some(col) => Some(col),
         }
     }
+
+    /// Replace `cols` with the column of each n-gram of `keys`, or [`DROPPED`] where it has
+    /// none; `text_of(i)` spells the `i`-th n-gram, needed only when its key is ambiguous.
+    /// The table slots are read a few keys after they were asked for, so the cache misses of
+    /// a document's lookups overlap.
+    fn get_many<'t>(
+        &self,
+        keys: &[u64],
+        text_of: impl Fn(usize) -> Cow<'t, str>,
+        cols: &mut Vec<u32>,
+    ) {
+        cols.clear();
+        crate::prefetch::pipelined(
+            keys.len(),
+            cols,
+            |_, i| self.by_key.prefetch(keys[i]),
+            |cols, i| cols.push(self.get(keys[i], || text_of(i)).unwrap_or(DROPPED)),
+        );
+    }
 }
 
 /// One fitted view: its vocabulary (sorted), IDF weights and first column.
@@ -467,21 +494,37 @@ fn for_each_char_ngram(
     emit: &mut impl FnMut(&str),
 ) {
     padded.clear();
-    padded.push(' ');
-    padded.push_str(token);
-    padded.push(' ');
+    append_char_ngrams(range, token, padded, char_starts, &mut |gram, _| emit(gram));
+}
+
+/// Append the padded token (`" token "`) to `arena` and call `emit` with each of its
+/// character n-grams and that n-gram's byte range in `arena`. Reuses `char_starts`.
+fn append_char_ngrams(
+    range: NgramRange,
+    token: &str,
+    arena: &mut String,
+    char_starts: &mut Vec<usize>,
+    emit: &mut impl FnMut(&str, (usize, usize)),
+) {
+    let base = arena.len();
+    arena.push(' ');
+    arena.push_str(token);
+    arena.push(' ');
+    let arena: &str = arena;
+    let padded = &arena[base..];
     char_starts.clear();
-    char_starts.extend(padded.char_indices().map(|(i, _)| i));
-    char_starts.push(padded.len());
+    char_starts.extend(padded.char_indices().map(|(i, _)| base + i));
+    char_starts.push(arena.len());
     let n_chars = char_starts.len() - 1;
     for n in range.min..=range.max {
         if n >= n_chars {
             // As scikit-learn's char_wb: a padded word no longer than n counts once, whole.
-            emit(padded);
+            emit(padded, (base, arena.len()));
             break;
         }
         for start in 0..=n_chars - n {
-            emit(&padded[char_starts[start]..char_starts[start + n]]);
+            let (a, b) = (char_starts[start], char_starts[start + n]);
+            emit(&arena[a..b], (a, b));
         }
     }
 }
@@ -1233,6 +1276,28 @@ impl ViewCache {
         *entry - 1
     }
 
+    /// Turn each vocabulary column of `cols` into its slot, in place; [`DROPPED`] stays.
+    fn assign_slots(&mut self, cols: &mut [u32], n_columns: usize) {
+        if self.slot_of_column.is_empty() {
+            self.slot_of_column = vec![0; n_columns];
+        }
+        let mut state = (self, cols);
+        crate::prefetch::pipelined(
+            state.1.len(),
+            &mut state,
+            |(cache, cols), i| {
+                if let Some(entry) = cache.slot_of_column.get(cols[i] as usize) {
+                    crate::prefetch::prefetch(std::slice::from_ref(entry));
+                }
+            },
+            |(cache, cols), i| {
+                if cols[i] != DROPPED {
+                    cols[i] = cache.slot(cols[i], n_columns);
+                }
+            },
+        );
+    }
+
     fn clear(&mut self) {
         self.unigram.clear();
         self.char_spans.clear();
@@ -1251,12 +1316,28 @@ struct TransformState {
     /// Per view.
     caches: Vec<ViewCache>,
     tids: Vec<u32>,
-    padded: String,
+    /// The document's tokens met for the first time, by id.
+    fresh: Vec<u32>,
+    lookups: Lookups,
     char_starts: Vec<usize>,
     slots: Vec<u32>,
     counts: Vec<(u32, u32)>,
     view_counts: Vec<Vec<(u32, u32)>>,
     row: Vec<(u32, f32)>,
+}
+
+/// One batch of vocabulary lookups: the n-grams' keys, then their columns or slots.
+#[derive(Default)]
+struct Lookups {
+    keys: Vec<u64>,
+    cols: Vec<u32>,
+    /// Character n-grams: the padded tokens back to back, each n-gram's byte range in them,
+    /// and where each token's n-grams end in `keys`.
+    texts: String,
+    ranges: Vec<(usize, usize)>,
+    token_ends: Vec<usize>,
+    /// Word n-grams: the first token's position and the length of each.
+    spans: Vec<(usize, usize)>,
 }
 
 impl TransformState {
@@ -1268,7 +1349,8 @@ impl TransformState {
             seen: Interner::default(),
             caches: (0..n_views).map(|_| ViewCache::default()).collect(),
             tids: Vec::new(),
-            padded: String::new(),
+            fresh: Vec::new(),
+            lookups: Lookups::default(),
             char_starts: Vec::new(),
             slots: Vec::new(),
             counts: Vec::new(),
@@ -1277,6 +1359,9 @@ impl TransformState {
         }
     }
 
+    /// Vectorise `text` into `self.row`. Each view looks up the n-grams of the tokens met for
+    /// the first time (cached per token from then on) and the document's word n-grams in one
+    /// batch ([`NgramIndex::get_many`]); the row does not depend on the order of lookups.
     fn vectorize(&mut self, vectorizer: &TfidfVectorizer, text: &str) {
         if self.seen.len() > MAX_CACHED_TOKENS {
             self.seen = Interner::default();
@@ -1288,7 +1373,8 @@ impl TransformState {
             seen,
             caches,
             tids,
-            padded,
+            fresh,
+            lookups,
             char_starts,
             slots,
             counts,
@@ -1297,32 +1383,11 @@ impl TransformState {
         } = self;
         analyzer.analyze(text, tokens);
         tids.clear();
+        fresh.clear();
         for token in tokens.iter() {
             let (tid, new) = seen.intern(token);
             if new {
-                let key = seen.keys[tid as usize];
-                for (view, cache) in vectorizer.views.iter().zip(caches.iter_mut()) {
-                    match view.kind {
-                        ViewKind::Word => {
-                            let slot = match view.index.get(key, || token.into()) {
-                                Some(col) => cache.slot(col, view.vocabulary.len()),
-                                None => DROPPED,
-                            };
-                            cache.unigram.push(slot);
-                        }
-                        ViewKind::Char => {
-                            let start = cache.char_slots.len();
-                            for_each_char_ngram(view.range, token, padded, char_starts, &mut |g| {
-                                let key = ngram_key(g.as_bytes());
-                                if let Some(col) = view.index.get(key, || g.into()) {
-                                    let slot = cache.slot(col, view.vocabulary.len());
-                                    cache.char_slots.push(slot);
-                                }
-                            });
-                            cache.char_spans.push((start, cache.char_slots.len()));
-                        }
-                    }
-                }
+                fresh.push(tid);
             }
             tids.push(tid);
         }
@@ -1332,10 +1397,23 @@ impl TransformState {
             .zip(caches.iter_mut())
             .zip(view_counts.iter_mut())
         {
+            let n_columns = view.vocabulary.len();
             slots.clear();
             match view.kind {
                 ViewKind::Word => {
+                    let Lookups {
+                        keys, cols, spans, ..
+                    } = lookups;
+                    keys.clear();
+                    keys.extend(fresh.iter().map(|&t| seen.keys[t as usize]));
+                    view.index
+                        .get_many(keys, |i| seen.text(fresh[i]).into(), cols);
+                    cache.assign_slots(cols, n_columns);
+                    cache.unigram.extend_from_slice(cols);
+
                     let range = view.range;
+                    keys.clear();
+                    spans.clear();
                     for (start, &first) in tids.iter().enumerate() {
                         if range.min == 1 && cache.unigram[first as usize] != DROPPED {
                             slots.push(cache.unigram[first as usize]);
@@ -1344,21 +1422,67 @@ impl TransformState {
                         for (len, &tid) in (2..=range.max).zip(&tids[start + 1..]) {
                             key = word_key_step(key, seen.keys[tid as usize]);
                             if len >= range.min {
-                                let text = || {
-                                    let words: Vec<&str> = tids[start..start + len]
-                                        .iter()
-                                        .map(|&t| seen.text(t))
-                                        .collect();
-                                    Cow::Owned(words.join(" "))
-                                };
-                                if let Some(col) = view.index.get(key, text) {
-                                    slots.push(cache.slot(col, view.vocabulary.len()));
-                                }
+                                keys.push(key);
+                                spans.push((start, len));
                             }
                         }
                     }
+                    let text_of = |i: usize| {
+                        let (start, len) = spans[i];
+                        let words: Vec<&str> = tids[start..start + len]
+                            .iter()
+                            .map(|&t| seen.text(t))
+                            .collect();
+                        Cow::Owned(words.join(" "))
+                    };
+                    view.index.get_many(keys, text_of, cols);
+                    cache.assign_slots(cols, n_columns);
+                    slots.extend(cols.iter().copied().filter(|&s| s != DROPPED));
                 }
                 ViewKind::Char => {
+                    if !fresh.is_empty() {
+                        let Lookups {
+                            keys,
+                            cols,
+                            texts,
+                            ranges,
+                            token_ends,
+                            ..
+                        } = lookups;
+                        keys.clear();
+                        texts.clear();
+                        ranges.clear();
+                        token_ends.clear();
+                        for &t in fresh.iter() {
+                            append_char_ngrams(
+                                view.range,
+                                seen.text(t),
+                                texts,
+                                char_starts,
+                                &mut |gram, span| {
+                                    keys.push(ngram_key(gram.as_bytes()));
+                                    ranges.push(span);
+                                },
+                            );
+                            token_ends.push(keys.len());
+                        }
+                        let texts: &str = texts;
+                        view.index.get_many(
+                            keys,
+                            |i| Cow::Borrowed(&texts[ranges[i].0..ranges[i].1]),
+                            cols,
+                        );
+                        cache.assign_slots(cols, n_columns);
+                        let mut from = 0;
+                        for &to in token_ends.iter() {
+                            let start = cache.char_slots.len();
+                            cache
+                                .char_slots
+                                .extend(cols[from..to].iter().copied().filter(|&s| s != DROPPED));
+                            cache.char_spans.push((start, cache.char_slots.len()));
+                            from = to;
+                        }
+                    }
                     for &t in tids.iter() {
                         let (start, end) = cache.char_spans[t as usize];
                         slots.extend_from_slice(&cache.char_slots[start..end]);
