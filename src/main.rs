@@ -1246,13 +1246,11 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
             }
         }
         done = batch.len() < PREDICT_BATCH;
-        for prediction in classifier.predict(&batch) {
-            if let Err(e) = sink.write(&classifier.labels, &prediction) {
-                if e.kind() == io::ErrorKind::BrokenPipe {
-                    return Ok(());
-                }
-                return Err(e.into());
+        if let Err(e) = sink.write_all(&classifier.predict(&batch)) {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                return Ok(());
             }
+            return Err(e.into());
         }
         ui.set_position(read_bytes.load(Ordering::Relaxed));
     }

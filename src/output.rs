@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use serde_json::json;
+use rayon::prelude::*;
 
 use crate::classifier::Prediction;
 
@@ -29,65 +29,127 @@ impl OutputFormat {
     }
 }
 
-/// Writes predictions one at a time in one of the [`OutputFormat`]s.
-pub enum PredictionWriter {
-    Lines(Box<dyn Write>),
-    Delimited(Box<csv::Writer<Box<dyn Write>>>),
+/// Writes predictions in one of the [`OutputFormat`]s. A batch is formatted in parallel
+/// (formatting twenty probabilities a line costs more than predicting them) and written in
+/// input order.
+pub struct PredictionWriter {
+    out: Box<dyn Write>,
+    lines: LineFormat,
 }
+
+/// How one prediction becomes bytes.
+struct LineFormat {
+    format: OutputFormat,
+    /// JSON lines: each label's `"label":` key, JSON-escaped, with the label's index, in the
+    /// order of the keys' text (as a `serde_json` map orders them).
+    json_keys: Vec<(usize, Vec<u8>)>,
+}
+
+/// Predictions formatted per parallel task.
+const FORMAT_CHUNK: usize = 1024;
 
 impl PredictionWriter {
     /// A writer for `labels` (the classifier's label order); CSV and TSV start with a header.
     pub fn new(
-        writer: Box<dyn Write>,
+        mut writer: Box<dyn Write>,
         format: OutputFormat,
         labels: &[String],
     ) -> io::Result<Self> {
-        Ok(match format {
-            OutputFormat::Jsonl => PredictionWriter::Lines(writer),
+        let mut json_keys = Vec::new();
+        match format {
+            OutputFormat::Jsonl => {
+                let mut order: Vec<usize> = (0..labels.len()).collect();
+                order.sort_by(|&a, &b| labels[a].cmp(&labels[b]));
+                for i in order {
+                    let mut key = serde_json::to_vec(&labels[i])?;
+                    key.push(b':');
+                    json_keys.push((i, key));
+                }
+            }
             OutputFormat::Csv | OutputFormat::Tsv => {
-                let delimiter = if format == OutputFormat::Csv {
-                    b','
-                } else {
-                    b'\t'
-                };
-                let mut w = csv::WriterBuilder::new()
-                    .delimiter(delimiter)
-                    .from_writer(writer);
                 let mut header = vec!["label".to_string()];
                 header.extend(labels.iter().map(|l| format!("p_{l}")));
+                let mut w = delimited_writer(&mut writer, format);
                 w.write_record(&header).map_err(csv_io_error)?;
-                PredictionWriter::Delimited(Box::new(w))
+                w.flush()?;
             }
+        }
+        Ok(PredictionWriter {
+            out: writer,
+            lines: LineFormat { format, json_keys },
         })
     }
 
     /// Write one prediction.
-    pub fn write(&mut self, labels: &[String], prediction: &Prediction) -> io::Result<()> {
-        match self {
-            PredictionWriter::Lines(out) => {
-                let probs: serde_json::Map<String, serde_json::Value> = labels
-                    .iter()
-                    .zip(&prediction.probs)
-                    .map(|(l, p)| (l.clone(), json!(p)))
-                    .collect();
-                let line = json!({"label": prediction.label, "probs": probs});
-                writeln!(out, "{line}")
-            }
-            PredictionWriter::Delimited(w) => {
-                let mut record = vec![prediction.label.clone()];
-                record.extend(prediction.probs.iter().map(|p| p.to_string()));
-                w.write_record(&record).map_err(csv_io_error)
-            }
+    pub fn write(&mut self, prediction: &Prediction) -> io::Result<()> {
+        self.write_all(std::slice::from_ref(prediction))
+    }
+
+    /// Write predictions, in order.
+    pub fn write_all(&mut self, predictions: &[Prediction]) -> io::Result<()> {
+        let lines = &self.lines;
+        let chunks: Vec<io::Result<Vec<u8>>> = predictions
+            .par_chunks(FORMAT_CHUNK)
+            .map(|chunk| lines.format(chunk))
+            .collect();
+        for bytes in chunks {
+            self.out.write_all(&bytes?)?;
         }
+        Ok(())
     }
 
     /// Flush buffered output.
     pub fn flush(&mut self) -> io::Result<()> {
-        match self {
-            PredictionWriter::Lines(out) => out.flush(),
-            PredictionWriter::Delimited(w) => w.flush(),
-        }
+        self.out.flush()
     }
+}
+
+impl LineFormat {
+    /// The bytes of `predictions`, one line (or row) each.
+    fn format(&self, predictions: &[Prediction]) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(predictions.len() * 64);
+        match self.format {
+            OutputFormat::Jsonl => {
+                for prediction in predictions {
+                    // The bytes of `json!({"label": …, "probs": {label: p}})`, without
+                    // building that value.
+                    bytes.extend_from_slice(b"{\"label\":");
+                    serde_json::to_writer(&mut bytes, &prediction.label)?;
+                    bytes.extend_from_slice(b",\"probs\":{");
+                    for (n, (i, key)) in self.json_keys.iter().enumerate() {
+                        if n > 0 {
+                            bytes.push(b',');
+                        }
+                        bytes.extend_from_slice(key);
+                        serde_json::to_writer(&mut bytes, &prediction.probs[*i])?;
+                    }
+                    bytes.extend_from_slice(b"}}\n");
+                }
+            }
+            OutputFormat::Csv | OutputFormat::Tsv => {
+                let mut w = delimited_writer(&mut bytes, self.format);
+                for prediction in predictions {
+                    let mut record = vec![prediction.label.clone()];
+                    record.extend(prediction.probs.iter().map(|p| p.to_string()));
+                    w.write_record(&record).map_err(csv_io_error)?;
+                }
+                w.flush()?;
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// A CSV or TSV writer over `out`, with `csv`'s defaults otherwise.
+fn delimited_writer<W: Write>(out: W, format: OutputFormat) -> csv::Writer<W> {
+    let delimiter = if format == OutputFormat::Tsv {
+        b'\t'
+    } else {
+        b','
+    };
+    csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(out)
 }
 
 /// csv's errors as I/O errors, so that a closed pipe stays recognisable.
@@ -95,5 +157,95 @@ fn csv_io_error(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `write_all` produced into a shared buffer.
+    fn written(format: OutputFormat, labels: &[String], predictions: &[Prediction]) -> String {
+        #[derive(Clone, Default)]
+        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let shared = Shared::default();
+        let mut w = PredictionWriter::new(Box::new(shared.clone()), format, labels).unwrap();
+        w.write_all(predictions).unwrap();
+        w.flush().unwrap();
+        let bytes = shared.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    fn example() -> (Vec<String>, Vec<Prediction>) {
+        // Labels out of text order, with characters JSON and CSV must escape.
+        let labels: Vec<String> = ["zeta", "a\"b", "é,x", "A\\n"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let predictions = (0..2500)
+            .map(|i| {
+                let p = i as f64 / 2500.0;
+                let mut probs = vec![p, 1.0 - p, 1e-300, 0.25];
+                if i == 7 {
+                    probs[2] = f64::NAN;
+                }
+                Prediction {
+                    label: labels[i % 4].clone(),
+                    probs,
+                }
+            })
+            .collect();
+        (labels, predictions)
+    }
+
+    #[test]
+    fn json_lines_are_what_serde_json_writes_for_the_same_value() {
+        let (labels, predictions) = example();
+        let expected: String = predictions
+            .iter()
+            .map(|p| {
+                let probs: serde_json::Map<String, serde_json::Value> = labels
+                    .iter()
+                    .zip(&p.probs)
+                    .map(|(l, v)| (l.clone(), serde_json::json!(v)))
+                    .collect();
+                format!(
+                    "{}\n",
+                    serde_json::json!({"label": p.label, "probs": probs})
+                )
+            })
+            .collect();
+        assert_eq!(
+            written(OutputFormat::Jsonl, &labels, &predictions),
+            expected
+        );
+    }
+
+    #[test]
+    fn delimited_rows_keep_input_order_across_chunks() {
+        let (labels, predictions) = example();
+        for (format, delimiter) in [(OutputFormat::Csv, b','), (OutputFormat::Tsv, b'\t')] {
+            let text = written(format, &labels, &predictions);
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .from_reader(text.as_bytes());
+            let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+            assert_eq!(header, ["label", "p_zeta", "p_a\"b", "p_é,x", "p_A\\n"]);
+            let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+            assert_eq!(rows.len(), predictions.len());
+            for (row, p) in rows.iter().zip(&predictions) {
+                assert_eq!(&row[0], p.label);
+                assert_eq!(row[1].parse::<f64>().unwrap(), p.probs[0]);
+            }
+        }
     }
 }
