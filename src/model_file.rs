@@ -97,11 +97,20 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Classifier> {
             found: bytes.len() as u64,
         }));
     }
-    if content.len() as u64 != declared || Sha256::digest(content).as_slice() != &bytes[24..56] {
+    if content.len() as u64 != declared {
         return Err(bad(ModelFileProblem::Corrupted));
     }
-    let mut classifier: Classifier =
-        postcard::from_bytes(content).map_err(|e| bad(ModelFileProblem::Invalid(e.to_string())))?;
+    // The checksum and the decoding each take a pass over tens of megabytes: they run side by
+    // side, and a decoded model counts only once the checksum has matched. (Decoding must be
+    // safe on any bytes anyway: a file with a correct checksum can still be crafted.)
+    let (digest, decoded) = rayon::join(
+        || Sha256::digest(content),
+        || postcard::from_bytes::<Classifier>(content),
+    );
+    if digest.as_slice() != &bytes[24..56] {
+        return Err(bad(ModelFileProblem::Corrupted));
+    }
+    let mut classifier = decoded.map_err(|e| bad(ModelFileProblem::Invalid(e.to_string())))?;
     check(&classifier).map_err(|e| bad(ModelFileProblem::Invalid(e)))?;
     classifier.vectorizer.rebuild_indexes();
     Ok(classifier)

@@ -402,23 +402,31 @@ struct NgramIndex {
 const AMBIGUOUS: u32 = u32::MAX;
 
 impl NgramIndex {
-    fn build(vocabulary: &[String], key_of: impl Fn(&str) -> u64) -> Self {
+    fn build(vocabulary: &[String], key_of: impl Fn(&str) -> u64 + Sync) -> Self {
         let mut index = NgramIndex {
             by_key: KeyTable::with_capacity(vocabulary.len()),
             by_text: HashMap::default(),
         };
-        for (col, term) in vocabulary.iter().enumerate() {
-            if let Some(slot) = index.by_key.get_or_insert(key_of(term), col as u32) {
-                let first = *slot;
-                if first != AMBIGUOUS {
-                    *slot = AMBIGUOUS;
-                    let text = vocabulary[first as usize].clone();
-                    index.by_text.insert(text, first);
+        // Keys are computed in parallel, then inserted in column order with each slot asked
+        // for a few entries ahead (insertion into a table of megabytes is a miss per entry).
+        let keys: Vec<u64> = vocabulary.par_iter().map(|t| key_of(t)).collect();
+        crate::prefetch::pipelined(
+            keys.len(),
+            &mut index,
+            |index, col| index.by_key.prefetch(keys[col]),
+            |index, col| {
+                if let Some(slot) = index.by_key.get_or_insert(keys[col], col as u32) {
+                    let first = *slot;
+                    if first != AMBIGUOUS {
+                        *slot = AMBIGUOUS;
+                        let text = vocabulary[first as usize].clone();
+                        index.by_text.insert(text, first);
+                    }
+                    // A repeated entry keeps its last column, as a map built by insertion does.
+                    index.by_text.insert(vocabulary[col].clone(), col as u32);
                 }
-                // A repeated entry keeps its last column, as a map built by insertion does.
-                index.by_text.insert(term.clone(), col as u32);
-            }
-        }
+            },
+        );
         index
     }
 
