@@ -14,6 +14,8 @@
 
 use std::borrow::Cow;
 
+use rayon::prelude::*;
+
 use crate::sparse::{CsrMatrix, RowBuffer, SparseRows};
 use crate::vectorize::{scaled_weight, term_frequency};
 
@@ -242,14 +244,22 @@ impl SparseRows for PackedMatrix {
         }
     }
 
+    /// Decoded chunk by chunk in parallel.
     fn to_csr(&self) -> Cow<'_, CsrMatrix> {
-        let mut out = CsrMatrix::new(self.n_cols);
-        let mut row = RowBuffer::default();
-        for i in 0..self.n_rows {
-            self.read_row(i, &mut row);
-            out.push_row(row.cols.iter().copied().zip(row.vals.iter().copied()));
-        }
-        Cow::Owned(out)
+        let blocks: Vec<CsrMatrix> = (0..self.chunks.len())
+            .into_par_iter()
+            .map(|c| {
+                let mut out = CsrMatrix::new(self.n_cols);
+                let mut row = RowBuffer::default();
+                let first = c * self.chunk_rows;
+                for i in first..(first + self.chunk_rows).min(self.n_rows) {
+                    self.read_row(i, &mut row);
+                    out.push_row(row.cols.iter().copied().zip(row.vals.iter().copied()));
+                }
+                out
+            })
+            .collect();
+        Cow::Owned(CsrMatrix::concat(self.n_cols, &blocks))
     }
 }
 

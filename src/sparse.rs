@@ -79,6 +79,24 @@ impl CsrMatrix {
             .extend(other.indptr[1..].iter().map(|&p| p + base));
     }
 
+    /// The rows of `blocks`, in order, as one matrix of `n_cols` columns (each block must
+    /// have that many), allocated once.
+    pub fn concat(n_cols: usize, blocks: &[CsrMatrix]) -> CsrMatrix {
+        let nnz = blocks.iter().map(CsrMatrix::nnz).sum();
+        let rows: usize = blocks.iter().map(CsrMatrix::n_rows).sum();
+        let mut out = CsrMatrix {
+            n_cols,
+            indptr: Vec::with_capacity(rows + 1),
+            indices: Vec::with_capacity(nnz),
+            values: Vec::with_capacity(nnz),
+        };
+        out.indptr.push(0);
+        for block in blocks {
+            out.append(block);
+        }
+        out
+    }
+
     /// Number of rows.
     pub fn n_rows(&self) -> usize {
         self.indptr.len() - 1

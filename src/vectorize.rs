@@ -1116,11 +1116,7 @@ impl TfidfVectorizer {
                 out
             })
             .collect();
-        let mut matrix = CsrMatrix::new(self.n_features());
-        for block in &blocks {
-            matrix.append(block);
-        }
-        matrix
+        CsrMatrix::concat(self.n_features(), &blocks)
     }
 
     /// Vectorise one document, returning its (column, weight) entries.
