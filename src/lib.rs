@@ -9,6 +9,8 @@
 //! [`sentences`] splits whole articles for scoring.
 //! [`score`] scores whole articles sentence by sentence, with evidence and an article-level
 //! result per model.
+//! [`prefetch`] holds the memory hints the latency-bound loops (vocabulary lookups, weight
+//! rows) share.
 //! [`interrupt`] lets a program (the command line) remove an unfinished model file on Ctrl-C.
 //! [`report`] renders an evaluation as a directory of files (a self-contained HTML page,
 //! `metrics.json`, SVG charts), with calibration and [`bootstrap`] confidence intervals.
