@@ -103,6 +103,19 @@ pub fn default_epochs(n_rows: usize) -> u32 {
     (100_000usize.div_ceil(n_rows.max(1))).clamp(2, 100) as u32
 }
 
+/// ASGD's passes when none are set and the fit is warm-started from a neighbouring C of the
+/// regularisation path ([`LogisticRegressionParams::warm_start`]): a third of
+/// [`default_epochs`], at least 2. The start is already near the optimum, so the steps that
+/// a cold start spends getting there are not needed. Validation scores with C chosen there,
+/// mean of seeds 42 and 7, all epochs → a third (plain argmax; stance: mean over the five
+/// targets): stance 65.99 → 65.89, emotion 66.27 → 66.66, hate 74.61 → 74.34, emoji 25.47 →
+/// 25.60; 5-fold CV macro-F1 on the bundled framing set, seeds 42, 7, 3: stance 0.554,
+/// 0.540, 0.553 → 0.554, 0.553, 0.573, topic 0.450, 0.448, 0.435 → 0.450, 0.448, 0.436.
+/// The C search then costs 20–45 % less on these tasks.
+pub fn warm_start_epochs(n_rows: usize) -> u32 {
+    default_epochs(n_rows).div_ceil(3).max(2)
+}
+
 /// Checked hyper-parameters of the logistic regression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogisticRegressionValidParams {
@@ -165,7 +178,8 @@ impl LogisticRegressionParams {
     }
 
     /// Passes over the data for ASGD. By default ([`default_epochs`]) enough passes for
-    /// about 100,000 steps, and between 2 and 100.
+    /// about 100,000 steps, and between 2 and 100; a third of that, at least 2, when
+    /// warm-started ([`warm_start_epochs`]).
     pub fn epochs(mut self, epochs: u32) -> Self {
         self.0.epochs = Some(epochs);
         self
@@ -529,13 +543,17 @@ impl<R: Records + SparseRows> Fit<R, Array1<usize>, Error> for LogisticRegressio
 
         let n_features = rows.n_cols();
         let n_params = n_features * n_outputs + n_outputs;
-        let mut params = match &self.initial {
-            Some(m) if m.coef.nrows() == n_features && m.coef.ncols() == n_outputs => {
+        let warm = self
+            .initial
+            .as_ref()
+            .filter(|m| m.coef.nrows() == n_features && m.coef.ncols() == n_outputs);
+        let mut params = match warm {
+            Some(m) => {
                 let mut p: Vec<f64> = m.coef.iter().copied().collect();
                 p.extend(m.intercept.iter());
                 p
             }
-            _ => vec![0.0; n_params],
+            None => vec![0.0; n_params],
         };
         let alpha = 1.0 / (self.c * n as f64);
         // L-BFGS and the objective work on whole-matrix products, over the CSR form.
@@ -574,7 +592,10 @@ impl<R: Records + SparseRows> Fit<R, Array1<usize>, Error> for LogisticRegressio
                     n_outputs,
                     alpha,
                 };
-                let epochs = self.epochs.unwrap_or_else(|| default_epochs(n));
+                let epochs = self.epochs.unwrap_or_else(|| match warm {
+                    Some(_) => warm_start_epochs(n),
+                    None => default_epochs(n),
+                });
                 let options = SgdOptions {
                     epochs,
                     seed: self.seed,

@@ -71,7 +71,8 @@ pub struct TrainOptions {
     pub class_weight: ClassWeight,
     pub metric: Metric,
     pub solver: Solver,
-    /// ASGD passes over the data per fit (`None`: [`crate::logistic::default_epochs`]).
+    /// ASGD passes over the data per fit (`None`: [`crate::logistic::default_epochs`], or
+    /// [`crate::logistic::warm_start_epochs`] for a warm-started candidate).
     pub epochs: Option<u32>,
     /// L-BFGS iteration cap per fit.
     pub max_iterations: u64,
