@@ -293,49 +293,40 @@ pub fn term_key(kind: ViewKind, term: &str) -> u64 {
     }
 }
 
-/// Hashes an n-gram key for a hash table: the keys of short n-grams are their bytes, whose
-/// low bits vary little, so they are mixed by a full multiply-fold first.
-#[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = fold_mul(self.0 ^ u64::from(b) ^ M1, M2);
-        }
-    }
-
-    #[inline]
-    fn write_u64(&mut self, key: u64) {
-        self.0 = fold_mul(key ^ M1, M2);
-    }
-}
-
-/// A map keyed by n-gram keys or other well-spread integers.
-type KeyMap<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
-
-/// An open-addressing map from n-gram key to `u32` with linear probing, for the vocabulary
-/// index: a lookup reads one entry in the common case, where a std map reads its control
-/// bytes and then the entry, two cache (and TLB) misses on a large vocabulary.
+/// An open-addressing map from a 64-bit key (an n-gram key, or another well-spread integer)
+/// to `u32`, with linear probing, kept at most half full: a lookup reads one entry in the
+/// common case, where a std map reads its control bytes and then the entry, two cache (and
+/// TLB) misses on a table of megabytes. And the slot a lookup starts at can be prefetched
+/// ([`KeyTable::prefetch`]), so a batch of lookups overlaps its misses.
 #[derive(Debug, Clone, Default)]
 struct KeyTable {
     slots: Vec<(u64, u32)>,
     shift: u32,
+    len: usize,
 }
 
 /// Value of an unused [`KeyTable`] slot; never a column.
 const VACANT: u32 = u32::MAX - 1;
 
 impl KeyTable {
+    /// A table that holds `n` entries without growing.
     fn with_capacity(n: usize) -> Self {
         let size = (2 * n).next_power_of_two().max(16);
         KeyTable {
             slots: vec![(0, VACANT); size],
             shift: 64 - size.trailing_zeros(),
+            len: 0,
+        }
+    }
+
+    /// Double the table (or allocate its first slots), reinserting every entry.
+    #[cold]
+    fn grow(&mut self) {
+        let old = std::mem::replace(self, KeyTable::with_capacity(2 * self.len.max(8)));
+        for &(key, value) in &old.slots {
+            if value != VACANT {
+                self.get_or_insert(key, value);
+            }
         }
     }
 
@@ -345,13 +336,19 @@ impl KeyTable {
     }
 
     /// The value of `key`, inserting `value` first when `key` is absent (then `None`).
+    /// `value` must not be [`VACANT`].
+    #[inline]
     fn get_or_insert(&mut self, key: u64, value: u32) -> Option<&mut u32> {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
         let mask = self.slots.len() - 1;
         let mut i = self.home(key);
         loop {
             let (k, v) = self.slots[i];
             if v == VACANT {
                 self.slots[i] = (key, value);
+                self.len += 1;
                 return None;
             }
             if k == key {
@@ -492,21 +489,8 @@ pub struct TfidfVectorizer {
     pub n_train_docs: usize,
 }
 
-/// Call `emit` with every character n-gram of one token: the token padded with a space on
-/// both sides, as scikit-learn's `char_wb`. Reuses `padded` and `char_starts`.
-fn for_each_char_ngram(
-    range: NgramRange,
-    token: &str,
-    padded: &mut String,
-    char_starts: &mut Vec<usize>,
-    emit: &mut impl FnMut(&str),
-) {
-    padded.clear();
-    append_char_ngrams(range, token, padded, char_starts, &mut |gram, _| emit(gram));
-}
-
-/// Append the padded token (`" token "`) to `arena` and call `emit` with each of its
-/// character n-grams and that n-gram's byte range in `arena`. Reuses `char_starts`.
+/// Append the padded token (`" token "`, as scikit-learn's `char_wb`) to `arena` and call
+/// `emit` with each of its character n-grams and that n-gram's byte range in `arena`. Reuses `char_starts`.
 fn append_char_ngrams(
     range: NgramRange,
     token: &str,
@@ -537,12 +521,58 @@ fn append_char_ngrams(
     }
 }
 
+/// The character n-grams of one token with their keys, reused from token to token.
+#[derive(Default)]
+struct CharGrams {
+    padded: String,
+    char_starts: Vec<usize>,
+    keys: Vec<u64>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl CharGrams {
+    /// Append the id in `interner` of each character n-gram of `token` to `ids`. The keys
+    /// come first, then each n-gram is interned a few n-grams after its table slot was asked
+    /// for, so the cache misses of a new token's ~28 n-grams overlap.
+    fn intern(
+        &mut self,
+        range: NgramRange,
+        token: &str,
+        interner: &mut Interner,
+        ids: &mut Vec<u32>,
+    ) {
+        let CharGrams {
+            padded,
+            char_starts,
+            keys,
+            spans,
+        } = self;
+        padded.clear();
+        keys.clear();
+        spans.clear();
+        append_char_ngrams(range, token, padded, char_starts, &mut |gram, span| {
+            keys.push(ngram_key(gram.as_bytes()));
+            spans.push(span);
+        });
+        let padded: &str = padded;
+        crate::prefetch::pipelined(
+            keys.len(),
+            &mut (interner, ids),
+            |(interner, _), i| interner.by_key.prefetch(keys[i]),
+            |(interner, ids), i| {
+                let (a, b) = spans[i];
+                ids.push(interner.intern_keyed(keys[i], &padded[a..b]).0);
+            },
+        );
+    }
+}
+
 /// Exact text → dense id numbering, in order of first appearance. The [`ngram_key`] picks the
 /// entry; a hashed key is confirmed by comparing the text, and a text whose key is already
 /// taken by another gets an id of its own through `collided`.
 #[derive(Default)]
 struct Interner {
-    by_key: KeyMap<u32>,
+    by_key: KeyTable,
     collided: HashMap<Box<str>, u32>,
     keys: Vec<u64>,
     ends: Vec<usize>,
@@ -568,20 +598,14 @@ impl Interner {
     #[inline]
     fn intern_keyed(&mut self, key: u64, text: &str) -> (u32, bool) {
         let next = self.keys.len() as u32;
-        match self.by_key.entry(key) {
-            Entry::Vacant(slot) => {
-                slot.insert(next);
+        if let Some(&mut id) = self.by_key.get_or_insert(key, next) {
+            if key & HASHED_KEY == 0 || text_in(&self.arena, &self.ends, id) == text {
+                return (id, false);
             }
-            Entry::Occupied(slot) => {
-                let id = *slot.get();
-                if key & HASHED_KEY == 0 || text_in(&self.arena, &self.ends, id) == text {
-                    return (id, false);
-                }
-                match self.collided.entry(text.into()) {
-                    Entry::Occupied(other) => return (*other.get(), false),
-                    Entry::Vacant(other) => {
-                        other.insert(next);
-                    }
+            match self.collided.entry(text.into()) {
+                Entry::Occupied(other) => return (*other.get(), false),
+                Entry::Vacant(other) => {
+                    other.insert(next);
                 }
             }
         }
@@ -589,6 +613,21 @@ impl Interner {
         self.arena.push_str(text);
         self.ends.push(self.arena.len());
         (next, true)
+    }
+}
+
+impl Interner {
+    /// Intern every entry of `other`, in its order, and return their ids here; each table
+    /// slot is asked for a few entries before it is used.
+    fn intern_all(&mut self, other: &Interner) -> Vec<u32> {
+        let mut ids = Vec::with_capacity(other.len());
+        crate::prefetch::pipelined(
+            other.len(),
+            &mut (self, &mut ids),
+            |(this, _), i| this.by_key.prefetch(other.keys[i]),
+            |(this, ids), i| ids.push(this.intern_keyed(other.keys[i], other.text(i as u32)).0),
+        );
+        ids
     }
 }
 
@@ -608,7 +647,8 @@ const NO_PREFIX: u32 = u32::MAX;
 /// n-gram is ever spelled out or hashed while counting.
 #[derive(Default)]
 struct WordNodes {
-    by_link: KeyMap<u32>,
+    /// Node by `prefix << 32 | token`.
+    by_link: KeyTable,
     links: Vec<(u32, u32)>,
 }
 
@@ -620,14 +660,16 @@ impl WordNodes {
     #[inline]
     fn node(&mut self, prefix: u32, token: u32) -> u32 {
         let next = self.links.len() as u32;
-        let id = *self
+        match self
             .by_link
-            .entry(u64::from(prefix) << 32 | u64::from(token))
-            .or_insert(next);
-        if id == next {
-            self.links.push((prefix, token));
+            .get_or_insert(u64::from(prefix) << 32 | u64::from(token), next)
+        {
+            Some(&mut id) => id,
+            None => {
+                self.links.push((prefix, token));
+                next
+            }
         }
-        id
     }
 }
 
@@ -782,7 +824,7 @@ impl BlockCounts {
         let mut tids: Vec<u32> = Vec::new();
         let mut ids: Vec<u32> = Vec::new();
         let mut counts: Vec<(u32, u32)> = Vec::new();
-        let (mut padded, mut char_starts) = (String::new(), Vec::new());
+        let mut grams = CharGrams::default();
         for text in texts {
             analyzer.analyze(text, &mut tokens);
             tids.clear();
@@ -794,14 +836,7 @@ impl BlockCounts {
                     }
                     if let Some(range) = config.char_ngrams {
                         let start = self.char_ids.len();
-                        let (chars, char_ids) = (&mut self.chars, &mut self.char_ids);
-                        for_each_char_ngram(
-                            range,
-                            token,
-                            &mut padded,
-                            &mut char_starts,
-                            &mut |g| char_ids.push(chars.intern(g).0),
-                        );
+                        grams.intern(range, token, &mut self.chars, &mut self.char_ids);
                         self.char_spans.push((start, self.char_ids.len()));
                     }
                 }
@@ -878,14 +913,8 @@ fn merge_words(blocks: &[BlockCounts], v: usize) -> MergedView {
     let mut nodes = WordNodes::default();
     let mut df: Vec<u32> = Vec::new();
     let mut local_to_global = Vec::with_capacity(blocks.len());
-    let mut token_map: Vec<u32> = Vec::new();
     for block in blocks {
-        let local = &block.tokens;
-        token_map.clear();
-        token_map.extend(
-            (0..local.len() as u32)
-                .map(|t| tokens.intern_keyed(local.keys[t as usize], local.text(t)).0),
-        );
+        let token_map = tokens.intern_all(&block.tokens);
         // A node's prefix always has a smaller id, so it is mapped before the node.
         let mut map: Vec<u32> = Vec::with_capacity(block.words.len());
         for &(prefix, token) in &block.words.links {
@@ -914,10 +943,7 @@ fn merge_chars(blocks: &[BlockCounts], v: usize) -> MergedView {
     let mut df: Vec<u32> = Vec::new();
     let mut local_to_global = Vec::with_capacity(blocks.len());
     for block in blocks {
-        let local = &block.chars;
-        let map: Vec<u32> = (0..local.len() as u32)
-            .map(|c| chars.intern_keyed(local.keys[c as usize], local.text(c)).0)
-            .collect();
+        let map = chars.intern_all(&block.chars);
         df.resize(chars.len(), 0);
         for (&g, &d) in map.iter().zip(&block.views[v].df) {
             df[g as usize] += d;
@@ -1520,12 +1546,12 @@ mod tests {
         AnalyzerKind::default().build().analyze(text, &mut tokens);
         let mut out = Vec::new();
         for token in tokens.iter() {
-            for_each_char_ngram(
+            append_char_ngrams(
                 range.parse().unwrap(),
                 token,
                 &mut String::new(),
                 &mut Vec::new(),
-                &mut |g| out.push(g.to_string()),
+                &mut |g, _| out.push(g.to_string()),
             );
         }
         out
@@ -1586,6 +1612,23 @@ mod tests {
         assert_eq!(interner.intern_keyed(same, "second long text"), (1, false));
         assert_eq!(interner.intern("short"), (2, true));
         assert_eq!(interner.text(1), "second long text");
+    }
+
+    #[test]
+    fn key_table_grows_from_empty_and_keeps_every_entry() {
+        let mut table = KeyTable::default();
+        // Keys that share their low bits, as the byte keys of short n-grams do.
+        let keys: Vec<u64> = (0..5000u64).map(|i| i << 40 | 7).collect();
+        for (v, &k) in keys.iter().enumerate() {
+            assert!(table.get_or_insert(k, v as u32).is_none());
+        }
+        assert_eq!(table.len, keys.len());
+        assert!(2 * table.len <= table.slots.len());
+        for (v, &k) in keys.iter().enumerate() {
+            assert_eq!(table.get(k), Some(v as u32));
+            assert_eq!(table.get_or_insert(k, 0).copied(), Some(v as u32));
+        }
+        assert_eq!(table.get(8), None);
     }
 
     #[test]
