@@ -175,6 +175,18 @@ impl PackedMatrix {
         }
     }
 
+    /// The encoded bytes of row `i`'s chunk and where the row starts and ends in them.
+    fn row_bytes(&self, i: usize) -> (&[u8], usize, usize) {
+        let chunk = &self.chunks[i / self.chunk_rows];
+        let r = i % self.chunk_rows;
+        let start = if r == 0 {
+            0
+        } else {
+            chunk.row_ends[r - 1] as usize
+        };
+        (&chunk.bytes, start, chunk.row_ends[r] as usize)
+    }
+
     /// Bytes held by the encoded rows and their offsets and scales.
     pub fn heap_bytes(&self) -> usize {
         self.chunks
@@ -198,23 +210,28 @@ impl SparseRows for PackedMatrix {
         self.nnz
     }
 
+    fn read_cols(&self, i: usize, cols: &mut Vec<u32>) {
+        cols.clear();
+        let (bytes, mut pos, end) = self.row_bytes(i);
+        let mut col = 0u32;
+        while pos < end {
+            col += read_entry(bytes, &mut pos).0 as u32;
+            cols.push(col);
+        }
+    }
+
     fn read_row(&self, i: usize, row: &mut RowBuffer) {
         row.cols.clear();
         row.vals.clear();
+        let (bytes, mut pos, end) = self.row_bytes(i);
         let chunk = &self.chunks[i / self.chunk_rows];
         let r = i % self.chunk_rows;
-        let mut pos = if r == 0 {
-            0
-        } else {
-            chunk.row_ends[r - 1] as usize
-        };
-        let end = chunk.row_ends[r] as usize;
         // First the columns, with each count parked bit for bit in its value's slot; then
         // the values. The second loop's IDF loads do not wait on the varint decoding, so
         // the processor can have many of these cache misses in flight at once.
         let mut col = 0u32;
         while pos < end {
-            let (gap, count) = read_entry(&chunk.bytes, &mut pos);
+            let (gap, count) = read_entry(bytes, &mut pos);
             col += gap as u32;
             row.cols.push(col);
             row.vals.push(f32::from_bits(count));
@@ -332,6 +349,10 @@ impl SparseRows for TrainingMatrix {
         self.rows().read_row(i, row)
     }
 
+    fn read_cols(&self, i: usize, cols: &mut Vec<u32>) {
+        self.rows().read_cols(i, cols)
+    }
+
     fn to_csr(&self) -> Cow<'_, CsrMatrix> {
         self.rows().to_csr()
     }
@@ -412,6 +433,15 @@ mod tests {
         let csr = m.to_csr();
         assert_eq!(csr.row(0).0, [0, 2, 4]);
         assert_eq!(csr.nnz(), 4);
+        // Columns alone, from either storage, are those of the rows.
+        let mut cols = vec![9];
+        for i in 0..3 {
+            m.read_row(i, &mut row);
+            m.read_cols(i, &mut cols);
+            assert_eq!(cols, row.cols);
+            SparseRows::read_cols(csr.as_ref(), i, &mut cols);
+            assert_eq!(cols, row.cols);
+        }
         // Scores from the packed rows are those of the CSR form, bit for bit.
         let dense: Vec<f64> = (0..10).map(|v| v as f64 * 0.37 - 1.0).collect();
         let (mut packed_out, mut csr_out) = (vec![0.0; 6], vec![0.0; 6]);

@@ -239,6 +239,16 @@ pub trait SparseRows: Sync {
     fn nnz(&self) -> usize;
     /// Replace `row` with row `i` (columns strictly increasing).
     fn read_row(&self, i: usize, row: &mut RowBuffer);
+    /// Replace `cols` with the columns of row `i` (strictly increasing), for passes that
+    /// only count which n-grams a document has: storages that rebuild values skip that.
+    fn read_cols(&self, i: usize, cols: &mut Vec<u32>) {
+        let mut row = RowBuffer {
+            cols: std::mem::take(cols),
+            vals: Vec::new(),
+        };
+        self.read_row(i, &mut row);
+        *cols = row.cols;
+    }
     /// The matrix as CSR: borrowed when it already is one.
     fn to_csr(&self) -> Cow<'_, CsrMatrix>;
 
@@ -281,6 +291,11 @@ impl SparseRows for CsrMatrix {
         row.vals.extend_from_slice(vals);
     }
 
+    fn read_cols(&self, i: usize, cols: &mut Vec<u32>) {
+        cols.clear();
+        cols.extend_from_slice(self.row(i).0);
+    }
+
     fn to_csr(&self) -> Cow<'_, CsrMatrix> {
         Cow::Borrowed(self)
     }
@@ -305,6 +320,10 @@ impl<T: SparseRows + ?Sized> SparseRows for &T {
 
     fn read_row(&self, i: usize, row: &mut RowBuffer) {
         (**self).read_row(i, row)
+    }
+
+    fn read_cols(&self, i: usize, cols: &mut Vec<u32>) {
+        (**self).read_cols(i, cols)
     }
 
     fn to_csr(&self) -> Cow<'_, CsrMatrix> {
