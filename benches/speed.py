@@ -71,7 +71,8 @@ FASTTEXT_PARAMS = {"wordNgrams": 2, "epoch": 5, "lr": 0.5, "thread": 2}
 FT_PREFIX = "__label__"
 
 DECISION_RE = re.compile(r"decision rule: class-prior shift (adopted|not adopted) \(\S+ ([0-9.]+) when fitted "
-                         r"on one half of the held-out data and scored on the other, ([0-9.]+) with plain argmax")
+                         r"on one half of the held-out data and scored on the other"
+                         r"(?: \(mean of \d+ half splits\))?, ([0-9.]+) with plain argmax")
 STAGE_RE = re.compile(r"^\[time\] (.*): ([0-9.]+) s$")
 
 

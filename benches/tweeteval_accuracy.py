@@ -59,7 +59,8 @@ PUBLISHED = {
     "emoji": (29.3, 25.8, 30.9),
 }
 DECISION_RE = re.compile(r"decision rule: class-prior shift (adopted|not adopted) \(\S+ ([0-9.]+) when fitted "
-                         r"on one half of the held-out data and scored on the other, ([0-9.]+) with plain argmax")
+                         r"on one half of the held-out data and scored on the other"
+                         r"(?: \(mean of \d+ half splits\))?, ([0-9.]+) with plain argmax")
 SK_C_GRID = [0.1, 0.3, 1, 3, 10, 30, 100]
 SK_CLASS_WEIGHTS = [None, "balanced"]
 SKLEARN_PACKAGES = ["scikit-learn", "numpy", "scipy"]
@@ -428,7 +429,8 @@ def render(tasks, st, sk, header, command):
         if "score" in s and shifted:
             ours += " †"
             dagger.extend(
-                "%s %s when the offsets are fitted on one half of validation and scored on the other, "
+                "%s %s when the offsets are fitted on one half of validation and scored on the other "
+                "(the mean over half splits for small validation sets), "
                 "%s with plain argmax" % (u["name"], pct(u["prior_shift_half_split"]), pct(u["plain_argmax"]))
                 for u in shifted)
         if sk is None:

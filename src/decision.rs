@@ -9,9 +9,16 @@
 //!
 //! Fitting offsets on the same data that scores them flatters them, so the rule is adopted
 //! only when it also wins *cross-fitted*: the validation set is split into two stratified
-//! halves, offsets fitted on each half predict the other, and the pooled score must beat
-//! plain argmax on the same records. Only then are the offsets refitted on all the
-//! validation data and kept.
+//! halves, offsets fitted on each half predict the other, and the pooled score, averaged
+//! over several different splits when the validation set is small, must beat plain argmax
+//! on the same records. Only then are the offsets refitted on all the validation data and
+//! kept.
+//!
+//! One split of a small validation set gives a noisy estimate: on the 69 tweets of
+//! TweetEval's hillary target it ranged 0.649–0.680 over three seeds against 0.659 with
+//! plain argmax, and on emotion (374 tweets) 0.645–0.694 against 0.662–0.671, so whether
+//! the shift was adopted turned on the split. Averaged over ten splits the same runs gave
+//! 0.628–0.660 and 0.647–0.666.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +41,8 @@ pub struct PriorShiftReport {
     /// The metric with plain argmax on the validation data.
     pub plain: f64,
     /// The metric with offsets fitted on one half of the validation data and applied to the
-    /// other, pooled: an honest estimate of what the shift is worth.
+    /// other, pooled, and averaged over up to ten different half splits (enough for about
+    /// 4,000 cross-fitted predictions): an honest estimate of what the shift is worth.
     pub cross_fitted: f64,
     /// Per-class offsets fitted on all the validation data (all zero when not adopted).
     pub offsets: Vec<f64>,
@@ -57,21 +65,26 @@ pub fn fit_prior_shift(
     let plain = score(&log_probs, truth, &all, &vec![0.0; k], labels, metric);
 
     let truth_names: Vec<String> = truth.iter().map(|&t| labels[t].clone()).collect();
-    let (half_a, half_b) = stratified_split(&truth_names, 0.5, seed);
-    let mut cross_predicted = vec![0usize; truth.len()];
-    for (fit_on, apply_to) in [(&half_a, &half_b), (&half_b, &half_a)] {
-        let offsets = coordinate_ascent(&log_probs, truth, fit_on, labels, metric);
-        for &i in apply_to.iter() {
-            cross_predicted[i] = shifted_argmax(&log_probs[i], &offsets);
+    let repeats = cross_fit_repeats(truth.len());
+    let mut cross_fitted = 0.0;
+    for repeat in 0..repeats {
+        let (half_a, half_b) = stratified_split(&truth_names, 0.5, split_seed(seed, repeat));
+        let mut cross_predicted = vec![0usize; truth.len()];
+        for (fit_on, apply_to) in [(&half_a, &half_b), (&half_b, &half_a)] {
+            let offsets = coordinate_ascent(&log_probs, truth, fit_on, labels, metric);
+            for &i in apply_to.iter() {
+                cross_predicted[i] = shifted_argmax(&log_probs[i], &offsets);
+            }
         }
+        cross_fitted += metric.value(&Report::new(
+            labels,
+            &truth_names,
+            &cross_predicted,
+            None,
+            None,
+        ));
     }
-    let cross_fitted = metric.value(&Report::new(
-        labels,
-        &truth_names,
-        &cross_predicted,
-        None,
-        None,
-    ));
+    cross_fitted /= repeats as f64;
 
     let adopted = cross_fitted > plain;
     let offsets = if adopted {
@@ -85,6 +98,17 @@ pub fn fit_prior_shift(
         offsets,
         adopted,
     }
+}
+
+/// How many different half splits the cross-fitted estimate averages for `n` validation
+/// records: enough for about 4,000 cross-fitted predictions, between 1 and 10.
+pub fn cross_fit_repeats(n: usize) -> usize {
+    4000usize.div_ceil(n.max(1)).clamp(1, 10)
+}
+
+/// The seed of the `repeat`-th half split: `seed` itself for the first.
+fn split_seed(seed: u64, repeat: usize) -> u64 {
+    seed.wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(repeat as u64))
 }
 
 /// Offsets maximising the metric on `rows`, one class at a time; ties keep the smaller
@@ -219,6 +243,17 @@ mod tests {
         assert!(report.adopted && report.cross_fitted > 0.95, "{report:?}");
         // Favouring `rare` by about ln(0.7/0.3) − ln(0.6/0.4) fixes every decision.
         assert!(report.offsets[1] - report.offsets[0] > 0.4, "{report:?}");
+    }
+
+    #[test]
+    fn small_validation_sets_average_more_splits() {
+        assert_eq!(cross_fit_repeats(66), 10);
+        assert_eq!(cross_fit_repeats(1000), 4);
+        assert_eq!(cross_fit_repeats(5000), 1);
+        assert_eq!(cross_fit_repeats(0), 10);
+        // The first split is the seed's own, so large sets keep their former estimate.
+        assert_eq!(split_seed(42, 0), 42);
+        assert_ne!(split_seed(42, 1), split_seed(42, 2));
     }
 
     /// The definition: every candidate scored by a full argmax of every row.

@@ -995,9 +995,13 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
             } else {
                 "not adopted"
             };
+            let splits = match stance::decision::cross_fit_repeats(selection.report.n) {
+                1 => String::new(),
+                n => format!(" (mean of {n} half splits)"),
+            };
             writeln!(
                 out,
-                "  decision rule: class-prior shift {verdict} ({} {:.4} when fitted on one half of the held-out data and scored on the other, {:.4} with plain argmax)",
+                "  decision rule: class-prior shift {verdict} ({} {:.4} when fitted on one half of the held-out data and scored on the other{splits}, {:.4} with plain argmax)",
                 selection.metric, shift.cross_fitted, shift.plain
             )?;
             if shift.adopted {

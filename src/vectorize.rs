@@ -1263,8 +1263,8 @@ pub fn term_frequency(sublinear: bool, count: u32) -> f64 {
     }
 }
 
-/// A matrix value from its term frequency, its column's IDF and its row's view scale (see
-/// [`TfidfVectorizer::view_scales`]), rounded exactly as every matrix of this crate rounds it.
+/// A matrix value from its term frequency, its column's IDF and its row's view scale (the
+/// factor that gives each view's part of the row its norm), rounded exactly as every matrix of this crate rounds it.
 #[inline(always)]
 pub fn scaled_weight(tf: f64, idf: f32, scale: f64) -> f32 {
     (((tf * idf as f64) as f32) as f64 * scale) as f32
