@@ -490,7 +490,8 @@ pub struct TfidfVectorizer {
 }
 
 /// Append the padded token (`" token "`, as scikit-learn's `char_wb`) to `arena` and call
-/// `emit` with each of its character n-grams and that n-gram's byte range in `arena`. Reuses `char_starts`.
+/// `emit` with each of its character n-grams and that n-gram's byte range in `arena`.
+/// Reuses `char_starts`.
 fn append_char_ngrams(
     range: NgramRange,
     token: &str,
@@ -614,9 +615,7 @@ impl Interner {
         self.ends.push(self.arena.len());
         (next, true)
     }
-}
 
-impl Interner {
     /// Intern every entry of `other`, in its order, and return their ids here; each table
     /// slot is asked for a few entries before it is used.
     fn intern_all(&mut self, other: &Interner) -> Vec<u32> {
