@@ -255,6 +255,38 @@ fn asgd_reaches_the_lbfgs_optimum() {
     }
 }
 
+/// A single pass is averaged too (over its second half): the last iterate of plain SGD
+/// lands far from the optimum.
+#[test]
+fn one_asgd_pass_is_averaged() {
+    let (x, y) = noisy(20_000, 3, 9);
+    let data = DatasetBase::new(&x, y);
+    let params = LogisticRegressionParams::new()
+        .c(1.0)
+        .class_weight(ClassWeight::Balanced);
+    let exact = params
+        .clone()
+        .solver(Solver::Lbfgs)
+        .max_iterations(1000)
+        .gradient_tolerance(1e-8)
+        .fit(&data)
+        .unwrap();
+    let one_pass = params
+        .solver(Solver::Asgd)
+        .epochs(1)
+        .report_objective(true)
+        .fit(&data)
+        .unwrap();
+    let (best, reached) = (
+        exact.fit_info.objective.unwrap(),
+        one_pass.fit_info.objective.unwrap(),
+    );
+    assert!(
+        reached <= best * 1.01,
+        "one ASGD pass: objective {reached} vs optimum {best}"
+    );
+}
+
 #[test]
 fn asgd_is_reproducible_from_its_seed() {
     let (x, y) = noisy(1000, 3, 4);
