@@ -116,22 +116,30 @@ pub fn fit_temperature(probs: &[Vec<f64>], truth: &[usize], seed: u64) -> Temper
             rows.iter().map(|&i| truth[i]).collect(),
         )
     };
-    let mut cross_total = 0.0;
-    for (fit_on, apply_to) in [(&half_a, &half_b), (&half_b, &half_a)] {
+    let cross_fit = |(fit_on, apply_to): (&Vec<usize>, &Vec<usize>)| {
         let (p_fit, y_fit) = pick(fit_on);
         let (p_apply, y_apply) = pick(apply_to);
         let t = best_temperature(&p_fit, &y_fit);
-        cross_total += tempered_log_loss(&p_apply, &y_apply, t) * apply_to.len() as f64;
-    }
+        tempered_log_loss(&p_apply, &y_apply, t) * apply_to.len() as f64
+    };
+    // The three fits are independent, so they run side by side; the one on all the data is
+    // kept only if the cross-fitted halves adopt it. Sums keep their order, so the result
+    // does not depend on the thread count.
+    let ((a, b), on_all) = rayon::join(
+        || {
+            rayon::join(
+                || cross_fit((&half_a, &half_b)),
+                || cross_fit((&half_b, &half_a)),
+            )
+        },
+        || best_temperature(&logs, truth),
+    );
+    let cross_total = 0.0 + a + b;
     let log_loss_before = tempered_log_loss(&logs, truth, 1.0);
     let log_loss_cross_fitted = cross_total / truth.len().max(1) as f64;
     let adopted = log_loss_cross_fitted < log_loss_before;
     Temperature {
-        t: if adopted {
-            best_temperature(&logs, truth)
-        } else {
-            1.0
-        },
+        t: if adopted { on_all } else { 1.0 },
         log_loss_before,
         log_loss_cross_fitted,
         adopted,
