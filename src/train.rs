@@ -347,7 +347,7 @@ fn fit(
     labels: &[String],
     c: f64,
     options: &TrainOptions,
-    warm: Option<&LogisticRegression>,
+    warm: Option<LogisticRegression>,
 ) -> Result<LogisticRegression> {
     let mut params = LogisticRegressionParams::new()
         .c(c)
@@ -357,7 +357,7 @@ fn fit(
         .max_iterations(options.max_iterations)
         .n_classes(labels.len());
     if let Some(w) = warm {
-        params = params.warm_start(w);
+        params = params.warm_start_from(w);
     }
     if let Some(epochs) = options.epochs {
         params = params.epochs(epochs);
@@ -397,13 +397,17 @@ impl<'a> PathFits<'a> {
         debug_assert!(round.len() <= SEARCH_CHAINS);
         // The round needs room for all its fits at once.
         check_memory(&self.set.x, self.labels.len(), self.options, round.len())?;
+        // Each chain's previous model moves into its fit as the warm start, so the round
+        // holds no second copy of it.
+        let mut warm: Vec<Option<LogisticRegression>> = std::mem::take(&mut self.last)
+            .into_iter()
+            .map(Some)
+            .collect();
+        warm.resize_with(round.len(), || None);
         let fits: Vec<Result<LogisticRegression>> = round
             .par_iter()
-            .enumerate()
-            .map(|(chain, &c)| {
-                let warm = self.last.get(chain);
-                fit(self.set, self.truth, self.labels, c, self.options, warm)
-            })
+            .zip(warm)
+            .map(|(&c, warm)| fit(self.set, self.truth, self.labels, c, self.options, warm))
             .collect();
         self.last = fits.into_iter().collect::<Result<_>>()?;
         Ok(&self.last)
