@@ -134,7 +134,7 @@ pub fn fit_temperature(probs: &[Vec<f64>], truth: &[usize], seed: u64) -> Temper
         },
         || best_temperature(&logs, truth),
     );
-    let cross_total = 0.0 + a + b;
+    let cross_total = a + b;
     let log_loss_before = tempered_log_loss(&logs, truth, 1.0);
     let log_loss_cross_fitted = cross_total / truth.len().max(1) as f64;
     let adopted = log_loss_cross_fitted < log_loss_before;

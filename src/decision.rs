@@ -99,7 +99,7 @@ pub fn fit_prior_shift(
         },
         || coordinate_ascent(&log_probs, truth, &all, labels, metric),
     );
-    let cross_fitted = estimates.iter().fold(0.0, |sum, e| sum + e) / repeats as f64;
+    let cross_fitted = estimates.iter().sum::<f64>() / repeats as f64;
 
     let adopted = cross_fitted > plain;
     let offsets = if adopted { on_all } else { vec![0.0; k] };

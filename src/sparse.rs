@@ -241,14 +241,7 @@ pub trait SparseRows: Sync {
     fn read_row(&self, i: usize, row: &mut RowBuffer);
     /// Replace `cols` with the columns of row `i` (strictly increasing), for passes that
     /// only count which n-grams a document has: storages that rebuild values skip that.
-    fn read_cols(&self, i: usize, cols: &mut Vec<u32>) {
-        let mut row = RowBuffer {
-            cols: std::mem::take(cols),
-            vals: Vec::new(),
-        };
-        self.read_row(i, &mut row);
-        *cols = row.cols;
-    }
+    fn read_cols(&self, i: usize, cols: &mut Vec<u32>);
     /// The matrix as CSR: borrowed when it already is one.
     fn to_csr(&self) -> Cow<'_, CsrMatrix>;
 

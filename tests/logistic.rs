@@ -4,7 +4,7 @@
 use linfa::prelude::*;
 use linfa::DatasetBase;
 use ndarray::{Array1, Array2};
-use stance::logistic::{ClassWeight, LogisticRegressionParams, Solver};
+use stance::logistic::{ClassWeight, LogisticRegression, LogisticRegressionParams, Solver};
 use stance::sparse::CsrMatrix;
 use stance::train::SplitMix64;
 
@@ -215,21 +215,30 @@ fn noisy(n: usize, n_classes: usize, seed: u64) -> (CsrMatrix, Array1<usize>) {
     (x, y)
 }
 
+/// C = 1 with balanced class weights, and the model L-BFGS fits with them to a tight
+/// tolerance: the optimum the ASGD tests measure against.
+fn balanced_c1_and_its_optimum(
+    data: &DatasetBase<&CsrMatrix, Array1<usize>>,
+) -> (LogisticRegressionParams, LogisticRegression) {
+    let params = LogisticRegressionParams::new()
+        .c(1.0)
+        .class_weight(ClassWeight::Balanced);
+    let exact = params
+        .clone()
+        .solver(Solver::Lbfgs)
+        .max_iterations(1000)
+        .gradient_tolerance(1e-8)
+        .fit(data)
+        .unwrap();
+    (params, exact)
+}
+
 #[test]
 fn asgd_reaches_the_lbfgs_optimum() {
     for n_classes in [2, 3] {
         let (x, y) = noisy(2000, n_classes, 9);
         let data = DatasetBase::new(&x, y);
-        let params = LogisticRegressionParams::new()
-            .c(1.0)
-            .class_weight(ClassWeight::Balanced);
-        let exact = params
-            .clone()
-            .solver(Solver::Lbfgs)
-            .max_iterations(1000)
-            .gradient_tolerance(1e-8)
-            .fit(&data)
-            .unwrap();
+        let (params, exact) = balanced_c1_and_its_optimum(&data);
         let asgd = params
             .solver(Solver::Asgd)
             .epochs(10)
@@ -261,16 +270,7 @@ fn asgd_reaches_the_lbfgs_optimum() {
 fn one_asgd_pass_is_averaged() {
     let (x, y) = noisy(20_000, 3, 9);
     let data = DatasetBase::new(&x, y);
-    let params = LogisticRegressionParams::new()
-        .c(1.0)
-        .class_weight(ClassWeight::Balanced);
-    let exact = params
-        .clone()
-        .solver(Solver::Lbfgs)
-        .max_iterations(1000)
-        .gradient_tolerance(1e-8)
-        .fit(&data)
-        .unwrap();
+    let (params, exact) = balanced_c1_and_its_optimum(&data);
     let one_pass = params
         .solver(Solver::Asgd)
         .epochs(1)
