@@ -82,21 +82,13 @@ pub struct Evidence {
     pub contribution: f64,
 }
 
-/// Texts vectorised at once by [`Classifier::predict_proba`]: enough for every thread to
-/// have many blocks, few enough that the batch's matrix stays near 100 MB even for long
-/// documents.
-const PREDICT_BATCH: usize = 1 << 15;
-
 impl Classifier {
-    /// Class probabilities for many texts (parallel; order kept). Texts are vectorised a
-    /// batch at a time, so memory stays bounded however many there are.
+    /// Class probabilities for many texts (parallel; order kept). Each text's row is scored
+    /// as soon as it is vectorised, so no matrix of the texts is built.
     pub fn predict_proba(&self, texts: &[String]) -> Vec<Vec<f64>> {
-        let mut probs = Vec::with_capacity(texts.len());
-        for batch in texts.chunks(PREDICT_BATCH) {
-            let x = self.vectorizer.transform(batch);
-            probs.extend(self.predict_proba_matrix(&x));
-        }
-        probs
+        self.vectorizer.map_rows(texts, |row| {
+            self.model.predict_proba_row(&row.cols, &row.vals)
+        })
     }
 
     /// Class probabilities for an already vectorised matrix.

@@ -321,15 +321,16 @@ impl LogisticRegression {
         probs
     }
 
-    /// Class probabilities of one row given as sorted (column, value) pairs.
-    pub fn predict_proba_row(&self, row: &[(u32, f32)]) -> Vec<f64> {
-        let k = self.coef.ncols();
-        let mut scores = vec![0.0; k];
-        for &(c, v) in row {
-            for (s, w) in scores.iter_mut().zip(self.coef.row(c as usize)) {
-                *s += v as f64 * w;
-            }
-        }
+    /// Class probabilities of one row given as its columns and values: the same bits as
+    /// [`Self::predict_proba`] gives that row in any storage.
+    pub fn predict_proba_row(&self, cols: &[u32], vals: &[f32]) -> Vec<f64> {
+        let mut scores = vec![0.0; self.coef.ncols()];
+        crate::sparse::row_times_dense(
+            cols,
+            vals,
+            self.coef.as_slice().expect("row-major weights"),
+            &mut scores,
+        );
         self.probabilities_from_scores(&scores)
     }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::packed::{read_entry, write_entry, PackedChunk, PackedMatrix};
-use crate::sparse::{CsrMatrix, SparseRows};
+use crate::sparse::{ColumnSorter, CsrMatrix, RowBuffer, SparseRows};
 use crate::tokenize::{AnalyzerKind, TokenBuffer};
 
 /// Documents per parallel task; fixed so results never depend on the thread count.
@@ -1090,6 +1090,7 @@ impl TfidfVectorizer {
                         let mut chunk = PackedChunk::default();
                         let mut scales = [0.0f64; MAX_VIEWS];
                         let mut view_counts: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_views];
+                        let mut sorter = ColumnSorter::default();
                         for d in first..end {
                             for (v, counts) in view_counts.iter_mut().enumerate() {
                                 let map = &columns[v][b];
@@ -1099,7 +1100,7 @@ impl TfidfVectorizer {
                                     (col != DROPPED).then_some((col, c))
                                 }));
                             }
-                            vectorizer.view_scales(&mut view_counts, &mut scales);
+                            vectorizer.view_scales(&mut view_counts, &mut scales, &mut sorter);
                             let entries = vectorizer.views.iter().zip(&view_counts).flat_map(
                                 |(view, counts)| {
                                     counts.iter().map(|&(col, c)| (view.offset + col, c))
@@ -1128,27 +1129,63 @@ impl TfidfVectorizer {
     /// Vectorise new documents with the fitted vocabulary and IDF. N-grams not in the
     /// vocabulary are ignored.
     pub fn transform(&self, texts: &[String]) -> CsrMatrix {
-        let blocks: Vec<CsrMatrix> = runs_of_blocks(texts)
+        let n_features = self.n_features();
+        let blocks = self.fold_rows(
+            texts,
+            || CsrMatrix::new(n_features),
+            |out, row| {
+                out.push_row(row.cols.iter().copied().zip(row.vals.iter().copied()));
+            },
+        );
+        CsrMatrix::concat(n_features, &blocks)
+    }
+
+    /// `f` of each document's row, in order, computed in parallel without building a
+    /// matrix: for consumers of one row at a time, such as prediction, which then reads
+    /// each row while it is still in cache. The rows are those of [`Self::transform`].
+    pub fn map_rows<R: Send>(
+        &self,
+        texts: &[String],
+        f: impl Fn(&RowBuffer) -> R + Sync,
+    ) -> Vec<R> {
+        let runs = self.fold_rows(texts, Vec::new, |out, row| out.push(f(row)));
+        let mut all = Vec::with_capacity(texts.len());
+        for run in runs {
+            all.extend(run);
+        }
+        all
+    }
+
+    /// Vectorise `texts` in parallel runs of consecutive documents, handing each run's rows
+    /// in order to `add_row` on an accumulator made by `init`; the accumulators come back
+    /// in the texts' order.
+    fn fold_rows<A: Send>(
+        &self,
+        texts: &[String],
+        init: impl Fn() -> A + Sync,
+        add_row: impl Fn(&mut A, &RowBuffer) + Sync,
+    ) -> Vec<A> {
+        runs_of_blocks(texts)
             .into_par_iter()
             .map(|run| {
                 // One state per run: what it caches is a pure function of each token.
                 let mut state = TransformState::new(self);
-                let mut out = CsrMatrix::new(self.n_features());
+                let mut acc = init();
                 for text in run {
                     state.vectorize(self, text);
-                    out.push_row(state.row.iter().copied());
+                    add_row(&mut acc, &state.row);
                 }
-                out
+                acc
             })
-            .collect();
-        CsrMatrix::concat(self.n_features(), &blocks)
+            .collect()
     }
 
     /// Vectorise one document, returning its (column, weight) entries.
     pub fn transform_one(&self, text: &str) -> Vec<(u32, f32)> {
         let mut state = TransformState::new(self);
         state.vectorize(self, text);
-        state.row
+        let RowBuffer { cols, vals } = state.row;
+        cols.into_iter().zip(vals).collect()
     }
 
     /// Total number of features (columns).
@@ -1204,17 +1241,22 @@ impl TfidfVectorizer {
     }
 
     /// Turn per-view (column, count) lists into one weighted, normalised row.
-    fn weigh_row(&self, view_counts: &mut [Vec<(u32, u32)>], row: &mut Vec<(u32, f32)>) {
-        row.clear();
+    fn weigh_row(
+        &self,
+        view_counts: &mut [Vec<(u32, u32)>],
+        sorter: &mut ColumnSorter<u32>,
+        row: &mut RowBuffer,
+    ) {
+        row.cols.clear();
+        row.vals.clear();
         let mut scales = [0.0f64; MAX_VIEWS];
-        self.view_scales(view_counts, &mut scales);
+        self.view_scales(view_counts, &mut scales, sorter);
         for ((view, counts), &scale) in self.views.iter().zip(view_counts.iter()).zip(&scales) {
-            row.extend(counts.iter().map(|&(col, count)| {
+            row.cols
+                .extend(counts.iter().map(|&(col, _)| view.offset + col));
+            row.vals.extend(counts.iter().map(|&(col, count)| {
                 let tf = term_frequency(self.config.sublinear_tf, count);
-                (
-                    view.offset + col,
-                    scaled_weight(tf, view.idf[col as usize], scale),
-                )
+                scaled_weight(tf, view.idf[col as usize], scale)
             }));
         }
     }
@@ -1223,7 +1265,12 @@ impl TfidfVectorizer {
     /// factor that gives the view's part of the row unit L2 norm, times `1/√(views present)`.
     /// With [`scaled_weight`] it defines every value of the matrix, whether stored as values
     /// ([`CsrMatrix`]) or as counts ([`PackedMatrix`]).
-    fn view_scales(&self, view_counts: &mut [Vec<(u32, u32)>], scales: &mut [f64]) {
+    fn view_scales(
+        &self,
+        view_counts: &mut [Vec<(u32, u32)>],
+        scales: &mut [f64],
+        sorter: &mut ColumnSorter<u32>,
+    ) {
         scales.fill(0.0);
         let non_empty = view_counts.iter().filter(|c| !c.is_empty()).count();
         if non_empty == 0 {
@@ -1234,7 +1281,7 @@ impl TfidfVectorizer {
             if counts.is_empty() {
                 continue;
             }
-            counts.sort_unstable_by_key(|&(c, _)| c);
+            sorter.sort(counts, view.vocabulary.len());
             let norm2: f64 = counts
                 .iter()
                 .map(|&(col, count)| {
@@ -1352,7 +1399,8 @@ struct TransformState {
     slots: Vec<u32>,
     counts: Vec<(u32, u32)>,
     view_counts: Vec<Vec<(u32, u32)>>,
-    row: Vec<(u32, f32)>,
+    sorter: ColumnSorter<u32>,
+    row: RowBuffer,
 }
 
 /// One batch of vocabulary lookups: the n-grams' keys, then their columns or slots.
@@ -1384,7 +1432,8 @@ impl TransformState {
             slots: Vec::new(),
             counts: Vec::new(),
             view_counts: vec![Vec::new(); n_views],
-            row: Vec::new(),
+            sorter: ColumnSorter::default(),
+            row: RowBuffer::default(),
         }
     }
 
@@ -1408,6 +1457,7 @@ impl TransformState {
             slots,
             counts,
             view_counts,
+            sorter,
             row,
         } = self;
         analyzer.analyze(text, tokens);
@@ -1527,7 +1577,7 @@ impl TransformState {
                     .map(|&(slot, c)| (cache.column_of_slot[slot as usize], c)),
             );
         }
-        vectorizer.weigh_row(view_counts, row);
+        vectorizer.weigh_row(view_counts, sorter, row);
     }
 }
 

@@ -156,3 +156,38 @@ fn bundled_models_load() {
         assert!(classifier.labels.len() >= 2, "{name}");
     }
 }
+
+#[test]
+fn streamed_predictions_match_the_matrix_bit_for_bit() {
+    // Prediction scores each row as it is vectorised; evaluation during training scores a
+    // transformed matrix. Both must give the same bits, over enough texts for several
+    // parallel runs.
+    let classifier = small_classifier();
+    let words = [
+        "sanctions",
+        "talks",
+        "Moscow",
+        "cooperate",
+        "threats",
+        "Syria",
+        "embassy",
+        "the",
+        "agreed",
+        "hostile",
+        "dialogue",
+        "schedule",
+    ];
+    let texts: Vec<String> = (0..5000usize)
+        .map(|i| {
+            (0..(i % 17))
+                .map(|j| words[(i * 7 + j * 3) % words.len()])
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let matrix = classifier.vectorizer.transform(&texts);
+    assert_eq!(
+        classifier.predict_proba(&texts),
+        classifier.predict_proba_matrix(&matrix)
+    );
+}
