@@ -311,10 +311,13 @@ struct TrainingSet {
 impl TrainingSet {
     /// `model`, fitted on this set, as a model of the plain TF-IDF rows that
     /// [`TfidfVectorizer::transform`] gives.
+    /// Its weights are rounded to `f32` ([`LogisticRegression::round_weights_to_f32`]), as
+    /// every model that is scored or saved.
     fn plain(&self, mut model: LogisticRegression) -> LogisticRegression {
         if let Some(weights) = &self.nb_weights {
             nb_weights::fold_into(&mut model, weights);
         }
+        model.round_weights_to_f32();
         model
     }
 }
@@ -572,6 +575,7 @@ fn search(
         let temperature = fit_temperature(&probs, &truth, options.seed);
         if temperature.adopted {
             model.divide_scores(temperature.t);
+            model.round_weights_to_f32();
             probs = model_probs(&model, &x_held);
             report = argmax_report(labels, &held.labels, &probs, &options.metric);
         }
