@@ -50,7 +50,7 @@ enum Command {
     /// Evaluate a saved model on labelled text.
     #[command(after_help = EXIT_CODES)]
     Eval(EvalArgs),
-    /// Classify text with a saved model: one JSON object per input record, in input order.
+    /// Classify text with a saved model: one prediction per input record, in input order.
     #[command(after_help = EXIT_CODES)]
     Predict(PredictArgs),
     /// Show a saved model's metadata and its most heavily weighted n-grams per class.
@@ -332,29 +332,22 @@ struct PredictArgs {
     #[arg(long)]
     data: Option<PathBuf>,
     /// Write the predictions to this file instead of standard output, in the format its
-    /// extension names: .jsonl (or .ndjson, .json: JSON lines), .csv or .tsv (columns: label,
-    /// then p_LABEL for every label).
-    #[arg(long, value_name = "FILE", value_parser = parse_output)]
-    output: Option<OutputFile>,
+    /// extension names (unless --output-format says): .jsonl (or .ndjson, .json: JSON
+    /// lines), .csv or .tsv (columns: label, then p_LABEL for every label), .txt (labels).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Output format: jsonl (a JSON object per record with the label and every label's
+    /// probability), csv, tsv (label, then p_LABEL columns) or labels (one label per line,
+    /// nothing else). Default: from the --output file's extension, else jsonl.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_output_format)]
+    output_format: Option<OutputFormat>,
     #[command(flatten)]
     input: InputArgs,
 }
 
-/// Where `predict` writes, and how.
-#[derive(Clone)]
-struct OutputFile {
-    path: PathBuf,
-    format: OutputFormat,
-}
-
-fn parse_output(s: &str) -> Result<OutputFile, String> {
-    let path = PathBuf::from(s);
-    let format = OutputFormat::from_path(&path).ok_or_else(|| {
-        format!(
-            "cannot tell the output format of `{s}` from its extension: name a .jsonl, .csv or .tsv file"
-        )
-    })?;
-    Ok(OutputFile { path, format })
+fn parse_output_format(s: &str) -> Result<OutputFormat, String> {
+    OutputFormat::from_name(s)
+        .ok_or_else(|| format!("unknown output format `{s}`: use jsonl, csv, tsv or labels"))
 }
 
 #[derive(Args)]
@@ -1196,6 +1189,21 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
+    let format = match (&args.output, args.output_format) {
+        (_, Some(format)) => format,
+        (None, None) => OutputFormat::Jsonl,
+        (Some(path), None) => OutputFormat::from_path(path).unwrap_or_else(|| {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!(
+                        "cannot tell the output format of `{}` from its extension: name a .jsonl, .csv, .tsv or .txt file, or give --output-format",
+                        path.display()
+                    ),
+                )
+                .exit()
+        }),
+    };
     ui.say(format!("loading {}", args.model.display()));
     let classifier = model_file::load(&args.model)?;
     let source = args.input.source(args.data.clone());
@@ -1227,17 +1235,14 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
     } else {
         ui.say("predicting");
     }
-    let (writer, format): (Box<dyn Write>, OutputFormat) = match &args.output {
-        None => (
-            Box::new(BufWriter::new(io::stdout().lock())),
-            OutputFormat::Jsonl,
-        ),
-        Some(o) => (
-            Box::new(BufWriter::new(File::create(&o.path).with_context(
-                || format!("could not create {}", o.path.display()),
-            )?)),
-            o.format,
-        ),
+    format.check_labels(&classifier.labels)?;
+    let writer: Box<dyn Write> = match &args.output {
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+        Some(path) => {
+            Box::new(BufWriter::new(File::create(path).with_context(|| {
+                format!("could not create {}", path.display())
+            })?))
+        }
     };
     let mut sink = PredictionWriter::new(writer, format, &classifier.labels)?;
     let mut batch: Vec<String> = Vec::with_capacity(PREDICT_BATCH);

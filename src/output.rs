@@ -11,19 +11,52 @@ use crate::classifier::Prediction;
 /// The formats predictions can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
+    /// One JSON object per record: the label and every class's probability.
     Jsonl,
+    /// A header, then per record the label and every class's probability (`p_LABEL`).
     Csv,
+    /// As [`OutputFormat::Csv`], tab-separated.
     Tsv,
+    /// One label per line and nothing else, as fastText's `predict` writes: for shell
+    /// pipelines (`sort | uniq -c`, `paste`) and when the probabilities are not wanted.
+    Labels,
 }
 
 impl OutputFormat {
-    /// The format a file name asks for: `.jsonl`/`.ndjson`/`.json`, `.csv`, `.tsv`/`.tab`.
+    /// The format a file name asks for: `.jsonl`/`.ndjson`/`.json`, `.csv`, `.tsv`/`.tab`,
+    /// `.txt` (labels).
     pub fn from_path(path: &Path) -> Option<OutputFormat> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         Some(match ext.as_str() {
             "jsonl" | "ndjson" | "json" => OutputFormat::Jsonl,
             "csv" => OutputFormat::Csv,
             "tsv" | "tab" => OutputFormat::Tsv,
+            "txt" => OutputFormat::Labels,
+            _ => return None,
+        })
+    }
+
+    /// Refuse `labels` this format cannot write unambiguously: one label per line cannot
+    /// show a label with a line break. (Checked before an output file is created.)
+    pub fn check_labels(self, labels: &[String]) -> io::Result<()> {
+        match labels.iter().find(|l| l.contains(['\n', '\r'])) {
+            Some(label) if self == OutputFormat::Labels => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "the label {label:?} contains a line break, which one label per line cannot show: write JSON lines, CSV or TSV instead"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The format called `name`: `jsonl`, `csv`, `tsv` or `labels`.
+    pub fn from_name(name: &str) -> Option<OutputFormat> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "jsonl" => OutputFormat::Jsonl,
+            "csv" => OutputFormat::Csv,
+            "tsv" => OutputFormat::Tsv,
+            "labels" => OutputFormat::Labels,
             _ => return None,
         })
     }
@@ -50,6 +83,7 @@ const FORMAT_CHUNK: usize = 1024;
 
 impl PredictionWriter {
     /// A writer for `labels` (the classifier's label order); CSV and TSV start with a header.
+    /// One-label-per-line output refuses labels with a line break, which it could not show.
     pub fn new(
         mut writer: Box<dyn Write>,
         format: OutputFormat,
@@ -73,6 +107,7 @@ impl PredictionWriter {
                 w.write_record(&header).map_err(csv_io_error)?;
                 w.flush()?;
             }
+            OutputFormat::Labels => format.check_labels(labels)?,
         }
         Ok(PredictionWriter {
             out: writer,
@@ -134,6 +169,12 @@ impl LineFormat {
                     w.write_record(&record).map_err(csv_io_error)?;
                 }
                 w.flush()?;
+            }
+            OutputFormat::Labels => {
+                for prediction in predictions {
+                    bytes.extend_from_slice(prediction.label.as_bytes());
+                    bytes.push(b'\n');
+                }
             }
         }
         Ok(bytes)
@@ -228,6 +269,37 @@ mod tests {
             written(OutputFormat::Jsonl, &labels, &predictions),
             expected
         );
+    }
+
+    #[test]
+    fn labels_are_one_per_line_in_input_order() {
+        let labels: Vec<String> = ["zeta", "a\"b", "é,x"].map(String::from).to_vec();
+        let predictions: Vec<Prediction> = (0..2500)
+            .map(|i| Prediction {
+                label: labels[i % 3].clone(),
+                probs: vec![0.2, 0.3, 0.5],
+            })
+            .collect();
+        let expected: String = predictions
+            .iter()
+            .map(|p| format!("{}\n", p.label))
+            .collect();
+        assert_eq!(
+            written(OutputFormat::Labels, &labels, &predictions),
+            expected
+        );
+    }
+
+    #[test]
+    fn a_label_with_a_line_break_is_refused_one_per_line() {
+        let labels = vec!["fine".to_string(), "two\nlines".to_string()];
+        let err = PredictionWriter::new(Box::new(io::sink()), OutputFormat::Labels, &labels)
+            .err()
+            .expect("refused");
+        assert!(err
+            .to_string()
+            .contains("\"two\\nlines\" contains a line break"));
+        assert!(PredictionWriter::new(Box::new(io::sink()), OutputFormat::Jsonl, &labels).is_ok());
     }
 
     #[test]

@@ -551,7 +551,34 @@ fn predict_output_writes_jsonl_csv_and_tsv_by_extension() {
     let bad = run(&["predict", "--model", s(model), "--output", "p.parquet"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(
-        bad.stderr.contains(".jsonl, .csv or .tsv"),
+        bad.stderr
+            .contains(".jsonl, .csv, .tsv or .txt file, or give --output-format"),
+        "{}",
+        bad.stderr
+    );
+
+    // Labels only, one per line: to a .txt file, or by --output-format to standard output
+    // or to a file of any name.
+    let expected_labels: String = expected.iter().map(|(l, _)| format!("{l}\n")).collect();
+    let predict = |extra: &[&str]| {
+        let mut args = vec!["predict", "--model", s(model), "--data", s(&data)];
+        args.extend_from_slice(extra);
+        run(&args).success()
+    };
+    let txt = dir.path().join("p.txt");
+    predict(&["--output", s(&txt)]);
+    assert_eq!(fs::read_to_string(&txt).unwrap(), expected_labels);
+    assert_eq!(
+        predict(&["--output-format", "labels"]).stdout,
+        expected_labels
+    );
+    let named = dir.path().join("p.parquet");
+    predict(&["--output", s(&named), "--output-format", "csv"]);
+    assert!(fs::read_to_string(&named).unwrap().starts_with("label,p_"));
+    let bad = run(&["predict", "--model", s(model), "--output-format", "xml"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("use jsonl, csv, tsv or labels"),
         "{}",
         bad.stderr
     );
