@@ -7,7 +7,7 @@ and predicts with
 
   * stance       default options: `stance train --data TRAIN --valid VAL --model M -q`
                  (the default model search over C, scored on VAL), then
-                 `stance predict --model M --data VAL.txt`;
+                 `stance predict --model M --data VAL.txt --output-format labels`;
   * scikit-learn TfidfVectorizer(word 1-2-grams, sublinear_tf, min_df=2) +
                  LogisticRegression(max_iter=1000), C=1, no search;
   * fastText     supervised, `wordNgrams=2, epoch=5, lr=0.5, thread=2` (Python binding);
@@ -347,43 +347,57 @@ def run_stance(stance_bin, ds, train, val, text_file, n_texts, repeat):
     res["model_mb"] = os.path.getsize(model) / 1e6
     log("%s: stance train: %.1f s wall, %.0f MB peak RSS" % (ds, st["wall"], st["rss_mb"] or 0))
 
-    # -v adds the tool's own stage times (model load, predicting) on standard error.
-    pred_path = os.path.join(d, "stance.pred.jsonl")
-    predict_cmd = [stance_bin, "predict", "-v", "--model", model, "--data", text_file]
+    # -v adds the tool's own stage times (model load, predicting) on standard error. Like the
+    # peers, stance writes the labels (one per line); a second command, alternated with it,
+    # writes its default JSON lines with every class probability, reported beside.
+    pred_path = os.path.join(d, "stance.pred.txt")
+    predict_cmd = [stance_bin, "predict", "-v", "--model", model, "--data", text_file,
+                   "--output-format", "labels"]
+    json_path = os.path.join(d, "stance.pred.jsonl")
+    json_cmd = [stance_bin, "predict", "-v", "--model", model, "--data", text_file]
     res["predict_cmd"] = shlex.join(predict_cmd) + " > " + os.path.relpath(pred_path, REPO_ROOT)
-    runs = []
+    res["predict_json_cmd"] = shlex.join(json_cmd) + " > " + os.path.relpath(json_path, REPO_ROOT)
+    runs, json_runs = [], []
     for i in range(repeat):
-        rc, err, st = timed(predict_cmd, os.path.join(d, "stance.predict.time"), pred_path)
-        if rc != 0:
-            res["error"] = "stance predict exited %d: %s" % (rc, tail(err))
-            return res
-        stages = {}
-        for line in err.splitlines():
-            m = STAGE_RE.match(line.strip())
-            if m:
-                stages[m.group(1)] = float(m.group(2))
-        st["stages"] = stages
-        runs.append(st)
+        for cmd, out_path, into in ((predict_cmd, pred_path, runs), (json_cmd, json_path, json_runs)):
+            rc, err, st = timed(cmd, os.path.join(d, "stance.predict.time"), out_path)
+            if rc != 0:
+                res["error"] = "stance predict exited %d: %s" % (rc, tail(err))
+                return res
+            stages = {}
+            for line in err.splitlines():
+                m = STAGE_RE.match(line.strip())
+                if m:
+                    stages[m.group(1)] = float(m.group(2))
+            st["stages"] = stages
+            into.append(st)
     best = min(runs, key=lambda s: s["wall_monotonic"])
     res["predict_runs"] = runs
-    # Whole run: the process, from start to exit (model load, read, vectorise, predict, write JSON).
+    res["predict_json_runs"] = json_runs
+    # Whole run: the process, from start to exit (model load, read, vectorise, predict, write).
     res["predict_whole_s"] = best["wall_monotonic"]
     # Model in memory: the tool's own `predicting` stage (read the text file, vectorise, predict,
-    # write JSON), the best over the repeats.
-    predicting = [s["stages"].get("predicting") for s in runs if s["stages"].get("predicting") is not None]
-    res["predict_loaded_s"] = min(predicting) if predicting else None
+    # write), the best over the repeats.
+    def best_stage(stage_runs):
+        times = [s["stages"].get("predicting") for s in stage_runs if s["stages"].get("predicting") is not None]
+        return min(times) if times else None
+    res["predict_loaded_s"] = best_stage(runs)
+    res["predict_json_loaded_s"] = best_stage(json_runs)
     loading = [v for s in runs for k, v in s["stages"].items() if k.startswith("loading")]
     res["model_load_s"] = min(loading) if loading else None
     res["predict_rss_mb"] = best["rss_mb"]
-    preds = []
-    with open(pred_path, encoding="utf-8") as f:
+    preds = read_lines(pred_path)
+    with open(json_path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                preds.append(str(json.loads(line)["label"]))
+                label = str(json.loads(line)["label"])
             except (json.JSONDecodeError, KeyError, TypeError) as e:
                 res["error"] = "predict output line %d is not a JSON object with \"label\" (%s)" % (n, e)
+                return res
+            if n > len(preds) or preds[n - 1] != label:
+                res["error"] = "line %d: the JSON output's label differs from the labels output" % n
                 return res
     res["preds"] = preds
     return res
@@ -597,6 +611,8 @@ def table(ds, info, results):
             fmt(r.get("model_load_s"), ".3f"), fmt(r.get("predict_loaded_s"), ".3f"))
         if r["tool"] == "stance":
             s += "; `stance predict` process wall %s s" % fmt(r.get("predict_whole_s"), ".3f")
+            s += "; writing JSON lines with every class probability instead of the labels: %s s loaded" % (
+                fmt(r.get("predict_json_loaded_s"), ".3f"))
             if r.get("summary"):
                 s += ". " + " / ".join(r["summary"])
             ps = r.get("prior_shift")
@@ -739,8 +755,10 @@ def main():
         "",
         "Prediction: every tool classifies the same plain-text file (the validation texts, one per line); "
         "best of %d runs. *predict texts/s* is with the model already in memory (stance: its own "
-        "`predicting` stage from `stance predict -v`, which reads the file, predicts and writes JSON "
-        "lines with every class probability; the peers: read the file, vectorise, predict, write the labels). "
+        "`predicting` stage from `stance predict -v --output-format labels`, which reads the file, "
+        "vectorises, predicts and writes the labels, one per line; the peers: read the file, vectorise, "
+        "predict, write the labels; stance's default JSON lines with every class probability are timed "
+        "beside, in the notes). "
         "*incl. model load* adds loading the model file (stance: the `stance predict` process wall). "
         "Ratios are peer / stance: a wall ratio above 1 means the peer trains slower than stance, a "
         "throughput ratio above 1 means it predicts faster. macro-F1 is computed by this script from "
