@@ -801,6 +801,45 @@ mod tests {
     }
 
     #[test]
+    fn rounded_weights_survive_serialisation_exactly() {
+        let mut model = LogisticRegression {
+            n_classes: 3,
+            coef: Array2::from_shape_fn((5, 3), |(i, j)| (i as f64 - 2.1) / (j as f64 + 3.0)),
+            intercept: Array1::from(vec![0.1, -0.2, 1.0 / 3.0]),
+            fit_info: FitInfo {
+                solver: Solver::Asgd,
+                iterations: 2,
+                evaluations: 2,
+                converged: true,
+                objective: None,
+                gradient_max: None,
+                c: 1.0,
+                class_weight: ClassWeight::Balanced,
+            },
+        };
+        model.round_weights_to_f32();
+        let bytes = postcard::to_allocvec(&model).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<LogisticRegression>(&bytes).unwrap(),
+            model
+        );
+        // Formats that write bytes as a list of numbers read them back too.
+        let json = serde_json::to_string(&model).unwrap();
+        assert_eq!(
+            serde_json::from_str::<LogisticRegression>(&json).unwrap(),
+            model
+        );
+        // Bytes that are not a whole number of weights are refused.
+        let extra_byte = json.replacen("\"coef\":[5,3,[", "\"coef\":[5,3,[0,", 1);
+        assert_ne!(extra_byte, json);
+        let err = serde_json::from_str::<LogisticRegression>(&extra_byte).unwrap_err();
+        assert!(
+            err.to_string().contains("not a whole number of f32s"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn softplus_and_sigmoid_are_stable() {
         assert_eq!(softplus(1000.0), 1000.0);
         assert!(softplus(-1000.0) >= 0.0 && softplus(-1000.0) < 1e-300);
@@ -809,23 +848,80 @@ mod tests {
     }
 }
 
-/// Serde for [`LogisticRegression::coef`]: its shape and its values as `f32`, read back as
-/// `f64`. Exact for weights [`LogisticRegression::round_weights_to_f32`] has rounded.
+/// Serde for [`LogisticRegression::coef`]: its shape, then its values as the bytes of
+/// little-endian `f32`s, read back as `f64`. Exact for weights
+/// [`LogisticRegression::round_weights_to_f32`] has rounded. As bytes rather than a sequence
+/// of numbers, a model file's weights decode in one pass into one exact allocation (a
+/// sequence would grow a vector of `f32` number by number, then copy it into `f64`s).
 mod f32_weights {
+    use std::fmt;
+
     use ndarray::Array2;
-    use serde::de::Error as _;
+    use serde::de::{Error as _, SeqAccess, Visitor};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(coef: &Array2<f64>, serializer: S) -> Result<S::Ok, S::Error> {
-        let values: Vec<f32> = coef.iter().map(|&w| w as f32).collect();
-        (coef.nrows(), coef.ncols(), values).serialize(serializer)
+        let bytes: Vec<u8> = coef
+            .iter()
+            .flat_map(|&w| (w as f32).to_le_bytes())
+            .collect();
+        (coef.nrows(), coef.ncols(), Bytes(&bytes)).serialize(serializer)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Array2<f64>, D::Error> {
-        let (rows, cols, values) = <(usize, usize, Vec<f32>)>::deserialize(deserializer)?;
-        Array2::from_shape_vec((rows, cols), values.into_iter().map(f64::from).collect())
+        let (rows, cols, Weights(values)) = <(usize, usize, Weights)>::deserialize(deserializer)?;
+        Array2::from_shape_vec((rows, cols), values)
             .map_err(|_| D::Error::custom("the weights do not fill their declared shape"))
+    }
+
+    /// Serialises as bytes.
+    struct Bytes<'a>(&'a [u8]);
+
+    impl Serialize for Bytes<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_bytes(self.0)
+        }
+    }
+
+    /// The weights read from bytes (or, from formats that write bytes as a sequence, from a
+    /// sequence of bytes).
+    struct Weights(Vec<f64>);
+
+    impl<'de> Deserialize<'de> for Weights {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_bytes(WeightsVisitor).map(Weights)
+        }
+    }
+
+    struct WeightsVisitor;
+
+    impl<'de> Visitor<'de> for WeightsVisitor {
+        type Value = Vec<f64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("weights as the bytes of little-endian f32s")
+        }
+
+        fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Vec<f64>, E> {
+            if !bytes.len().is_multiple_of(4) {
+                return Err(E::custom(
+                    "the weights' bytes are not a whole number of f32s",
+                ));
+            }
+            Ok(bytes
+                .chunks_exact(4)
+                .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+                .collect())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<f64>, A::Error> {
+            let mut bytes = Vec::new();
+            while let Some(b) = seq.next_element::<u8>()? {
+                bytes.push(b);
+            }
+            self.visit_bytes(&bytes)
+        }
     }
 }

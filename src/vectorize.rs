@@ -1209,11 +1209,10 @@ impl TfidfVectorizer {
         format!("#{column}")
     }
 
-    /// Rebuild lookup tables after deserialising.
+    /// Rebuild lookup tables after deserialising, one view per thread (each table is a
+    /// function of its own view alone).
     pub fn rebuild_indexes(&mut self) {
-        for view in &mut self.views {
-            view.rebuild_index();
-        }
+        self.views.par_iter_mut().for_each(View::rebuild_index);
     }
 
     /// Check internal consistency after deserialising an untrusted file.

@@ -1545,7 +1545,7 @@ fn a_model_of_another_format_version_is_refused() {
     bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
     check_bad_model(
         &bytes,
-        &["format version 99", "reads version 6", "retrain the model"],
+        &["format version 99", "reads version 7", "retrain the model"],
     );
 }
 
