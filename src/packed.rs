@@ -261,22 +261,47 @@ impl SparseRows for PackedMatrix {
         }
     }
 
-    /// Decoded chunk by chunk in parallel.
+    /// Decoded chunk by chunk in parallel, each chunk straight into its own part of the
+    /// matrix's arrays (every chunk knows its number of entries), so the matrix's memory is
+    /// allocated and written once.
     fn to_csr(&self) -> Cow<'_, CsrMatrix> {
-        let blocks: Vec<CsrMatrix> = (0..self.chunks.len())
+        let mut indptr = vec![0usize; self.n_rows + 1];
+        let mut indices = vec![0u32; self.nnz];
+        let mut values = vec![0f32; self.nnz];
+        let mut parts = Vec::with_capacity(self.chunks.len());
+        let (mut ends, mut cols, mut vals) = (&mut indptr[1..], &mut indices[..], &mut values[..]);
+        let mut start = 0;
+        for (c, chunk) in self.chunks.iter().enumerate() {
+            let (chunk_ends, rest_ends) = ends.split_at_mut(chunk.row_ends.len());
+            let (chunk_cols, rest_cols) = cols.split_at_mut(chunk.nnz);
+            let (chunk_vals, rest_vals) = vals.split_at_mut(chunk.nnz);
+            parts.push((
+                c * self.chunk_rows,
+                start,
+                chunk_ends,
+                chunk_cols,
+                chunk_vals,
+            ));
+            (ends, cols, vals) = (rest_ends, rest_cols, rest_vals);
+            start += chunk.nnz;
+        }
+        parts
             .into_par_iter()
-            .map(|c| {
-                let mut out = CsrMatrix::new(self.n_cols);
+            .for_each(|(first, start, ends, cols, vals)| {
                 let mut row = RowBuffer::default();
-                let first = c * self.chunk_rows;
-                for i in first..(first + self.chunk_rows).min(self.n_rows) {
-                    self.read_row(i, &mut row);
-                    out.push_row(row.cols.iter().copied().zip(row.vals.iter().copied()));
+                let mut at = 0;
+                for (i, end) in ends.iter_mut().enumerate() {
+                    self.read_row(first + i, &mut row);
+                    let n = row.cols.len();
+                    cols[at..at + n].copy_from_slice(&row.cols);
+                    vals[at..at + n].copy_from_slice(&row.vals);
+                    at += n;
+                    *end = start + at;
                 }
-                out
-            })
-            .collect();
-        Cow::Owned(CsrMatrix::concat(self.n_cols, &blocks))
+            });
+        let csr = CsrMatrix::from_parts(self.n_cols, indptr, indices, values)
+            .expect("packed rows are sorted, in range and add up to nnz");
+        Cow::Owned(csr)
     }
 }
 
