@@ -524,9 +524,18 @@ fn search(
     let mut worse_in_a_row = 0;
     // Candidates are taken in grid order; only their fitting is concurrent.
     'rounds: for round in options.c_grid.chunks(SEARCH_CHAINS) {
-        for (&c, fitted) in round.iter().zip(path.round(round)?) {
-            let model = x.plain(fitted.clone());
-            let probs = model_probs(&model, &x_held);
+        // The round's candidates are scored side by side too (each copy, fold and scoring
+        // is independent); the bookkeeping below stays in grid order.
+        let scored: Vec<(LogisticRegression, Vec<Vec<f64>>)> = path
+            .round(round)?
+            .par_iter()
+            .map(|fitted| {
+                let model = x.plain(fitted.clone());
+                let probs = model_probs(&model, &x_held);
+                (model, probs)
+            })
+            .collect();
+        for (&c, (model, probs)) in round.iter().zip(scored) {
             let report = argmax_report(labels, &held.labels, &probs, &options.metric);
             let score = options.metric.value(&report);
             progress(Event::Candidate {
