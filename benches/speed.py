@@ -387,18 +387,18 @@ def run_stance(stance_bin, ds, train, val, text_file, n_texts, repeat):
     res["model_load_s"] = min(loading) if loading else None
     res["predict_rss_mb"] = best["rss_mb"]
     preds = read_lines(pred_path)
+    json_labels = []
     with open(json_path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
             try:
-                label = str(json.loads(line)["label"])
+                json_labels.append(str(json.loads(line)["label"]))
             except (json.JSONDecodeError, KeyError, TypeError) as e:
                 res["error"] = "predict output line %d is not a JSON object with \"label\" (%s)" % (n, e)
                 return res
-            if n > len(preds) or preds[n - 1] != label:
-                res["error"] = "line %d: the JSON output's label differs from the labels output" % n
-                return res
+    if json_labels != preds:
+        res["error"] = "the JSON output's labels differ from the labels output (%d vs %d lines)" % (
+            len(json_labels), len(preds))
+        return res
     res["preds"] = preds
     return res
 

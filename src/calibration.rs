@@ -116,7 +116,7 @@ pub fn fit_temperature(probs: &[Vec<f64>], truth: &[usize], seed: u64) -> Temper
             rows.iter().map(|&i| truth[i]).collect(),
         )
     };
-    let cross_fit = |(fit_on, apply_to): (&Vec<usize>, &Vec<usize>)| {
+    let cross_fit = |fit_on: &[usize], apply_to: &[usize]| {
         let (p_fit, y_fit) = pick(fit_on);
         let (p_apply, y_apply) = pick(apply_to);
         let t = best_temperature(&p_fit, &y_fit);
@@ -128,8 +128,8 @@ pub fn fit_temperature(probs: &[Vec<f64>], truth: &[usize], seed: u64) -> Temper
     let ((a, b), on_all) = rayon::join(
         || {
             rayon::join(
-                || cross_fit((&half_a, &half_b)),
-                || cross_fit((&half_b, &half_a)),
+                || cross_fit(&half_a, &half_b),
+                || cross_fit(&half_b, &half_a),
             )
         },
         || best_temperature(&logs, truth),

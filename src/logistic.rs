@@ -426,7 +426,7 @@ impl LogisticRegression {
     /// Training rounds each model it scores on held-out data and the model it returns, so
     /// a saved and reloaded model gives the very probabilities its training report was
     /// computed from. (The solvers work on unrounded copies; the intercepts stay `f64`. On
-    /// TweetEval emoji the weights are ~97 % of a model file: 31 MB as `f64`.)
+    /// TweetEval emoji the weights were 31.2 of the model file's 33.4 MB as `f64`.)
     pub fn round_weights_to_f32(&mut self) {
         self.coef.mapv_inplace(|w| f64::from(w as f32));
     }
