@@ -39,7 +39,7 @@ use crate::error::{Error, ModelFileProblem, Result};
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"STANCEMF";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 const HEADER_LEN: usize = 56;
 
 /// Encode a classifier as the bytes of a model file.

@@ -186,13 +186,22 @@ fn train_with_valid_file_json_report() {
     assert!(!candidates.is_empty());
     let chosen = selection["chosen"].as_u64().unwrap() as usize;
     assert!(chosen < candidates.len());
-    // Without --c the default grid is searched in increasing order.
+    // Without --c the default grid is searched in increasing order from 0.3 (until the
+    // search stops), and 0.1 is tried only when 0.3 scored best; reports list C in order.
     let cs: Vec<f64> = candidates
         .iter()
         .map(|c| c["c"].as_f64().unwrap())
         .collect();
-    assert_eq!(cs[0], 0.1);
     assert!(cs.windows(2).all(|w| w[0] < w[1]), "{cs:?}");
+    let from_grid = if cs[0] == 0.1 { &cs[1..] } else { &cs[..] };
+    assert_eq!(from_grid, &stance::train::DEFAULT_C_GRID[..from_grid.len()]);
+    if cs[0] == 0.1 {
+        let score = |i: usize| candidates[i]["score"].as_f64().unwrap();
+        assert!(
+            (2..cs.len()).all(|i| score(i) <= score(1)),
+            "{candidates:?}"
+        );
+    }
     let best = candidates
         .iter()
         .map(|c| c["score"].as_f64().unwrap())
@@ -1545,7 +1554,7 @@ fn a_model_of_another_format_version_is_refused() {
     bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
     check_bad_model(
         &bytes,
-        &["format version 99", "reads version 7", "retrain the model"],
+        &["format version 99", "reads version 8", "retrain the model"],
     );
 }
 
@@ -1827,7 +1836,7 @@ fn help_of_each_subcommand_lists_every_option_and_default() {
     // The C grid's default is described in words.
     let help = run(&["train", "--help"]).success().stdout;
     let c = help_entry(&help, "--c");
-    assert!(c.contains("0.1,0.3,1,3,10,30,100"), "{c}");
+    assert!(c.contains("0.3,1,3,10,30,100, then 0.1"), "{c}");
     let top = run(&["--help"]).success().stdout;
     for sub in ["train", "eval", "predict", "inspect"] {
         assert!(
