@@ -300,10 +300,21 @@ pub fn term_key(kind: ViewKind, term: &str) -> u64 {
 /// ([`KeyTable::prefetch`]), so a batch of lookups overlaps its misses.
 #[derive(Debug, Clone, Default)]
 struct KeyTable {
-    slots: Vec<(u64, u32)>,
+    slots: Vec<Slot>,
     shift: u32,
     len: usize,
 }
+
+/// One [`KeyTable`] entry in 12 bytes, where `(u64, u32)` is padded to 16: the tables of a
+/// large fit hold tens of millions of slots.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, packed(4))]
+struct Slot {
+    key: u64,
+    value: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<Slot>() == 12);
 
 /// Value of an unused [`KeyTable`] slot; never a column.
 const VACANT: u32 = u32::MAX - 1;
@@ -313,7 +324,13 @@ impl KeyTable {
     fn with_capacity(n: usize) -> Self {
         let size = (2 * n).next_power_of_two().max(16);
         KeyTable {
-            slots: vec![(0, VACANT); size],
+            slots: vec![
+                Slot {
+                    key: 0,
+                    value: VACANT
+                };
+                size
+            ],
             shift: 64 - size.trailing_zeros(),
             len: 0,
         }
@@ -323,7 +340,7 @@ impl KeyTable {
     #[cold]
     fn grow(&mut self) {
         let old = std::mem::replace(self, KeyTable::with_capacity(2 * self.len.max(8)));
-        for &(key, value) in &old.slots {
+        for &Slot { key, value } in &old.slots {
             if value != VACANT {
                 self.get_or_insert(key, value);
             }
@@ -345,14 +362,14 @@ impl KeyTable {
         let mask = self.slots.len() - 1;
         let mut i = self.home(key);
         loop {
-            let (k, v) = self.slots[i];
+            let Slot { key: k, value: v } = self.slots[i];
             if v == VACANT {
-                self.slots[i] = (key, value);
+                self.slots[i] = Slot { key, value };
                 self.len += 1;
                 return None;
             }
             if k == key {
-                return Some(&mut self.slots[i].1);
+                return Some(&mut self.slots[i].value);
             }
             i = (i + 1) & mask;
         }
@@ -374,7 +391,7 @@ impl KeyTable {
         let mask = self.slots.len() - 1;
         let mut i = self.home(key);
         loop {
-            let (k, v) = self.slots[i];
+            let Slot { key: k, value: v } = self.slots[i];
             if v == VACANT {
                 return None;
             }
