@@ -36,7 +36,7 @@ pub const DEFAULT_C_GRID: [f64; 6] = [0.3, 1.0, 3.0, 10.0, 30.0, 100.0];
 
 /// The default values of C below [`DEFAULT_C_GRID`], tried only while the smallest C tried
 /// so far scores best ([`TrainOptions::c_below`]). So the default search covers 0.1–100 as
-/// it always has, but its six grid values fill three rounds of [`SEARCH_CHAINS`] fits where
+/// it always has, but its six grid values fill three rounds of two concurrent fits where
 /// seven left the last fit alone in a round of its own, which took as long as a pair (the
 /// fits are bound by memory latency): TweetEval emoji training 3.86 → 3.19 s (median of
 /// eight alternated runs), same model. C = 0.1 won on validation for one of eight TweetEval
