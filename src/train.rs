@@ -39,7 +39,7 @@ pub const DEFAULT_C_GRID: [f64; 6] = [0.3, 1.0, 3.0, 10.0, 30.0, 100.0];
 /// it always has, but its six grid values fill three rounds of two concurrent fits where
 /// seven left the last fit alone in a round of its own, which took as long as a pair (the
 /// fits are bound by memory latency): TweetEval emoji training 3.86 → 3.19 s (median of
-/// eight alternated runs), same model. C = 0.1 won on validation for one of eight TweetEval
+/// eight alternated runs), same predictions. C = 0.1 won on validation for one of eight TweetEval
 /// models (stance/abortion, val F1 0.7569 cold against 0.7512 at C = 0.3; warm-started
 /// from 0.3 it scores 0.7424, so 0.3 is kept there). Validation scores, mean of seeds 42
 /// and 7, old → new: stance 65.89 → 65.78 (abortion), emotion 66.66 → 66.52 (seed 7's
