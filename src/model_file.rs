@@ -5,7 +5,7 @@
 //! | bytes | content |
 //! |---|---|
 //! | 0–7 | magic `STANCEMF` |
-//! | 8–11 | format version (`u32`, currently 7; files of versions 1 to 6, from before the decision rule, the solver, the refit and NB-weight options and the temperature were stored and before the weights were stored as the bytes of `f32`s, are refused) |
+//! | 8–11 | format version (`u32`, currently 8; files of versions 1 to 7, from before the decision rule, the solver, the refit and NB-weight options, the temperature and the values of C below the grid were stored and before the weights were stored as the bytes of `f32`s, are refused) |
 //! | 12–15 | reserved, zero |
 //! | 16–23 | content length in bytes (`u64`) |
 //! | 24–55 | SHA-256 of the content |

@@ -183,8 +183,7 @@ pub fn train(
             "every C must be a positive number".into(),
         ));
     }
-    let grid_min = options.c_grid.iter().copied().fold(f64::INFINITY, f64::min);
-    let mut above = grid_min;
+    let mut above = options.c_grid.iter().copied().fold(f64::INFINITY, f64::min);
     for &c in &options.c_below {
         if c >= above {
             return Err(Error::InvalidOption(format!(
@@ -923,14 +922,18 @@ mod tests {
             .collect()
     }
 
-    /// C values of a search on `train_rows` scored on `held_rows`, grid [1, 10], below it
-    /// [0.1, 0.01], and the chosen one.
-    fn searched_cs(train_rows: &[(&str, &str)], held_rows: &[(&str, &str)]) -> (Vec<f64>, f64) {
-        let corpus = |rows: &[(&str, &str)]| LabelledCorpus {
+    /// A corpus of (text, label) rows.
+    fn corpus(rows: &[(&str, &str)]) -> LabelledCorpus {
+        LabelledCorpus {
             texts: rows.iter().map(|r| r.0.to_string()).collect(),
             labels: rows.iter().map(|r| r.1.to_string()).collect(),
             ..LabelledCorpus::default()
-        };
+        }
+    }
+
+    /// C values of a search on `train_rows` scored on `held_rows`, grid [1, 10], below it
+    /// [0.1, 0.01], and the chosen one.
+    fn searched_cs(train_rows: &[(&str, &str)], held_rows: &[(&str, &str)]) -> (Vec<f64>, f64) {
         let mut options = TrainOptions::default();
         options.vectorizer.min_df = crate::vectorize::DocFreq::Count(1);
         options.metric = Metric::Accuracy;
@@ -970,18 +973,14 @@ mod tests {
 
     #[test]
     fn values_below_the_grid_must_be_below_it_and_decreasing() {
-        let corpus = LabelledCorpus {
-            texts: GOOD_BAD.iter().map(|r| r.0.to_string()).collect(),
-            labels: GOOD_BAD.iter().map(|r| r.1.to_string()).collect(),
-            ..LabelledCorpus::default()
-        };
         for below in [vec![1.0], vec![0.1, 0.3], vec![f64::NAN]] {
             let options = TrainOptions {
                 c_grid: vec![1.0, 10.0],
                 c_below: below.clone(),
                 ..TrainOptions::default()
             };
-            let err = train(&corpus, &Validation::None, &options, &mut |_| {}).unwrap_err();
+            let err =
+                train(&corpus(&GOOD_BAD), &Validation::None, &options, &mut |_| {}).unwrap_err();
             assert!(matches!(err, Error::InvalidOption(_)), "{below:?}: {err}");
         }
     }

@@ -1904,8 +1904,6 @@ fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
 
 #[test]
 fn labels_only_output_refuses_a_label_with_a_line_break_before_writing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("two-line.jsonl");
     let records: String = (0..8)
         .map(|i| {
             let (text, label) = if i % 2 == 0 {
@@ -1916,19 +1914,9 @@ fn labels_only_output_refuses_a_label_with_a_line_break_before_writing() {
             format!("{}\n", serde_json::json!({"text": text, "label": label}))
         })
         .collect();
-    fs::write(&data, records).unwrap();
+    let (data, dir) = write_data("two-line.jsonl", records.as_bytes());
     let model = dir.path().join("m.stance");
-    run(&[
-        "train",
-        "--data",
-        s(&data),
-        "--model",
-        s(&model),
-        "--min-df",
-        "1",
-        "-q",
-    ])
-    .success();
+    train_fast(&data, &model, &[]).success();
     let out = dir.path().join("labels.txt");
     run(&["predict", "--model", s(&model), "--output", s(&out)])
         .fails_with(&["\"hostile\\nlanguage\" contains a line break", "JSON lines"]);
