@@ -10,7 +10,7 @@
 //! [`score`] scores whole articles sentence by sentence, with evidence and an article-level
 //! result per model.
 //! [`prefetch`] holds the memory hints the latency-bound loops (vocabulary lookups, weight
-//! rows) share.
+//! rows) share, [`huge_pages`] the allocator that backs their large tables with huge pages.
 //! [`interrupt`] lets a program (the command line) remove an unfinished model file on Ctrl-C.
 //! [`report`] renders an evaluation as a directory of files (a self-contained HTML page,
 //! `metrics.json`, SVG charts), with calibration and [`bootstrap`] confidence intervals.
@@ -21,6 +21,7 @@ pub mod classifier;
 pub mod corpus;
 pub mod decision;
 pub mod error;
+pub mod huge_pages;
 pub mod interrupt;
 pub mod lbfgs;
 pub mod logistic;

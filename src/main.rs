@@ -26,6 +26,10 @@ use stance::score::{self, ScoreOptions};
 use stance::train::{self, Event, TrainOptions, Validation, DEFAULT_C_BELOW, DEFAULT_C_GRID};
 use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
 
+/// Huge pages for the large tables read at random (weights, vocabularies): fewer TLB misses.
+#[global_allocator]
+static ALLOC: stance::huge_pages::HugePageAlloc = stance::huge_pages::HugePageAlloc;
+
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument); 130 or 143 interrupted by Ctrl-C (SIGINT) or SIGTERM, with the model file written whole or not at all.";
 
 /// Train, evaluate and apply text classifiers (TF-IDF n-grams + logistic regression).
