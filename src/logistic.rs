@@ -566,7 +566,8 @@ impl<R: Records + SparseRows> Fit<R, Array1<usize>, Error> for LogisticRegressio
             .filter(|m| m.coef.nrows() == n_features && m.coef.ncols() == n_outputs);
         let mut params = match warm {
             Some(m) => {
-                let mut p: Vec<f64> = m.coef.iter().copied().collect();
+                let mut p = Vec::with_capacity(n_params);
+                p.extend(m.coef.iter());
                 p.extend(m.intercept.iter());
                 p
             }
@@ -632,12 +633,9 @@ impl<R: Records + SparseRows> Fit<R, Array1<usize>, Error> for LogisticRegressio
                 "the objective is not finite: the input holds extreme values".into(),
             ));
         }
-        let coef = Array2::from_shape_vec(
-            (n_features, n_outputs),
-            params[..n_features * n_outputs].to_vec(),
-        )
-        .expect("shape matches");
-        let intercept = Array1::from(params[n_features * n_outputs..].to_vec());
+        // The weights stay in `params`' allocation (no second copy of the model).
+        let intercept = Array1::from(params.split_off(n_features * n_outputs));
+        let coef = Array2::from_shape_vec((n_features, n_outputs), params).expect("shape matches");
         Ok(LogisticRegression {
             n_classes,
             coef,
