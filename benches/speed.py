@@ -299,6 +299,22 @@ def timed(cmd, time_file, stdout_path=None, env=None):
     return r.returncode, r.stderr, stats
 
 
+def timed_median(n, cmd, time_file, stdout_path=None, env=None):
+    """Run cmd n times under GNU time, one after another; return the run with the median wall
+    (the lower middle one for even n) as timed() does, its stats also listing every run's wall
+    ("walls"). The first failing run is returned as it is."""
+    runs = []
+    for _ in range(n):
+        rc, err, st = timed(cmd, time_file, stdout_path, env)
+        if rc != 0:
+            return rc, err, st
+        runs.append((rc, err, st))
+    walls = [st["wall"] for _, _, st in runs]
+    rc, err, st = sorted(runs, key=lambda r: r[2]["wall"])[(n - 1) // 2]
+    st = dict(st, walls=walls, rss_mb=max((r[2]["rss_mb"] or 0) for r in runs) or None)
+    return rc, err, st
+
+
 def tail(text, n=1500):
     text = (text or "").strip()
     return text[-n:]
@@ -323,13 +339,14 @@ def build():
     return copy, version
 
 
-def run_stance(stance_bin, ds, train, val, text_file, n_texts, repeat):
+def run_stance(stance_bin, ds, train, val, text_file, n_texts, repeat, train_repeat):
     d = os.path.join(WORK_DIR, ds)
     model = os.path.join(d, "stance.model")
     train_cmd = [stance_bin, "train", "--data", train, "--valid", val, "--model", model, "-q"]
     res = {"tool": "stance", "train_cmd": shlex.join(train_cmd)}
     log("%s: stance train (default options) ..." % ds)
-    rc, err, st = timed(train_cmd, os.path.join(d, "stance.train.time"), os.path.join(d, "stance.train.txt"))
+    rc, err, st = timed_median(train_repeat, train_cmd, os.path.join(d, "stance.train.time"),
+                               os.path.join(d, "stance.train.txt"))
     res["train"] = st
     if rc != 0:
         res["error"] = "stance train exited %d: %s" % (rc, tail(err))
@@ -405,7 +422,7 @@ def run_stance(stance_bin, ds, train, val, text_file, n_texts, repeat):
 
 # --------------------------------------------------------------------------- peers (parent side)
 
-def run_peer(py, tool, ds, train, val, text_file, ft_train, repeat):
+def run_peer(py, tool, ds, train, val, text_file, ft_train, repeat, train_repeat):
     d = os.path.join(WORK_DIR, ds)
     me = os.path.abspath(__file__)
     env = peer_env()
@@ -418,7 +435,7 @@ def run_peer(py, tool, ds, train, val, text_file, ft_train, repeat):
         train_cmd += ["--train", ft_train]
     res = {"tool": tool, "train_cmd": shlex.join(train_cmd)}
     log("%s: %s train ..." % (ds, tool))
-    rc, err, st = timed(train_cmd, os.path.join(d, tool + ".train.time"), env=env)
+    rc, err, st = timed_median(train_repeat, train_cmd, os.path.join(d, tool + ".train.time"), env=env)
     res["train"] = st
     if rc != 0:
         res["error"] = "%s train worker exited %d: %s" % (tool, rc, tail(err))
@@ -605,8 +622,9 @@ def table(ds, info, results):
             continue
         tr = r["train"]
         cpu = (tr["user"] or 0) + (tr["sys"] or 0) if tr.get("user") is not None else None
-        s = "- %s: train CPU %s s (user+sys) for %s s wall; model %.1f MB; predict peak RSS %s MB" % (
-            r["tool"], fmt(cpu, ".1f"), fmt(tr["wall"], ".1f"), r["model_mb"], fmt(r.get("predict_rss_mb"), ".0f"))
+        s = "- %s: train CPU %s s (user+sys) for %s s wall (runs: %s s); model %.1f MB; predict peak RSS %s MB" % (
+            r["tool"], fmt(cpu, ".1f"), fmt(tr["wall"], ".1f"), ", ".join("%.1f" % w for w in tr.get("walls", [])),
+            r["model_mb"], fmt(r.get("predict_rss_mb"), ".0f"))
         s += "; model load %s s, prediction with the model loaded %s s" % (
             fmt(r.get("model_load_s"), ".3f"), fmt(r.get("predict_loaded_s"), ".3f"))
         if r["tool"] == "stance":
@@ -653,6 +671,8 @@ def main():
     ap.add_argument("--skip-fasttext", action="store_true", help="leave out the fastText peer")
     ap.add_argument("--repeat", type=int, default=3,
                     help="prediction runs per tool; the best is reported (default: %(default)s)")
+    ap.add_argument("--train-repeat", type=int, default=3,
+                    help="training runs per tool; the median wall is reported (default: %(default)s)")
     # Internal: run one peer step inside benches/.venv.
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     for flag in ("--train", "--valid", "--text", "--model", "--out", "--json"):
@@ -661,8 +681,8 @@ def main():
     if a.worker:
         WORKERS[a.worker](a)
         return
-    if a.repeat < 1:
-        ap.error("--repeat must be at least 1")
+    if a.repeat < 1 or a.train_repeat < 1:
+        ap.error("--repeat and --train-repeat must be at least 1")
     if not os.access(GNU_TIME, os.X_OK):
         raise SystemExit("error: GNU time not found at %s (apt-get install time)" % GNU_TIME)
 
@@ -711,14 +731,14 @@ def main():
         del xtr
         info = {"title": titles[ds], "n_train": len(ytr), "n_val": len(gold),
                 "train_rel": os.path.relpath(train, REPO_ROOT), "val_rel": os.path.relpath(val, REPO_ROOT)}
-        results = [run_stance(stance_bin, ds, train, val, text_file, len(gold), a.repeat)]
+        results = [run_stance(stance_bin, ds, train, val, text_file, len(gold), a.repeat, a.train_repeat)]
         for tool, want in (("sklearn", want_sk), ("fasttext", want_ft)):
             if not want:
                 continue
             if tool in peer_status:
                 results.append({"tool": tool, "error": peer_status[tool]})
                 continue
-            results.append(run_peer(py, tool, ds, train, val, text_file, ft_train, a.repeat))
+            results.append(run_peer(py, tool, ds, train, val, text_file, ft_train, a.repeat, a.train_repeat))
         for r in results:
             if "error" in r:
                 log("%s: %s FAILED: %s" % (ds, r["tool"], r["error"].splitlines()[0]))
@@ -746,12 +766,13 @@ def main():
         "- git commit: %s (%s)" % (git_commit(), version),
         "- command: `%s`" % command,
         "",
-        "Train wall and peak RSS: the whole training process under GNU time (`%s`). stance: `stance train "
+        "Train wall and peak RSS: the whole training process under GNU time (`%s`), run %d times in a "
+        "row per tool: the median wall (every run's in the notes) and the largest peak RSS. stance: `stance train "
         "--data TRAIN --valid VAL --model M -q` (default options, so the model search over C with "
         "the validation file). scikit-learn: read JSONL, fit TF-IDF and LR, predict the validation "
         "texts, pickle the model. fastText: `train_supervised` on a `__label__X text` file written "
         "beforehand (not timed), predict the validation texts, save the model. The peers' times "
-        "include Python start-up and imports (about a second)." % TIME_FORMAT,
+        "include Python start-up and imports (about a second)." % (TIME_FORMAT, a.train_repeat),
         "",
         "Prediction: every tool classifies the same plain-text file (the validation texts, one per line); "
         "best of %d runs. *predict texts/s* is with the model already in memory (stance: its own "
