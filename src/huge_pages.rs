@@ -1,6 +1,7 @@
 //! Transparent huge pages for the large tables read at random: the ASGD weights (tens of
-//! megabytes, one row per n-gram of a document, scattered over all of them), the vocabulary
-//! tables that vectorising probes, and a model's weights when predicting. With 4 KiB pages
+//! megabytes, one row per n-gram of a document, scattered over all of them), a model's weights
+//! when predicting, and the vocabulary tables that vectorising probes once they pass the
+//! threshold (emoji's, at 3 MB each, stay below it). With 4 KiB pages
 //! each of those reads is also a likely TLB miss (emoji's 31 MB of weights span 7,600 pages,
 //! several times what a core's TLB holds); with 2 MiB pages they span 16.
 //!
@@ -8,7 +9,8 @@
 //! (`madvise(MADV_HUGEPAGE)`) to back each allocation of at least [`THRESHOLD`] bytes with huge
 //! pages. Linux's default transparent-huge-page setting, `madvise`, gives them only to memory
 //! so marked. The `stance` binary installs it; a program using the library installs it with
-//! `#[global_allocator] static ALLOC: stance::huge_pages::HugePageAlloc = HugePageAlloc;`.
+//! `#[global_allocator] static ALLOC: stance::huge_pages::HugePageAlloc =
+//! stance::huge_pages::HugePageAlloc;`.
 //! Elsewhere than on Linux it is the system allocator. It changes no result, only speed.
 
 use std::alloc::{GlobalAlloc, Layout, System};
