@@ -22,6 +22,9 @@ pub const THRESHOLD: usize = 4 << 20;
 /// The huge page size on x86-64 and most aarch64 kernels.
 const HUGE_PAGE: usize = 2 << 20;
 
+// Any allocation of THRESHOLD bytes or more, wherever it starts, holds a whole huge page.
+const _: () = assert!(THRESHOLD >= 2 * HUGE_PAGE);
+
 /// The system allocator, with huge pages advised for large allocations.
 pub struct HugePageAlloc;
 
@@ -60,19 +63,28 @@ unsafe impl GlobalAlloc for HugePageAlloc {
 #[inline]
 fn advise(ptr: *mut u8, len: usize) {
     #[cfg(target_os = "linux")]
-    if len >= THRESHOLD && !ptr.is_null() {
-        let start = (ptr as usize).next_multiple_of(HUGE_PAGE);
-        let end = (ptr as usize + len) / HUGE_PAGE * HUGE_PAGE;
-        if end > start {
-            // SAFETY: [start, end) lies inside the allocation just made; MADV_HUGEPAGE only
-            // sets a flag on the mapping and never changes its contents.
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
+    if let Some((start, end)) = advised_range(ptr as usize, len) {
+        // SAFETY: [start, end) lies inside the allocation just made; MADV_HUGEPAGE only
+        // sets a flag on the mapping and never changes its contents.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
         }
     }
     #[cfg(not(target_os = "linux"))]
     let _ = (ptr, len);
+}
+
+/// The address range to advise for an allocation of `len` bytes at `address`: the whole
+/// huge pages inside it (at least one, as [`THRESHOLD`] spans two), or `None` when it is null
+/// or below [`THRESHOLD`].
+#[cfg(any(target_os = "linux", test))]
+fn advised_range(address: usize, len: usize) -> Option<(usize, usize)> {
+    if len < THRESHOLD || address == 0 {
+        return None;
+    }
+    let start = address.next_multiple_of(HUGE_PAGE);
+    let end = (address + len) / HUGE_PAGE * HUGE_PAGE;
+    Some((start, end))
 }
 
 #[cfg(test)]
@@ -132,15 +144,24 @@ mod tests {
     }
 
     #[test]
-    fn small_allocations_are_left_alone() {
-        let layout = Layout::from_size_align(4096, 8).unwrap();
-        // SAFETY: as above.
-        unsafe {
-            let ptr = HugePageAlloc.alloc(layout);
-            assert!(!ptr.is_null());
-            ptr.write_bytes(7, layout.size());
-            assert_eq!(*ptr.add(4095), 7);
-            HugePageAlloc.dealloc(ptr, layout);
-        }
+    fn only_whole_huge_pages_of_large_allocations_are_advised() {
+        let page = HUGE_PAGE;
+        // Below the threshold, or null: nothing.
+        assert_eq!(advised_range(8 * page, THRESHOLD - 1), None);
+        assert_eq!(advised_range(0, 2 * THRESHOLD), None);
+        // Aligned: every huge page of it.
+        assert_eq!(
+            advised_range(8 * page, THRESHOLD),
+            Some((8 * page, 8 * page + THRESHOLD))
+        );
+        // Unaligned: the partial pages at both ends are left out.
+        assert_eq!(
+            advised_range(8 * page + 4096, THRESHOLD),
+            Some((9 * page, 10 * page))
+        );
+        assert_eq!(
+            advised_range(8 * page + 4096, THRESHOLD + page),
+            Some((9 * page, 11 * page))
+        );
     }
 }
