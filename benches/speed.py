@@ -645,7 +645,7 @@ def table(ds, info, results):
             inner = r.get("train_inner", {})
             parts = ["%s %.1f s" % (k[:-2], v) for k, v in inner.items()
                      if k.endswith("_s") and k != "total_in_process_s"]
-            s += "; in-process train stages: " + ", ".join(parts)
+            s += "; in-process train stages (last run): " + ", ".join(parts)
             if r["tool"] == "sklearn":
                 s += "; %d features, %d lbfgs iterations%s" % (
                     inner.get("n_features", 0), inner.get("n_iter", 0),
