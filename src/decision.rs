@@ -186,6 +186,20 @@ fn rival(log_probs: &[f64], offsets: &[f64], class: usize) -> (usize, f64) {
     best
 }
 
+/// Class probabilities `p` as a model whose intercepts were shifted by `offsets` would give
+/// them (what [`crate::logistic::LogisticRegression::shift_priors`] does to a model):
+/// `pₖ·e^(oₖ) / Σⱼ pⱼ·e^(oⱼ)`, in the log domain.
+pub fn shift_probs(p: &[f64], offsets: &[f64]) -> Vec<f64> {
+    let shifted: Vec<f64> = calibration::log_probs(p)
+        .iter()
+        .zip(offsets)
+        .map(|(l, o)| l + o)
+        .collect();
+    let max = shifted.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    let norm = max + shifted.iter().map(|&v| (v - max).exp()).sum::<f64>().ln();
+    shifted.iter().map(|&v| (v - norm).exp()).collect()
+}
+
 /// The predicted class after adding per-class log-odds offsets.
 fn shifted_argmax(log_probs: &[f64], offsets: &[f64]) -> usize {
     argmax_of(log_probs.iter().zip(offsets).map(|(l, o)| l + o))
@@ -223,6 +237,31 @@ fn metric_of(confusion: Vec<Vec<usize>>, labels: &[String], metric: &Metric) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shifted_probabilities_are_those_of_a_shifted_model() {
+        let p = [0.5f64, 0.3, 0.2];
+        let offsets = [0.0, 0.4, -1.0];
+        // A model whose scores are ln p (plus any constant), its intercepts shifted.
+        let scores: Vec<f64> = p
+            .iter()
+            .zip(&offsets)
+            .map(|(q, o)| q.ln() + 3.0 + o)
+            .collect();
+        let norm: f64 = scores.iter().map(|s| s.exp()).sum();
+        let shifted = shift_probs(&p, &offsets);
+        for (got, s) in shifted.iter().zip(&scores) {
+            assert!((got - s.exp() / norm).abs() < 1e-12, "{shifted:?}");
+        }
+        let log_p: Vec<f64> = p.iter().map(|q| q.ln()).collect();
+        assert_eq!(
+            argmax_of(shifted.iter().copied()),
+            shifted_argmax(&log_p, &offsets)
+        );
+        for (got, q) in shift_probs(&p, &[0.0; 3]).iter().zip(p) {
+            assert!((got - q).abs() < 1e-15);
+        }
+    }
 
     fn labels() -> Vec<String> {
         vec!["common".into(), "rare".into()]

@@ -216,7 +216,9 @@ struct TrainArgs {
     /// Labelled training data: a file, or a directory with one sub-directory per label.
     #[arg(long)]
     data: PathBuf,
-    /// Labelled validation data (a file or a directory): C is chosen by --metric on it.
+    /// Labelled validation data (a file or a directory): C is chosen by --metric on it (on it
+    /// and the training data together by cross-validation when it has fewer than 1,000
+    /// records; see --no-valid-pooling).
     #[arg(long, conflicts_with_all = ["valid_split", "cv"])]
     valid: Option<PathBuf>,
     /// Hold out this stratified fraction of --data to choose C (e.g. 0.1).
@@ -225,7 +227,8 @@ struct TrainArgs {
     /// Choose C and estimate performance by stratified K-fold cross-validation, then fit on all data.
     #[arg(long, value_name = "K")]
     cv: Option<usize>,
-    /// Seed for --valid-split, --cv and --bootstrap.
+    /// Seed for --valid-split, --cv (and the folds a small --valid file is pooled into) and
+    /// --bootstrap.
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Where to write the model.
@@ -261,10 +264,17 @@ struct TrainArgs {
     #[arg(long)]
     no_sublinear_tf: bool,
     /// Always predict the most probable class: do not fit a class-prior shift for the metric
-    /// on the validation data (by default one is kept only when, fitted on one half of the
-    /// validation data, it improves the metric on the other half).
+    /// on the held-out predictions (by default one is kept only when, fitted on one half of
+    /// them, it improves the metric on the other half; with cross-validation they are the
+    /// out-of-fold predictions).
     #[arg(long)]
     no_prior_shift: bool,
+    /// Choose C on the --valid file alone even when it is small (by default a validation file
+    /// of fewer than 1,000 records, too few to tell values of C apart, is pooled with the
+    /// training data: C and the decision rule are chosen by stratified 5-fold
+    /// cross-validation over both, and the model is fitted on both).
+    #[arg(long, requires = "valid", conflicts_with_all = ["valid_split", "cv"])]
+    no_valid_pooling: bool,
     /// Once C and the decision rule are chosen on the validation file or split, fit the
     /// saved model again on the training and validation records together (by default the
     /// chosen model is kept as it was fitted, on the training records alone).
@@ -693,10 +703,12 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     let data = args.input.read_training(&args.data)?;
     let validation = if let Some(path) = &args.valid {
         let corpus = args.input.read(path)?;
-        Validation::File {
-            name: path.display().to_string(),
+        Validation::for_file(
+            path.display().to_string(),
             corpus,
-        }
+            !args.no_valid_pooling,
+            args.seed,
+        )
     } else if let Some(fraction) = args.valid_split {
         Validation::Split {
             fraction,
@@ -785,6 +797,10 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         let probs = held_out.context("training gave no held-out predictions to report on")?;
         let (records, scored_on) = match &validation {
             Validation::File { corpus, .. } => (corpus.clone(), "validation file".to_string()),
+            Validation::Pooled { corpus, .. } => (
+                data.concat(corpus),
+                "pooled out-of-fold predictions".to_string(),
+            ),
             Validation::Split { fraction, seed } => (
                 data.subset(&train::stratified_split(&data.labels, *fraction, *seed).1),
                 "held-out split".to_string(),

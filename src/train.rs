@@ -8,6 +8,9 @@
 //! validation — so the validation figures in the model file describe the saved weights and
 //! vocabulary. With cross-validation the folds only choose C and estimate performance; the
 //! saved model is then fitted on all the data with that C (as scikit-learn's GridSearchCV).
+//! A validation file too small to choose C by itself (fewer than [`SMALL_VALIDATION`]
+//! records) is by default pooled with the training data for cross-validation
+//! ([`Validation::for_file`]).
 
 use std::borrow::Cow;
 
@@ -21,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::calibration::{fit_temperature, temper};
 use crate::classifier::{Candidate, Classifier, Metadata, Selection};
 use crate::corpus::LabelledCorpus;
-use crate::decision::fit_prior_shift;
+use crate::decision::{fit_prior_shift, shift_probs};
 use crate::error::{Error, Result};
 use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams, Solver};
 use crate::metrics::{Metric, Report};
@@ -72,6 +75,46 @@ pub enum Validation {
     Split { fraction: f64, seed: u64 },
     /// Stratified k-fold cross-validation.
     CrossValidation { folds: usize, seed: u64 },
+    /// A validation file pooled with the training data: stratified k-fold cross-validation
+    /// over both chooses C and the decision rule, then the saved model is fitted on both.
+    Pooled {
+        name: String,
+        corpus: LabelledCorpus,
+        folds: usize,
+        seed: u64,
+    },
+}
+
+/// Validation files with fewer records than this are pooled with the training data by
+/// default ([`Validation::for_file`]). On n records a macro-F1 or accuracy has a standard
+/// error of roughly 0.5/√n, 1.6 points at 1,000, which is more than neighbouring values of
+/// C usually differ by: below that, the file picks C (and adopts a class-prior shift) by
+/// noise. Measured on TweetEval (train and validation pooled, 30 % held out as a test set,
+/// the rest split 9:1 into training and validation as TweetEval is, many reseeded
+/// repetitions): pooling moved the test metric by +1.05 ± 0.35 points on stance (five
+/// targets pooled, validation files of ~45 records, 20 repetitions), +0.45 ± 0.27 on emotion
+/// (~250 records, 12) and +0.12 ± 0.36 on hate (~700 records, 6).
+pub const SMALL_VALIDATION: usize = 1000;
+
+/// Folds of the cross-validation a small validation file is pooled into.
+pub const POOLED_FOLDS: usize = 5;
+
+impl Validation {
+    /// How to validate with the labelled file `name`: the file itself, or, when `pool_small`
+    /// and it has fewer than [`SMALL_VALIDATION`] records, [`Validation::Pooled`] with
+    /// [`POOLED_FOLDS`] folds shuffled by `seed`.
+    pub fn for_file(name: String, corpus: LabelledCorpus, pool_small: bool, seed: u64) -> Self {
+        if pool_small && corpus.len() < SMALL_VALIDATION {
+            Validation::Pooled {
+                name,
+                corpus,
+                folds: POOLED_FOLDS,
+                seed,
+            }
+        } else {
+            Validation::File { name, corpus }
+        }
+    }
 }
 
 /// Everything that decides how a model is trained; saved in the model file.
@@ -94,8 +137,9 @@ pub struct TrainOptions {
     pub epochs: Option<u32>,
     /// L-BFGS iteration cap per fit.
     pub max_iterations: u64,
-    /// Fit a class-prior shift on the validation data when it helps the metric
-    /// cross-fitted (see [`crate::decision`]); needs a validation file or split.
+    /// Fit a class-prior shift on the held-out predictions (of a validation file or split,
+    /// or the out-of-fold ones of cross-validation) when it helps the metric cross-fitted
+    /// (see [`crate::decision`]); needs held-out data.
     pub prior_shift: bool,
     /// After choosing C (and the decision rule) on a validation file or split, fit the
     /// saved model again on the training and held-out records together, so it learns from
@@ -212,6 +256,7 @@ pub fn train(
             (Cow::Borrowed(train), None, None)
         }
         Validation::File { name, corpus } => {
+            check_labels_known(name, corpus, &labels)?;
             options.validation = format!("file {name}");
             let scored_on = format!("validation file {name} ({} records)", corpus.len());
             let (selection, vectorizer, model) =
@@ -253,8 +298,33 @@ pub fn train(
             options.validation = format!("stratified {folds}-fold cross-validation (seed {seed})");
             // The final model is fitted on all the data anyway.
             options.refit = false;
-            let selection = cross_validate(train, &labels, *folds, *seed, &options, progress)?;
+            let over = format!("{} records", train.len());
+            let selection =
+                cross_validate(train, &labels, *folds, *seed, &options, &over, progress)?;
             (Cow::Borrowed(train), Some(selection), None)
+        }
+        Validation::Pooled {
+            name,
+            corpus,
+            folds,
+            seed,
+        } => {
+            check_labels_known(name, corpus, &labels)?;
+            options.validation = format!(
+                "file {name} ({} records) pooled with the training data: stratified {folds}-fold cross-validation (seed {seed})",
+                corpus.len()
+            );
+            // The final model is fitted on both.
+            options.refit = false;
+            let all = train.concat(corpus);
+            let over = format!(
+                "the {} training and {} validation records together, since a validation file of fewer than {SMALL_VALIDATION} records is too small to choose C alone",
+                train.len(),
+                corpus.len()
+            );
+            let selection =
+                cross_validate(&all, &labels, *folds, *seed, &options, &over, progress)?;
+            (Cow::Owned(all), Some(selection), None)
         }
     };
 
@@ -309,6 +379,26 @@ pub fn train(
             selection,
         },
     })
+}
+
+/// Every label of the validation file `name` must be one the training data has: the model
+/// could never predict another.
+fn check_labels_known(name: &str, corpus: &LabelledCorpus, labels: &[String]) -> Result<()> {
+    match corpus
+        .labels
+        .iter()
+        .enumerate()
+        .find(|(_, l)| labels.binary_search(l).is_err())
+    {
+        Some((i, label)) => Err(Error::BadInput {
+            path: name.into(),
+            problem: format!(
+                "label `{label}` (record {}) does not occur in the training data, so no model trained on it can predict it: remove those records or add training examples",
+                i + 1
+            ),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Every label must appear in the part of the data a model is fitted on.
@@ -687,13 +777,16 @@ fn model_probs(model: &LogisticRegression, x: &CsrMatrix) -> Vec<Vec<f64>> {
 }
 
 /// Stratified k-fold cross-validation over the whole C grid. The candidate with the best
-/// mean fold score is chosen; its pooled out-of-fold report and per-fold scores are kept.
+/// mean fold score is chosen; its pooled out-of-fold report and per-fold scores are kept,
+/// and the decision rule and temperature are fitted on its out-of-fold probabilities.
+/// `over` says which records `data` holds, for the report.
 fn cross_validate(
     data: &LabelledCorpus,
     labels: &[String],
     folds: usize,
     seed: u64,
     options: &TrainOptions,
+    over: &str,
     progress: &mut dyn FnMut(Event),
 ) -> Result<Selection> {
     if folds < 2 || folds > data.len() {
@@ -787,10 +880,22 @@ fn cross_validate(
     }
     let mut report = pooled.into_iter().nth(chosen).expect("chosen candidate");
     let mut chosen_probs = std::mem::take(&mut oof_probs[chosen]);
-    // The temperature is fitted on the pooled out-of-fold probabilities and applied to the
-    // final model, fitted on all the data, as the chosen C is.
+    // The decision rule and the temperature are fitted on the pooled out-of-fold
+    // probabilities and applied to the final model, fitted on all the data, as the chosen C
+    // is.
+    let truth = targets(&data.labels, labels).to_vec();
+    let prior_shift = options.prior_shift.then(|| {
+        progress(Event::Stage("fitting the decision rule".into()));
+        let shift = fit_prior_shift(&chosen_probs, &truth, labels, &options.metric, seed);
+        if shift.adopted {
+            for p in chosen_probs.iter_mut() {
+                *p = shift_probs(p, &shift.offsets);
+            }
+            report = argmax_report(labels, &data.labels, &chosen_probs, &options.metric);
+        }
+        shift
+    });
     let temperature = options.calibrate.then(|| {
-        let truth = targets(&data.labels, labels).to_vec();
         let temperature = fit_temperature(&chosen_probs, &truth, seed);
         if temperature.adopted {
             for p in chosen_probs.iter_mut() {
@@ -805,15 +910,14 @@ fn cross_validate(
     });
     Ok(Selection {
         scored_on: format!(
-            "stratified {folds}-fold cross-validation over {} records (seed {seed}); pooled out-of-fold predictions{caveat}",
-            data.len()
+            "stratified {folds}-fold cross-validation over {over} (seed {seed}); pooled out-of-fold predictions{caveat}"
         ),
         metric: options.metric.clone(),
         candidates,
         chosen,
         report,
         fold_scores: scores[chosen].clone(),
-        prior_shift: None,
+        prior_shift,
         temperature,
     })
 }
@@ -982,6 +1086,102 @@ mod tests {
             let err =
                 train(&corpus(&GOOD_BAD), &Validation::None, &options, &mut |_| {}).unwrap_err();
             assert!(matches!(err, Error::InvalidOption(_)), "{below:?}: {err}");
+        }
+    }
+
+    const HELD_OUT: [(&str, &str); 4] = [
+        ("good great", "pos"),
+        ("fine day", "pos"),
+        ("bad awful", "neg"),
+        ("poor news", "neg"),
+    ];
+
+    fn small_options() -> TrainOptions {
+        let mut options = TrainOptions::default();
+        options.vectorizer.min_df = crate::vectorize::DocFreq::Count(1);
+        options.c_grid = vec![1.0, 10.0];
+        options.c_below = Vec::new();
+        options
+    }
+
+    #[test]
+    fn a_small_validation_file_is_pooled_with_the_training_data() {
+        let pooled = Validation::for_file("held".into(), corpus(&HELD_OUT), true, 7);
+        assert!(matches!(
+            pooled,
+            Validation::Pooled {
+                folds: POOLED_FOLDS,
+                seed: 7,
+                ..
+            }
+        ));
+        let model = train(&corpus(&GOOD_BAD), &pooled, &small_options(), &mut |_| {}).unwrap();
+        let meta = &model.metadata;
+        assert_eq!(meta.n_train, GOOD_BAD.len() + HELD_OUT.len());
+        assert_eq!(
+            meta.data_fingerprint,
+            fingerprint(&corpus(&GOOD_BAD).concat(&corpus(&HELD_OUT)))
+        );
+        let selection = meta.selection.as_ref().unwrap();
+        assert_eq!(selection.fold_scores.len(), POOLED_FOLDS);
+        assert_eq!(selection.report.n, GOOD_BAD.len() + HELD_OUT.len());
+        assert!(
+            meta.options.validation.contains("pooled"),
+            "{}",
+            meta.options.validation
+        );
+        assert!(selection
+            .scored_on
+            .contains("6 training and 4 validation records"));
+
+        let alone = Validation::for_file("held".into(), corpus(&HELD_OUT), false, 7);
+        assert!(matches!(alone, Validation::File { .. }));
+        let model = train(&corpus(&GOOD_BAD), &alone, &small_options(), &mut |_| {}).unwrap();
+        assert_eq!(model.metadata.n_train, GOOD_BAD.len());
+        assert_eq!(model.metadata.selection.unwrap().report.n, HELD_OUT.len());
+    }
+
+    #[test]
+    fn validation_files_from_the_threshold_up_are_used_as_they_are() {
+        let rows = |n: usize| corpus(&vec![("text", "pos"); n]);
+        let small = Validation::for_file("v".into(), rows(SMALL_VALIDATION - 1), true, 1);
+        assert!(matches!(small, Validation::Pooled { .. }));
+        let large = Validation::for_file("v".into(), rows(SMALL_VALIDATION), true, 1);
+        assert!(matches!(large, Validation::File { .. }));
+    }
+
+    #[test]
+    fn a_validation_label_the_training_data_lacks_is_an_error() {
+        let mut held = HELD_OUT.to_vec();
+        held.push(("so so", "mixed"));
+        for pool in [false, true] {
+            let validation = Validation::for_file("held.jsonl".into(), corpus(&held), pool, 1);
+            let err = train(
+                &corpus(&GOOD_BAD),
+                &validation,
+                &small_options(),
+                &mut |_| {},
+            )
+            .unwrap_err();
+            let message = err.to_string();
+            assert!(matches!(err, Error::BadInput { .. }), "{message}");
+            for part in ["held.jsonl", "`mixed`", "record 5"] {
+                assert!(message.contains(part), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn cross_validation_decides_on_a_prior_shift_from_out_of_fold_predictions() {
+        for prior_shift in [true, false] {
+            let options = TrainOptions {
+                prior_shift,
+                ..small_options()
+            };
+            let validation = Validation::CrossValidation { folds: 2, seed: 1 };
+            let model = train(&corpus(&GOOD_BAD), &validation, &options, &mut |_| {}).unwrap();
+            let shift = model.metadata.selection.unwrap().prior_shift;
+            assert_eq!(shift.is_some(), prior_shift);
         }
     }
 

@@ -94,7 +94,7 @@ fn train_with_valid_file_prints_report_and_writes_model() {
     let out = train_fast(
         &fixture("framing_small.jsonl"),
         &model,
-        &["--valid", s(&valid)],
+        &["--valid", s(&valid), "--no-valid-pooling"],
     )
     .success();
     let text = &out.stdout;
@@ -164,7 +164,7 @@ fn train_with_valid_file_json_report() {
     let out = train_fast(
         &fixture("framing_small.jsonl"),
         &model,
-        &["--valid", s(&valid), "--json"],
+        &["--valid", s(&valid), "--no-valid-pooling", "--json"],
     )
     .success();
     assert_eq!(out.stdout.lines().count(), 1, "one JSON object on one line");
@@ -212,6 +212,66 @@ fn train_with_valid_file_json_report() {
 }
 
 #[test]
+fn a_small_validation_file_is_pooled_with_the_training_data_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let valid = fixture("framing_valid.jsonl");
+    let text = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&valid)],
+    )
+    .success()
+    .stdout;
+    assert!(
+        text.starts_with("trained on 63 records, 3 labels, "),
+        "{text}"
+    );
+    assert!(
+        text.contains("model selection by macro-f1 on stratified 5-fold cross-validation over the 54 training and 9 validation records together, since a validation file of fewer than 1000 records is too small to choose C alone (seed 42)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("per-fold macro-f1 of the chosen C: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("cross-validated report of the chosen C (pooled out-of-fold predictions on 63 records; the saved model is refitted on all of them)"),
+        "{text}"
+    );
+    let inspect = run(&["inspect", "--model", s(&model), "--json"])
+        .success()
+        .json();
+    assert_eq!(inspect["label_counts"], serde_json::json!([21, 21, 21]));
+    let validation = inspect["options"]["validation"].as_str().unwrap();
+    assert!(
+        validation.ends_with("(9 records) pooled with the training data: stratified 5-fold cross-validation (seed 42)"),
+        "{validation}"
+    );
+    // The report directory evaluates the pooled out-of-fold predictions, one per record.
+    let report = dir.path().join("report");
+    let j = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&valid), "--json", "--report", s(&report)],
+    )
+    .success()
+    .json();
+    assert_eq!(j["report"]["n"], 63);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(report.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["report"]["n"], 63, "{metrics}");
+    // --no-valid-pooling needs a validation file: a usage error without one.
+    for other in [&["--cv", "3"][..], &["--valid-split", "0.2"], &[]] {
+        let mut args = vec!["--no-valid-pooling"];
+        args.extend(other);
+        let out = train_fast(&fixture("framing_small.jsonl"), &model, &args);
+        assert_eq!(out.code, 2, "{other:?}: {}", out.stderr);
+        assert!(out.stderr.contains("--no-valid-pooling") || out.stderr.contains("--valid"));
+    }
+}
+
+#[test]
 fn train_with_explicit_c_grid_tries_exactly_those() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.stance");
@@ -247,7 +307,7 @@ fn refit_fits_the_chosen_c_on_training_and_validation_records() {
     let valid = fixture("framing_valid.jsonl");
     let (refit, kept) = (dir.path().join("r.stance"), dir.path().join("k.stance"));
     let train = |model: &Path, extra: &[&str]| {
-        let mut args = vec!["--valid", s(&valid), "--json"];
+        let mut args = vec!["--valid", s(&valid), "--no-valid-pooling", "--json"];
         args.extend(extra);
         train_fast(&fixture("framing_small.jsonl"), model, &args)
             .success()
@@ -278,7 +338,7 @@ fn refit_fits_the_chosen_c_on_training_and_validation_records() {
     let text = train_fast(
         &fixture("framing_small.jsonl"),
         &refit,
-        &["--valid", s(&valid), "--refit"],
+        &["--valid", s(&valid), "--no-valid-pooling", "--refit"],
     )
     .success()
     .stdout;
@@ -328,7 +388,13 @@ fn nb_weighted_model_scores_plain_rows_as_it_was_selected() {
         dir.path().join("plain.stance"),
     );
     let train = |model: &Path, extra: &[&str]| {
-        let mut args = vec!["--valid", s(&valid), "--json", "--no-prior-shift"];
+        let mut args = vec![
+            "--valid",
+            s(&valid),
+            "--no-valid-pooling",
+            "--json",
+            "--no-prior-shift",
+        ];
         args.extend(extra);
         train_fast(&fixture("framing_small.jsonl"), model, &args)
             .success()
