@@ -89,9 +89,9 @@ pub enum Validation {
 /// default ([`Validation::for_file`]). On n records a macro-F1 or accuracy has a standard
 /// error of roughly 0.5/√n, 1.6 points at 1,000, which is more than neighbouring values of
 /// C usually differ by: below that, the file picks C (and adopts a class-prior shift) by
-/// noise. Measured on TweetEval (train and validation pooled, 30 % held out as a test set,
-/// the rest split 9:1 into training and validation as TweetEval is, many reseeded
-/// repetitions): pooling moved the test metric by +1.05 ± 0.35 points on stance (five
+/// noise. Measured on TweetEval by `benches/selection_sim.py` (train and validation pooled,
+/// 30 % held out as a test set, the rest split 9:1 into training and validation as TweetEval
+/// is, reseeded repetitions): pooling moved the test metric by +1.05 ± 0.35 points on stance (five
 /// targets pooled, validation files of ~45 records, 20 repetitions), +0.92 ± 0.24 on emotion
 /// (~250 records, 24) and +0.08 ± 0.30 on hate (~700 records, 12).
 pub const SMALL_VALIDATION: usize = 1000;

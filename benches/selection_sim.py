@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Model-selection simulation on TweetEval: how training protocols score on a held-out test set.
+
+TweetEval's test split is held back, and a validation score cannot judge a protocol that
+trains on the validation file (as `stance train` does by default with a small one). So
+this script makes its own test sets: for each repetition r and each model of a task (each
+stance target), it pools the train and validation splits, holds out a stratified 30 % as a
+test set, splits the rest 9:1 into training and validation (TweetEval's own proportions),
+trains `stance` once per protocol on those, predicts the test set, and scores it with the
+task's official metric (stance: the five targets' predictions pooled). It prints each
+repetition's scores and, per protocol, the mean difference to the first one with its
+standard error.
+
+    python3 benches/selection_sim.py stance --reps 20
+    python3 benches/selection_sim.py emoji --protocols valid-only,refit --reps 6
+
+Protocols (each a `stance train` command on the repetition's files, `--metric` the task's):
+  defaults    --data TRAIN --valid VAL
+  valid-only  --data TRAIN --valid VAL --no-valid-pooling
+  refit       --data TRAIN --valid VAL --no-valid-pooling --refit
+  no-shift    --data TRAIN --valid VAL --no-valid-pooling --no-prior-shift
+  cv-train    --data TRAIN --cv 5                  (the validation records unused)
+  cv-all      --data TRAIN+VAL --cv 5
+
+The splits depend only on the repetition number, so every protocol, and every run of the
+script, sees the same ones. Nothing here is part of the test suite; TweetEval is read from
+../shared/data/tweeteval (or --data-root) and never copied. Work files go to a temporary
+directory. Uses the Python standard library only.
+"""
+
+import argparse
+import collections
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tweeteval_accuracy as bench  # noqa: E402  (shared data layout, metrics and build)
+
+PROTOCOLS = {
+    "defaults": ["--data", "{train}", "--valid", "{valid}"],
+    "valid-only": ["--data", "{train}", "--valid", "{valid}", "--no-valid-pooling"],
+    "refit": ["--data", "{train}", "--valid", "{valid}", "--no-valid-pooling", "--refit"],
+    "no-shift": ["--data", "{train}", "--valid", "{valid}", "--no-valid-pooling", "--no-prior-shift"],
+    "cv-train": ["--data", "{train}", "--cv", "5"],
+    "cv-all": ["--data", "{all}", "--cv", "5"],
+}
+TEST_FRACTION = 0.3
+VALID_FRACTION = 0.1
+
+
+def read_records(path):
+    texts, labels = bench.read_jsonl(path)
+    return list(zip(texts, labels))
+
+
+def stratified_split(records, fraction, rng):
+    """(held, rest): `fraction` of each label's records, shuffled by `rng`."""
+    by_label = collections.defaultdict(list)
+    for rec in records:
+        by_label[rec[1]].append(rec)
+    held, rest = [], []
+    for label in sorted(by_label):
+        group = by_label[label][:]
+        rng.shuffle(group)
+        k = round(len(group) * fraction)
+        held += group[:k]
+        rest += group[k:]
+    rng.shuffle(held)
+    rng.shuffle(rest)
+    return held, rest
+
+
+def write_jsonl(path, records):
+    with open(path, "w", encoding="utf-8") as f:
+        for text, label in records:
+            f.write(json.dumps({"text": text, "label": label}) + "\n")
+
+
+def run_protocol(stance_bin, protocol, metric, files, test_texts):
+    """Train with `protocol` on `files`, predict the test texts; the predicted labels."""
+    model = os.path.join(files["dir"], "m.stance")
+    args = [a.format(**files) for a in PROTOCOLS[protocol]]
+    subprocess.run([stance_bin, "train", *args, "--model", model, "--metric", metric, "-q"],
+                   check=True, stdout=subprocess.DEVNULL)
+    out = subprocess.run([stance_bin, "predict", "--model", model, "--data", files["test"],
+                          "--output-format", "labels"],
+                         check=True, capture_output=True, text=True).stdout.splitlines()
+    if len(out) != len(test_texts):
+        raise SystemExit("error: %d predictions for %d test records" % (len(out), len(test_texts)))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("task", choices=bench.TASKS)
+    ap.add_argument("--protocols", default="valid-only,defaults",
+                    help="comma-separated, the first is the baseline (default: valid-only,defaults); "
+                         "choose from " + ",".join(PROTOCOLS))
+    ap.add_argument("--reps", type=int, default=10, help="repetitions (default: 10)")
+    ap.add_argument("--data-root", default=bench.DEFAULT_DATA_ROOT)
+    args = ap.parse_args()
+    protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
+    unknown = [p for p in protocols if p not in PROTOCOLS]
+    if unknown or not protocols:
+        raise SystemExit("error: unknown protocol(s) %s; choose from %s" % (",".join(unknown), ",".join(PROTOCOLS)))
+    bench.check_data([args.task], args.data_root)
+    metric = bench.METRIC[args.task]
+
+    with tempfile.TemporaryDirectory(prefix="selection-sim-") as work:
+        stance_bin = bench.build(work)
+        print("task %s, protocols %s, %d repetitions, commit %s"
+              % (args.task, ",".join(protocols), args.reps, bench.git_commit()), flush=True)
+        scores = collections.defaultdict(list)
+        for rep in range(args.reps):
+            gold = []
+            predicted = collections.defaultdict(list)
+            for name, train_path, valid_path in bench.units(args.task, args.data_root):
+                records = read_records(train_path) + read_records(valid_path)
+                rng = random.Random(1000 * rep + 7)
+                test, rest = stratified_split(records, TEST_FRACTION, rng)
+                valid, train = stratified_split(rest, VALID_FRACTION, rng)
+                files = {"dir": work, "train": os.path.join(work, "train.jsonl"),
+                         "valid": os.path.join(work, "valid.jsonl"),
+                         "all": os.path.join(work, "all.jsonl"), "test": os.path.join(work, "test.txt")}
+                write_jsonl(files["train"], train)
+                write_jsonl(files["valid"], valid)
+                write_jsonl(files["all"], train + valid)
+                with open(files["test"], "w", encoding="utf-8") as f:
+                    for text, _ in test:
+                        f.write(" ".join(text.split()) + "\n")
+                gold += [label for _, label in test]
+                for p in protocols:
+                    predicted[p] += run_protocol(stance_bin, p, metric, files, test)
+            for p in protocols:
+                scores[p].append(100 * bench.official_score(args.task, gold, predicted[p]))
+            print("rep %d: %s" % (rep, ", ".join("%s %.2f" % (p, scores[p][-1]) for p in protocols)),
+                  flush=True)
+    base = protocols[0]
+    for p in protocols:
+        print("%s: mean %.2f" % (p, sum(scores[p]) / len(scores[p])))
+    for p in protocols[1:]:
+        diffs = [b - a for a, b in zip(scores[base], scores[p])]
+        mean = sum(diffs) / len(diffs)
+        sd = (sum((d - mean) ** 2 for d in diffs) / max(1, len(diffs) - 1)) ** 0.5
+        print("%s - %s: %+.2f points (sd %.2f, standard error %.2f, %d repetitions)"
+              % (p, base, mean, sd, sd / len(diffs) ** 0.5, len(diffs)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
