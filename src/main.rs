@@ -272,7 +272,9 @@ struct TrainArgs {
     /// Choose C on the --valid file alone even when it is small (by default a validation file
     /// of fewer than 1,000 records, too few to tell values of C apart, is pooled with the
     /// training data: C and the decision rule are chosen by stratified 5-fold
-    /// cross-validation over both, and the model is fitted on both).
+    /// cross-validation over both, and the model is fitted on both). Use it when the
+    /// validation file is a different sample from the training data (a later period,
+    /// another source) that resembles the text the model will meet.
     #[arg(long, requires = "valid", conflicts_with_all = ["valid_split", "cv"])]
     no_valid_pooling: bool,
     /// Once C and the decision rule are chosen on the validation file or split, fit the
