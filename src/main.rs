@@ -238,8 +238,8 @@ struct TrainArgs {
     #[arg(long, default_value = "macro-f1", value_parser = parse_metric)]
     metric: Metric,
     /// Inverse regularisation strength(s) to try, comma-separated, exactly these. Default with
-    /// held-out data: 0.3,1,3,10,30,100, then 0.1 if 0.3 scores best (with --cv: all seven);
-    /// without: 1.
+    /// held-out data: 0.3,1,3,10,30,100, then 0.1 if 0.3 scores best (all seven with --cv or a
+    /// pooled --valid file); without: 1.
     #[arg(long, value_delimiter = ',')]
     c: Option<Vec<f64>>,
     /// Class weighting: balanced (each class weighs the same in total) or none.
