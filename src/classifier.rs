@@ -50,9 +50,11 @@ pub struct Selection {
     pub report: Report,
     /// Per-fold values of the metric for the chosen candidate (cross-validation only).
     pub fold_scores: Vec<f64>,
-    /// The decision rule's evidence and offsets (validation file or split only).
+    /// The decision rule's evidence and offsets, from the held-out predictions (`None` with
+    /// the rule turned off).
     pub prior_shift: Option<crate::decision::PriorShiftReport>,
-    /// The calibration's evidence and temperature (validation file or split only).
+    /// The calibration's evidence and temperature, from the held-out predictions (`None`
+    /// with calibration turned off).
     pub temperature: Option<crate::calibration::Temperature>,
 }
 
