@@ -22,6 +22,9 @@ Protocols (each a `stance train` command on the repetition's files, `--metric` t
   cv-train    --data TRAIN --cv 5                  (the validation records unused)
   cv-all      --data TRAIN+VAL --cv 5
 
+A protocol can carry extra `stance train` options after a colon, separated by spaces:
+`defaults:--min-df 1` is the defaults with `--min-df 1` (quote it in the shell).
+
 The splits depend only on the repetition number, so every protocol, and every run of the
 script, sees the same ones. Nothing here is part of the test suite; TweetEval is read from
 ../shared/data/tweeteval (or --data-root) and never copied. Work files go to a temporary
@@ -80,10 +83,18 @@ def write_jsonl(path, records):
             f.write(json.dumps({"text": text, "label": label}) + "\n")
 
 
+def protocol_args(protocol):
+    """`stance train` options of a protocol: a PROTOCOLS name, optionally `:` and extra options."""
+    name, _, extra = protocol.partition(":")
+    if name not in PROTOCOLS:
+        raise SystemExit("error: unknown protocol %r; choose from %s" % (name, ",".join(PROTOCOLS)))
+    return PROTOCOLS[name] + extra.split()
+
+
 def run_protocol(stance_bin, protocol, metric, files, test_texts):
     """Train with `protocol` on `files`, predict the test texts; the predicted labels."""
     model = os.path.join(files["dir"], "m.stance")
-    args = [a.format(**files) for a in PROTOCOLS[protocol]]
+    args = [a.format(**files) for a in protocol_args(protocol)]
     subprocess.run([stance_bin, "train", *args, "--model", model, "--metric", metric, "-q"],
                    check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run([stance_bin, "predict", "--model", model, "--data", files["test"],
@@ -101,19 +112,25 @@ def main():
                     help="comma-separated, the first is the baseline (default: valid-only,defaults); "
                          "choose from " + ",".join(PROTOCOLS))
     ap.add_argument("--reps", type=int, default=10, help="repetitions (default: 10)")
+    ap.add_argument("--pool-size", type=int, default=None,
+                    help="use a stratified random N of each model's train + val records (default: all), "
+                         "to see how a protocol fares on less data")
     ap.add_argument("--data-root", default=bench.DEFAULT_DATA_ROOT)
     args = ap.parse_args()
     protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
-    unknown = [p for p in protocols if p not in PROTOCOLS]
-    if unknown or not protocols:
-        raise SystemExit("error: unknown protocol(s) %s; choose from %s" % (",".join(unknown), ",".join(PROTOCOLS)))
+    if not protocols:
+        raise SystemExit("error: no protocol given; choose from %s" % ",".join(PROTOCOLS))
+    for p in protocols:
+        protocol_args(p)
     bench.check_data([args.task], args.data_root)
     metric = bench.METRIC[args.task]
 
     with tempfile.TemporaryDirectory(prefix="selection-sim-") as work:
         stance_bin = bench.build(work)
-        print("task %s, protocols %s, %d repetitions, commit %s"
-              % (args.task, ",".join(protocols), args.reps, bench.git_commit()), flush=True)
+        print("task %s, protocols %s, %d repetitions, %s, commit %s"
+              % (args.task, ",".join(protocols), args.reps,
+                 "all records" if args.pool_size is None else "pools of %d records" % args.pool_size,
+                 bench.git_commit()), flush=True)
         scores = collections.defaultdict(list)
         for rep in range(args.reps):
             gold = []
@@ -121,6 +138,8 @@ def main():
             for name, train_path, valid_path in bench.units(args.task, args.data_root):
                 records = read_records(train_path) + read_records(valid_path)
                 rng = random.Random(1000 * rep + 7)
+                if args.pool_size is not None and args.pool_size < len(records):
+                    records, _ = stratified_split(records, args.pool_size / len(records), rng)
                 test, rest = stratified_split(records, TEST_FRACTION, rng)
                 valid, train = stratified_split(rest, VALID_FRACTION, rng)
                 files = {"dir": work, "train": os.path.join(work, "train.jsonl"),
