@@ -251,8 +251,10 @@ struct TrainArgs {
     /// Character n-gram lengths (inside word boundaries), or `none`.
     #[arg(long, default_value = "2-5", value_parser = parse_range)]
     char_ngrams: OptionalRange,
-    /// Drop n-grams found in fewer documents: a count (2) or a fraction (0.001).
-    #[arg(long, default_value = "2")]
+    /// Drop n-grams found in fewer documents: a count (2), a fraction (0.001), or auto: 1 when
+    /// the training data has fewer than 2,000 records (on little data a word seen once is
+    /// often a clue), else 2.
+    #[arg(long, default_value = "auto")]
     min_df: DocFreq,
     /// Drop n-grams found in more documents: a count or a fraction.
     #[arg(long, default_value = "1.0")]

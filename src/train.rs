@@ -245,6 +245,9 @@ pub fn train(
     }
     options.metric.check_labels(&labels)?;
     let mut options = options.clone();
+    // Once, on the whole training data, so that every fold and the final fit keep the same
+    // n-grams' threshold and the model records the count.
+    options.vectorizer.min_df = options.vectorizer.min_df.resolved(train.len());
 
     // With held-out data the chosen candidate is kept exactly as fitted, unless
     // `options.refit` asks for a final fit on training and held-out data together; with
@@ -1148,6 +1151,19 @@ mod tests {
         assert!(matches!(small, Validation::Pooled { .. }));
         let large = Validation::for_file("v".into(), rows(SMALL_VALIDATION), true, 1);
         assert!(matches!(large, Validation::File { .. }));
+    }
+
+    #[test]
+    fn the_automatic_min_df_is_resolved_once_and_recorded() {
+        let options = TrainOptions {
+            vectorizer: VectorizerConfig::default(),
+            ..small_options()
+        };
+        let validation = Validation::CrossValidation { folds: 2, seed: 1 };
+        let model = train(&corpus(&GOOD_BAD), &validation, &options, &mut |_| {}).unwrap();
+        let one = crate::vectorize::DocFreq::Count(1);
+        assert_eq!(model.metadata.options.vectorizer.min_df, one);
+        assert_eq!(model.vectorizer.config.min_df, one);
     }
 
     #[test]

@@ -1846,7 +1846,7 @@ fn help_of_each_subcommand_lists_every_option_and_default() {
                 ("--class-weight", Some("balanced")),
                 ("--word-ngrams", Some("1-2")),
                 ("--char-ngrams", Some("2-5")),
-                ("--min-df", Some("2")),
+                ("--min-df", Some("auto")),
                 ("--max-df", Some("1.0")),
                 ("--max-features", None),
                 ("--no-sublinear-tf", None),

@@ -49,6 +49,8 @@ fn threshold(d: DocFreq, n_docs: usize) -> f64 {
     match d {
         DocFreq::Count(c) => c as f64,
         DocFreq::Fraction(f) => f * n_docs as f64,
+        DocFreq::Auto if n_docs < stance::vectorize::KEEP_SINGLETONS_BELOW => 1.0,
+        DocFreq::Auto => 2.0,
     }
 }
 
