@@ -21,10 +21,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::calibration::{fit_temperature, temper};
+use crate::calibration::{fit_temperature, temper, Temperature};
 use crate::classifier::{Candidate, Classifier, Metadata, Selection};
 use crate::corpus::LabelledCorpus;
-use crate::decision::{fit_prior_shift, shift_probs};
+use crate::decision::{fit_prior_shift, shift_probs, PriorShiftReport};
 use crate::error::{Error, Result};
 use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams, Solver};
 use crate::metrics::{Metric, Report};
@@ -721,28 +721,25 @@ fn search(
     let candidates: Vec<Candidate> = by_c.iter().map(|&i| candidates[i].clone()).collect();
     // The decision rule and the calibration each change the model; its held-out
     // probabilities and report follow it.
-    let truth = targets(&held.labels, labels).to_vec();
-    let prior_shift = options.prior_shift.then(|| {
-        progress(Event::Stage("fitting the decision rule".into()));
-        let shift = fit_prior_shift(&probs, &truth, labels, &options.metric, options.seed);
-        if shift.adopted {
-            model.shift_priors(&shift.offsets);
-            probs = model_probs(&model, &x_held);
-            report = argmax_report(labels, &held.labels, &probs, &options.metric);
-        }
-        shift
-    });
-    let temperature = options.calibrate.then(|| {
-        progress(Event::Stage("calibrating".into()));
-        let temperature = fit_temperature(&probs, &truth, options.seed);
-        if temperature.adopted {
-            model.divide_scores(temperature.t);
-            model.round_weights_to_f32();
-            probs = model_probs(&model, &x_held);
-            report = argmax_report(labels, &held.labels, &probs, &options.metric);
-        }
-        temperature
-    });
+    let (prior_shift, temperature) = fit_decision_and_calibration(
+        &mut probs,
+        &mut report,
+        &held.labels,
+        labels,
+        options,
+        options.seed,
+        progress,
+        |adjustment, _| {
+            match adjustment {
+                Adjustment::Shift(offsets) => model.shift_priors(offsets),
+                Adjustment::Temperature(t) => {
+                    model.divide_scores(t);
+                    model.round_weights_to_f32();
+                }
+            }
+            model_probs(&model, &x_held)
+        },
+    );
     progress(Event::HeldOut { probs });
     let selection = Selection {
         scored_on,
@@ -755,6 +752,55 @@ fn search(
         temperature,
     };
     Ok((selection, vectorizer, model))
+}
+
+/// A change to the chosen model that the decision rule or the calibration adopted.
+#[derive(Clone, Copy)]
+enum Adjustment<'a> {
+    /// Per-class log-odds offsets ([`LogisticRegression::shift_priors`]).
+    Shift(&'a [f64]),
+    /// Every score divided by this temperature ([`LogisticRegression::divide_scores`]).
+    Temperature(f64),
+}
+
+/// Fit the decision rule, then the temperature, as `options` asks, on the chosen candidate's
+/// held-out probabilities `probs` (true labels `truth`), each kept only when it helps
+/// cross-fitted. Each adopted one is handed to `apply` with the current probabilities;
+/// `apply` makes the change (to the model, or to the probabilities alone) and returns the
+/// new held-out probabilities, which `probs` and `report` then follow.
+#[allow(clippy::too_many_arguments)]
+fn fit_decision_and_calibration(
+    probs: &mut Vec<Vec<f64>>,
+    report: &mut Report,
+    truth: &[String],
+    labels: &[String],
+    options: &TrainOptions,
+    seed: u64,
+    progress: &mut dyn FnMut(Event),
+    mut apply: impl FnMut(Adjustment, &[Vec<f64>]) -> Vec<Vec<f64>>,
+) -> (Option<PriorShiftReport>, Option<Temperature>) {
+    let targets = targets(truth, labels).to_vec();
+    let mut adopt = |adjustment: Adjustment, probs: &mut Vec<Vec<f64>>, report: &mut Report| {
+        *probs = apply(adjustment, probs);
+        *report = argmax_report(labels, truth, probs, &options.metric);
+    };
+    let prior_shift = options.prior_shift.then(|| {
+        progress(Event::Stage("fitting the decision rule".into()));
+        let shift = fit_prior_shift(probs, &targets, labels, &options.metric, seed);
+        if shift.adopted {
+            adopt(Adjustment::Shift(&shift.offsets), probs, report);
+        }
+        shift
+    });
+    let temperature = options.calibrate.then(|| {
+        progress(Event::Stage("calibrating".into()));
+        let temperature = fit_temperature(probs, &targets, seed);
+        if temperature.adopted {
+            adopt(Adjustment::Temperature(temperature.t), probs, report);
+        }
+        temperature
+    });
+    (prior_shift, temperature)
 }
 
 /// The report of predicting the most probable class of each row of `probs` (class
@@ -885,29 +931,25 @@ fn cross_validate(
     let mut chosen_probs = std::mem::take(&mut oof_probs[chosen]);
     // The decision rule and the temperature are fitted on the pooled out-of-fold
     // probabilities and applied to the final model, fitted on all the data, as the chosen C
-    // is.
-    let truth = targets(&data.labels, labels).to_vec();
-    let prior_shift = options.prior_shift.then(|| {
-        progress(Event::Stage("fitting the decision rule".into()));
-        let shift = fit_prior_shift(&chosen_probs, &truth, labels, &options.metric, seed);
-        if shift.adopted {
-            for p in chosen_probs.iter_mut() {
-                *p = shift_probs(p, &shift.offsets);
-            }
-            report = argmax_report(labels, &data.labels, &chosen_probs, &options.metric);
-        }
-        shift
-    });
-    let temperature = options.calibrate.then(|| {
-        let temperature = fit_temperature(&chosen_probs, &truth, seed);
-        if temperature.adopted {
-            for p in chosen_probs.iter_mut() {
-                *p = temper(p, temperature.t);
-            }
-            report = argmax_report(labels, &data.labels, &chosen_probs, &options.metric);
-        }
-        temperature
-    });
+    // is; here they change only those probabilities.
+    let (prior_shift, temperature) = fit_decision_and_calibration(
+        &mut chosen_probs,
+        &mut report,
+        &data.labels,
+        labels,
+        options,
+        seed,
+        progress,
+        |adjustment, probs| {
+            probs
+                .iter()
+                .map(|p| match adjustment {
+                    Adjustment::Shift(offsets) => shift_probs(p, offsets),
+                    Adjustment::Temperature(t) => temper(p, t),
+                })
+                .collect()
+        },
+    );
     progress(Event::HeldOut {
         probs: chosen_probs,
     });
