@@ -49,8 +49,9 @@ pub(crate) fn log_probs(p: &[f64]) -> Vec<f64> {
     p.iter().map(|&q| q.max(1e-300).ln()).collect()
 }
 
-/// `ln Σⱼ e^(lⱼ/t)`, computed stably: the normaliser of log-probabilities `l` tempered by `t`.
-fn tempered_norm(l: &[f64], t: f64) -> f64 {
+/// `ln Σⱼ e^(lⱼ/t)`, computed stably: the normaliser of log-probabilities `l` tempered by `t`
+/// (with `t` = 1, of any log-odds).
+pub(crate) fn tempered_norm(l: &[f64], t: f64) -> f64 {
     let max = l.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v / t));
     max + l.iter().map(|&v| (v / t - max).exp()).sum::<f64>().ln()
 }

@@ -195,8 +195,7 @@ pub fn shift_probs(p: &[f64], offsets: &[f64]) -> Vec<f64> {
         .zip(offsets)
         .map(|(l, o)| l + o)
         .collect();
-    let max = shifted.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-    let norm = max + shifted.iter().map(|&v| (v - max).exp()).sum::<f64>().ln();
+    let norm = calibration::tempered_norm(&shifted, 1.0);
     shifted.iter().map(|&v| (v - norm).exp()).collect()
 }
 
