@@ -248,6 +248,10 @@ pub fn train(
     // Once, on the whole training data, so that every fold and the final fit keep the same
     // n-grams' threshold and the model records the count.
     options.vectorizer.min_df = options.vectorizer.min_df.resolved(train.len());
+    if let Validation::File { name, corpus } | Validation::Pooled { name, corpus, .. } = validation
+    {
+        check_labels_known(name, corpus, &labels)?;
+    }
 
     // With held-out data the chosen candidate is kept exactly as fitted, unless
     // `options.refit` asks for a final fit on training and held-out data together; with
@@ -259,7 +263,6 @@ pub fn train(
             (Cow::Borrowed(train), None, None)
         }
         Validation::File { name, corpus } => {
-            check_labels_known(name, corpus, &labels)?;
             options.validation = format!("file {name}");
             let scored_on = format!("validation file {name} ({} records)", corpus.len());
             let (selection, vectorizer, model) =
@@ -312,7 +315,6 @@ pub fn train(
             folds,
             seed,
         } => {
-            check_labels_known(name, corpus, &labels)?;
             options.validation = format!(
                 "file {name} ({} records) pooled with the training data: stratified {folds}-fold cross-validation (seed {seed})",
                 corpus.len()

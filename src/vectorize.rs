@@ -26,7 +26,7 @@ const DOC_BLOCK: usize = 1024;
 
 /// A document-frequency threshold: an absolute count of documents or a fraction of them.
 /// Written as on the command line: `2` is a count, `1.0` or `0.5` a fraction, `auto` (for
-/// `min_df` only) the count [`DocFreq::auto_min_df`] picks by the size of the training data.
+/// `min_df` only) the count [`DocFreq::resolved`] picks by the size of the training data.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum DocFreq {
@@ -34,7 +34,7 @@ pub enum DocFreq {
     Count(u32),
     /// At least / at most this fraction of the documents (0–1].
     Fraction(f64),
-    /// `min_df` by the size of the training data ([`DocFreq::auto_min_df`]); fitting resolves it
+    /// `min_df` by the size of the training data ([`DocFreq::resolved`]); fitting resolves it
     /// to a count, which is what a fitted vectoriser records.
     Auto,
 }
@@ -52,26 +52,21 @@ pub enum DocFreq {
 pub const KEEP_SINGLETONS_BELOW: usize = 2000;
 
 impl DocFreq {
-    /// The `min_df` that [`DocFreq::Auto`] stands for with `n_docs` training documents: 1
-    /// below [`KEEP_SINGLETONS_BELOW`], else 2.
-    pub fn auto_min_df(n_docs: usize) -> DocFreq {
-        DocFreq::Count(if n_docs < KEEP_SINGLETONS_BELOW { 1 } else { 2 })
-    }
-
-    /// This threshold with [`DocFreq::Auto`] resolved for `n_docs` training documents.
+    /// This threshold for `n_docs` training documents, with [`DocFreq::Auto`] made a count:
+    /// 1 below [`KEEP_SINGLETONS_BELOW`], else 2.
     pub fn resolved(self, n_docs: usize) -> DocFreq {
         match self {
-            DocFreq::Auto => DocFreq::auto_min_df(n_docs),
+            DocFreq::Auto => DocFreq::Count(if n_docs < KEEP_SINGLETONS_BELOW { 1 } else { 2 }),
             other => other,
         }
     }
 
     /// The threshold as a document count for a corpus of `n_docs`.
     fn as_count(self, n_docs: usize) -> f64 {
-        match self.resolved(n_docs) {
+        match self {
             DocFreq::Count(c) => c as f64,
             DocFreq::Fraction(f) => f * n_docs as f64,
-            DocFreq::Auto => unreachable!("resolved above"),
+            DocFreq::Auto => self.resolved(n_docs).as_count(n_docs),
         }
     }
 }
