@@ -296,10 +296,22 @@ def run_stance_unit(stance_bin, task, name, train, val, model_dir, log_dir, vari
     return res
 
 
-def run_stance_tool(stance_bin, tasks, data_root, jobs, model_dir, log_dir, variant):
+def run_stance_tool(stance_bin, tasks, data_root, jobs, model_dir, log_dir, variant, defaults=None):
+    """Train and score every unit of `tasks` as `variant` says. With `defaults` (the results of
+    the "default" variant), a "valid-only" unit whose default run did not pool its validation
+    file is that same run (--no-valid-pooling changes nothing there), so it is reused, not
+    trained again."""
     work = [(t, n, tr, va) for t in tasks for (n, tr, va) in units(t, data_root)]
+    done = {u["name"]: u for s in (defaults or {}).values() for u in s["units"]
+            if "error" not in u and not u["pooled"]}
+
+    def run(w):
+        if w[1] in done:
+            return dict(done[w[1]], variant=variant, reused="the default run (not pooled)")
+        return run_stance_unit(stance_bin, *w, model_dir, log_dir, variant)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
-        results = list(ex.map(lambda w: run_stance_unit(stance_bin, *w, model_dir, log_dir, variant), work))
+        results = list(ex.map(run, work))
     by_task = {}
     for (t, _, _, _), r in zip(work, results):
         by_task.setdefault(t, []).append(r)
@@ -526,6 +538,8 @@ def render(tasks, st, vo, sk, header, command):
                 lines.append("- stance %s (%s): ERROR %s" % (u["name"], u["variant"], u["error"]))
                 continue
             val = pct(u["val_score"]) + (" (the model was fitted on val too)" if u["pooled"] else "")
+            if "reused" in u:
+                val += "; reused from " + u["reused"]
             lines.append("- stance %s (%s): %s on %s; predicting val: %s (train %.1f s, predict %.1f s, model %d bytes; %s)"
                          % (u["name"], u["variant"], pct(u["score"]), u["scored_on"], val,
                             u["train_seconds"], u["predict_seconds"], u["model_bytes"],
@@ -591,7 +605,7 @@ def main():
 
     st = run_stance_tool(stance_bin, args.tasks, args.data_root, args.jobs, model_dir, log_dir, "default")
     vo = None if args.defaults_only else run_stance_tool(
-        stance_bin, args.tasks, args.data_root, args.jobs, model_dir, log_dir, "valid-only")
+        stance_bin, args.tasks, args.data_root, args.jobs, model_dir, log_dir, "valid-only", st)
     sk = None if args.no_sklearn else run_sklearn(args.tasks, args.data_root, args.jobs)
 
     header = [
