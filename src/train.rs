@@ -92,7 +92,7 @@ pub enum Validation {
 /// noise. Measured on TweetEval by `benches/selection_sim.py` (train and validation pooled,
 /// 30 % held out as a test set, the rest split 9:1 into training and validation as TweetEval
 /// is, reseeded repetitions): pooling moved the test metric by +1.05 ± 0.35 points on stance (five
-/// targets pooled, validation files of ~45 records, 20 repetitions), +0.92 ± 0.24 on emotion
+/// targets pooled, validation files of 28–48 records, 20 repetitions), +0.92 ± 0.24 on emotion
 /// (~250 records, 24) and +0.08 ± 0.30 on hate (~700 records, 12).
 pub const SMALL_VALIDATION: usize = 1000;
 

@@ -45,7 +45,7 @@ pub enum DocFreq {
 /// mostly noise, and they are most of the vocabulary's memory. Measured with
 /// `benches/selection_sim.py` (TweetEval, test sets held out of train + val, `min_df` 1 minus
 /// 2 in test points, ± standard error, 12 repetitions unless noted; training records per
-/// model in brackets): stance +1.60 ± 0.29 (~410 per target), emotion at pools of 650 /
+/// model in brackets): stance +1.60 ± 0.29 (250–435 per target), emotion at pools of 650 /
 /// 1,500 / 3,000 records +1.32 ± 0.48 (~410), +0.68 ± 0.26 (~950), +0.47 ± 0.27 (~1,900),
 /// all of emotion +0.01 ± 0.21 (~2,300), hate at 650 +0.27 ± 0.51, all of hate +0.18 ± 0.20
 /// (~6,300), emoji −0.29 ± 0.11 (~31,500, 6 repetitions).
