@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::logistic::{argmax, LogisticRegression};
 use crate::metrics::{Metric, Report};
+use crate::overlap::TextSet;
 use crate::sparse::CsrMatrix;
 use crate::train::TrainOptions;
 use crate::vectorize::TfidfVectorizer;
@@ -34,6 +35,13 @@ pub struct Metadata {
     pub label_counts: Vec<usize>,
     /// The model search and the held-out evaluation, when there was one.
     pub selection: Option<Selection>,
+    /// The texts the saved weights were fitted on, so that an evaluation can say which of
+    /// its records the model has seen ([`crate::overlap`]).
+    pub fitted_texts: TextSet,
+    /// The held-out texts whose scores chose C and the decision rule, when the saved
+    /// weights were not also fitted on them (a validation file or split without `--refit`);
+    /// empty otherwise.
+    pub selected_texts: TextSet,
 }
 
 /// The outcome of a model search.
@@ -56,6 +64,11 @@ pub struct Selection {
     /// The calibration's evidence and temperature, from the held-out predictions (`None`
     /// with calibration turned off).
     pub temperature: Option<crate::calibration::Temperature>,
+    /// Held-out records whose text a candidate may have been fitted on: for a validation
+    /// file or split, those repeating a text of the training part; for cross-validation
+    /// (pooled or not), those sharing their text with another record, whose copy can fall
+    /// in another fold ([`crate::overlap`]).
+    pub held_out_repeats: usize,
 }
 
 /// One point of a model search.

@@ -11,6 +11,7 @@
 //! result per model.
 //! [`prefetch`] holds the memory hints the latency-bound loops (vocabulary lookups, weight
 //! rows) share, [`huge_pages`] the allocator that backs their large tables with huge pages.
+//! [`overlap`] tells which evaluation texts a model was fitted or selected on.
 //! [`interrupt`] lets a program (the command line) remove an unfinished model file on Ctrl-C.
 //! [`report`] renders an evaluation as a directory of files (a self-contained HTML page,
 //! `metrics.json`, SVG charts), with calibration and [`bootstrap`] confidence intervals.
@@ -29,6 +30,7 @@ pub mod metrics;
 pub mod model_file;
 pub mod nb_weights;
 pub mod output;
+pub mod overlap;
 pub mod packed;
 pub mod prefetch;
 pub mod report;

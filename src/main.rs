@@ -15,12 +15,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use stance::bootstrap::DEFAULT_RESAMPLES;
-use stance::classifier::Classifier;
+use stance::classifier::{Classifier, Selection};
 use stance::corpus::{self, Format, LabelledCorpus, RecordReader, Source};
 use stance::logistic::{ClassWeight, Solver};
 use stance::metrics::{Metric, Report};
 use stance::model_file;
 use stance::output::{OutputFormat, PredictionWriter};
+use stance::overlap::Overlap;
 use stance::report::{self, Evaluation, Page};
 use stance::score::{self, ScoreOptions};
 use stance::train::{self, Event, TrainOptions, Validation, DEFAULT_C_BELOW, DEFAULT_C_GRID};
@@ -617,6 +618,9 @@ const HEADER: Style = Style::new().bold();
 const HIGHLIGHT: Style = Style::new()
     .bold()
     .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
+const WARNING: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
 
 /// A report as text, with its header row and the chosen metric's line styled.
 fn styled_report(report: &Report) -> String {
@@ -852,6 +856,9 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
                 },
             ),
         ];
+        if let Some(note) = selection.and_then(repeats_note) {
+            context.push(("repeated texts".to_string(), note));
+        }
         if let Some(s) = selection {
             context.push((
                 "model selection".to_string(),
@@ -884,6 +891,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             ),
             context,
             caveat,
+            overlap: None,
             labels: &classifier.labels,
             texts: &records.texts,
             truth: &records.labels,
@@ -995,6 +1003,9 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
             "\nmodel selection by {} on {}:",
             selection.metric, selection.scored_on
         )?;
+        if let Some(note) = repeats_note(selection) {
+            writeln!(out, "  {WARNING}note: {note}{WARNING:#}")?;
+        }
         for (i, cand) in selection.candidates.iter().enumerate() {
             let line = format!(
                 "  {} C = {:<8} {:.4}",
@@ -1081,6 +1092,25 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
     Ok(())
 }
 
+/// What the training report says of held-out records whose text a candidate may have been
+/// fitted on, if there are any.
+fn repeats_note(selection: &Selection) -> Option<String> {
+    let repeats = selection.held_out_repeats;
+    if repeats == 0 {
+        return None;
+    }
+    let share = format!(
+        "{repeats} of the {} held-out records ({:.1} %)",
+        selection.report.n,
+        100.0 * repeats as f64 / selection.report.n.max(1) as f64
+    );
+    Some(if selection.fold_scores.is_empty() {
+        format!("{share} repeat a text of the training data, so their scores are not held out")
+    } else {
+        format!("{share} share their text with another record, so their scores are not held out when the copies fall in different folds")
+    })
+}
+
 fn describe_views(classifier: &Classifier) -> String {
     classifier
         .vectorizer
@@ -1109,6 +1139,11 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
     metric.check_labels(&classifier.labels)?;
     ui.say("predicting");
     let probs = classifier.predict_proba(&data.texts);
+    let overlap = Overlap::of(
+        &data.texts,
+        &classifier.metadata.fitted_texts,
+        &classifier.metadata.selected_texts,
+    );
     let resamples = args.report.resamples();
     if resamples > 0 {
         ui.say(format!("bootstrap ({resamples} resamples)"));
@@ -1150,7 +1185,8 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
         let page = Page {
             title: format!("{} on {}", args.model.display(), args.data.display()),
             context,
-            caveat: None,
+            caveat: overlap.describe().map(|d| format!("{d}.")),
+            overlap: Some(overlap),
             labels: &classifier.labels,
             texts: &data.texts,
             truth: &data.labels,
@@ -1165,8 +1201,11 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
     let mut out = anstream::stdout().lock();
     if args.json {
         let mut value = serde_json::to_value(report)?;
-        if let (Some(b), Some(object)) = (&evaluation.bootstrap, value.as_object_mut()) {
-            object.insert("bootstrap".into(), serde_json::to_value(b)?);
+        if let Some(object) = value.as_object_mut() {
+            if let Some(b) = &evaluation.bootstrap {
+                object.insert("bootstrap".into(), serde_json::to_value(b)?);
+            }
+            object.insert("overlap".into(), serde_json::to_value(overlap)?);
         }
         serde_json::to_writer(&mut out, &value)?;
         writeln!(out)?;
@@ -1178,6 +1217,9 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             args.data.display(),
             report.n
         )?;
+        if let Some(note) = overlap.describe() {
+            writeln!(out, "{WARNING}note: {note}.{WARNING:#}\n")?;
+        }
         write!(out, "{}", styled_report(report))?;
         let lines = evaluation.interval_lines();
         if !lines.is_empty() {
@@ -1343,6 +1385,8 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
                 "label_counts": meta.label_counts,
                 "n_train": meta.n_train,
                 "data_fingerprint": meta.data_fingerprint,
+                "distinct_texts_fitted_on": meta.fitted_texts.len(),
+                "distinct_texts_selected_on": meta.selected_texts.len(),
                 "options": meta.options,
                 "analyzer": meta.options.vectorizer.analyzer.describe(),
                 "n_features": classifier.vectorizer.n_features(),
@@ -1378,6 +1422,12 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
         meta.n_train, meta.data_fingerprint
     )?;
     writeln!(out, "validation     {}", meta.options.validation)?;
+    writeln!(
+        out,
+        "texts seen     {} distinct texts fitted on, {} distinct held-out texts selected on (stance eval counts its records among them)",
+        meta.fitted_texts.len(),
+        meta.selected_texts.len()
+    )?;
     writeln!(
         out,
         "analyser       {}",

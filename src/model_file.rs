@@ -5,7 +5,7 @@
 //! | bytes | content |
 //! |---|---|
 //! | 0–7 | magic `STANCEMF` |
-//! | 8–11 | format version (`u32`, currently 8; files of versions 1 to 7, from before the decision rule, the solver, the refit and NB-weight options, the temperature and the values of C below the grid were stored and before the weights were stored as the bytes of `f32`s, are refused) |
+//! | 8–11 | format version (`u32`, currently 9; files of versions 1 to 8, from before the decision rule, the solver, the refit and NB-weight options, the temperature, the values of C below the grid and the fingerprints of the texts a model was fitted and selected on were stored and before the weights were stored as the bytes of `f32`s, are refused) |
 //! | 12–15 | reserved, zero |
 //! | 16–23 | content length in bytes (`u64`) |
 //! | 24–55 | SHA-256 of the content |
@@ -39,7 +39,7 @@ use crate::error::{Error, ModelFileProblem, Result};
 /// The first eight bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"STANCEMF";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
 const HEADER_LEN: usize = 56;
 
 /// Encode a classifier as the bytes of a model file.

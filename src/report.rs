@@ -19,6 +19,7 @@ use crate::bootstrap::{self, BootstrapIntervals, Interval};
 use crate::error::{Error, Result};
 use crate::logistic::argmax;
 use crate::metrics::{Calibration, Metric, Report};
+use crate::overlap::Overlap;
 
 /// The charts of a report: (file name, title).
 pub const CHARTS: [(&str, &str); 3] = [
@@ -161,6 +162,9 @@ pub struct Page<'a> {
     pub context: Vec<(String, String)>,
     /// A warning shown prominently (e.g. figures on training data).
     pub caveat: Option<String>,
+    /// How many of the records the model had already seen (`stance eval`); `None` where it
+    /// is not counted.
+    pub overlap: Option<Overlap>,
     /// The model's labels (the order of each `probs` row).
     pub labels: &'a [String],
     pub texts: &'a [String],
@@ -201,7 +205,7 @@ pub fn write_report(dir: &Path, page: &Page) -> Result<Vec<PathBuf>> {
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 
-/// The content of `metrics.json`: the context, the [`Report`], the calibration (with the
+/// The content of `metrics.json`: the context, the overlap, the [`Report`], the calibration (with the
 /// ECE), the bootstrap intervals and the listed misclassified examples.
 pub fn metrics_json(page: &Page, errors: &[Misclassified]) -> serde_json::Value {
     let e = page.evaluation;
@@ -209,6 +213,7 @@ pub fn metrics_json(page: &Page, errors: &[Misclassified]) -> serde_json::Value 
         "title": page.title,
         "context": page.context.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
         "caveat": page.caveat,
+        "overlap": page.overlap,
         "report": e.report,
         "ece": e.calibration.ece,
         "calibration": e.calibration,

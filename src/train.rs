@@ -29,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams, Solver};
 use crate::metrics::{Metric, Report};
 use crate::nb_weights;
+use crate::overlap::{self, TextSet};
 use crate::packed::TrainingMatrix;
 use crate::sparse::{CsrMatrix, SparseRows};
 use crate::vectorize::{TfidfVectorizer, VectorizerConfig};
@@ -256,24 +257,31 @@ pub fn train(
     // With held-out data the chosen candidate is kept exactly as fitted, unless
     // `options.refit` asks for a final fit on training and held-out data together; with
     // no validation or with cross-validation one final model is fitted on all the data.
-    let (fit_on, selection, fitted) = match validation {
+    let (fit_on, selection, fitted, selected_texts) = match validation {
         Validation::None => {
             options.validation = "none".into();
             options.refit = false;
-            (Cow::Borrowed(train), None, None)
+            (Cow::Borrowed(train), None, None, TextSet::default())
         }
         Validation::File { name, corpus } => {
             options.validation = format!("file {name}");
             let scored_on = format!("validation file {name} ({} records)", corpus.len());
-            let (selection, vectorizer, model) =
+            let (mut selection, vectorizer, model) =
                 search(train, corpus, &labels, &options, scored_on, progress)?;
+            selection.held_out_repeats = repeats(train, corpus);
             if options.refit {
-                (Cow::Owned(train.concat(corpus)), Some(selection), None)
+                (
+                    Cow::Owned(train.concat(corpus)),
+                    Some(selection),
+                    None,
+                    TextSet::default(),
+                )
             } else {
                 (
                     Cow::Borrowed(train),
                     Some(selection),
                     Some((vectorizer, model)),
+                    TextSet::from_texts(&corpus.texts),
                 )
             }
         }
@@ -292,12 +300,23 @@ pub fn train(
                 fraction * 100.0,
                 held.len()
             );
-            let (selection, vectorizer, model) =
+            let (mut selection, vectorizer, model) =
                 search(&part, &held, &labels, &options, scored_on, progress)?;
+            selection.held_out_repeats = repeats(&part, &held);
             if options.refit {
-                (Cow::Borrowed(train), Some(selection), None)
+                (
+                    Cow::Borrowed(train),
+                    Some(selection),
+                    None,
+                    TextSet::default(),
+                )
             } else {
-                (Cow::Owned(part), Some(selection), Some((vectorizer, model)))
+                (
+                    Cow::Owned(part),
+                    Some(selection),
+                    Some((vectorizer, model)),
+                    TextSet::from_texts(&held.texts),
+                )
             }
         }
         Validation::CrossValidation { folds, seed } => {
@@ -307,7 +326,12 @@ pub fn train(
             let over = format!("{} records", train.len());
             let selection =
                 cross_validate(train, &labels, *folds, *seed, &options, &over, progress)?;
-            (Cow::Borrowed(train), Some(selection), None)
+            (
+                Cow::Borrowed(train),
+                Some(selection),
+                None,
+                TextSet::default(),
+            )
         }
         Validation::Pooled {
             name,
@@ -329,7 +353,7 @@ pub fn train(
             );
             let selection =
                 cross_validate(&all, &labels, *folds, *seed, &options, &over, progress)?;
-            (Cow::Owned(all), Some(selection), None)
+            (Cow::Owned(all), Some(selection), None, TextSet::default())
         }
     };
 
@@ -382,8 +406,15 @@ pub fn train(
             label_counts,
             options,
             selection,
+            fitted_texts: TextSet::from_texts(&fit_on.texts),
+            selected_texts,
         },
     })
+}
+
+/// How many records of `held_out` repeat a text of `training`.
+fn repeats(training: &LabelledCorpus, held_out: &LabelledCorpus) -> usize {
+    TextSet::from_texts(&training.texts).count_in(&held_out.texts)
 }
 
 /// Every label of the validation file `name` must be one the training data has: the model
@@ -752,6 +783,8 @@ fn search(
         fold_scores: Vec::new(),
         prior_shift,
         temperature,
+        // Set by the caller, which knows what the training part was.
+        held_out_repeats: 0,
     };
     Ok((selection, vectorizer, model))
 }
@@ -966,6 +999,7 @@ fn cross_validate(
         fold_scores: scores[chosen].clone(),
         prior_shift,
         temperature,
+        held_out_repeats: overlap::repeated(&data.texts),
     })
 }
 

@@ -755,6 +755,118 @@ fn eval_json_has_every_field() {
 }
 
 #[test]
+fn train_and_eval_say_which_records_the_model_has_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    // The 9 validation sentences, then 2 copied from the training data.
+    let training = fs::read_to_string(fixture("framing_small.jsonl")).unwrap();
+    let mut valid_text = fs::read_to_string(fixture("framing_valid.jsonl")).unwrap();
+    for line in training.lines().take(2) {
+        valid_text.push_str(line);
+        valid_text.push('\n');
+    }
+    let valid = dir.path().join("valid.jsonl");
+    fs::write(&valid, &valid_text).unwrap();
+    let fresh = dir.path().join("fresh.jsonl");
+    fs::write(
+        &fresh,
+        "{\"text\": \"The envoys met again in a quiet hotel.\", \"label\": \"neutral\"}\n",
+    )
+    .unwrap();
+    let eval_overlap = |model: &Path, data: &Path| {
+        let j = run(&["eval", "--model", s(model), "--data", s(data), "--json"])
+            .success()
+            .json();
+        j["overlap"].clone()
+    };
+
+    // Validation file used as it is: the two copies were fitted on, the rest selected on.
+    let model = dir.path().join("valid-only.stance");
+    let text = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&valid), "--no-valid-pooling"],
+    )
+    .success()
+    .stdout;
+    assert!(
+        text.contains("note: 2 of the 11 held-out records (18.2 %) repeat a text of the training data, so their scores are not held out"),
+        "{text}"
+    );
+    assert_eq!(
+        eval_overlap(&model, &valid),
+        serde_json::json!({"records": 11, "fitted_on": 2, "selected_on": 9})
+    );
+    let eval = run(&["eval", "--model", s(&model), "--data", s(&valid)])
+        .success()
+        .stdout;
+    assert!(
+        eval.contains("note: 2 of the 11 records (18.2 %) have a text the model was fitted on; 9 of the 11 records (81.8 %) have a text its C and decision rule were chosen on: the figures are not a held-out estimate for any of them."),
+        "{eval}"
+    );
+    let report = dir.path().join("report");
+    run(&[
+        "eval",
+        "--model",
+        s(&model),
+        "--data",
+        s(&valid),
+        "--report",
+        s(&report),
+    ])
+    .success();
+    let html = fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(
+        html.contains("<div class=\"caveat\">2 of the 11 records (18.2 %) have a text the model was fitted on"),
+        "the HTML report carries the note as its caveat"
+    );
+    let inspect = run(&["inspect", "--model", s(&model), "--json"])
+        .success()
+        .json();
+    assert_eq!(inspect["distinct_texts_fitted_on"], 54);
+    assert_eq!(inspect["distinct_texts_selected_on"], 11);
+
+    // A new text is new: no note.
+    assert_eq!(
+        eval_overlap(&model, &fresh),
+        serde_json::json!({"records": 1, "fitted_on": 0, "selected_on": 0})
+    );
+    let eval = run(&["eval", "--model", s(&model), "--data", s(&fresh)])
+        .success()
+        .stdout;
+    assert!(!eval.contains("note:"), "{eval}");
+
+    // Pooled (the default for a small file): the model was fitted on every record of it.
+    let pooled = dir.path().join("pooled.stance");
+    let text = train_fast(
+        &fixture("framing_small.jsonl"),
+        &pooled,
+        &["--valid", s(&valid)],
+    )
+    .success()
+    .stdout;
+    assert!(
+        text.contains("note: 4 of the 65 held-out records (6.2 %) share their text with another record, so their scores are not held out when the copies fall in different folds"),
+        "{text}"
+    );
+    assert_eq!(
+        eval_overlap(&pooled, &valid),
+        serde_json::json!({"records": 11, "fitted_on": 11, "selected_on": 0})
+    );
+    // With --refit the held-out records are fitted on too.
+    let refitted = dir.path().join("refit.stance");
+    train_fast(
+        &fixture("framing_small.jsonl"),
+        &refitted,
+        &["--valid", s(&valid), "--no-valid-pooling", "--refit"],
+    )
+    .success();
+    assert_eq!(
+        eval_overlap(&refitted, &valid),
+        serde_json::json!({"records": 11, "fitted_on": 11, "selected_on": 0})
+    );
+}
+
+#[test]
 fn eval_counts_a_label_the_model_never_saw() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("test.jsonl");
@@ -1620,7 +1732,11 @@ fn a_model_of_another_format_version_is_refused() {
     bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
     check_bad_model(
         &bytes,
-        &["format version 99", "reads version 8", "retrain the model"],
+        &[
+            "format version 99",
+            &format!("reads version {}", stance::model_file::FORMAT_VERSION),
+            "retrain the model",
+        ],
     );
 }
 
