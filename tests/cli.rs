@@ -2019,6 +2019,35 @@ fn help_of_each_subcommand_lists_every_option_and_default() {
     let help = run(&["train", "--help"]).success().stdout;
     let c = help_entry(&help, "--c");
     assert!(c.contains("0.3,1,3,10,30,100, then 0.1"), "{c}");
+    // The thresholds the help spells out are the ones the code uses.
+    let with_commas = |n: usize| {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(d);
+        }
+        out
+    };
+    let small = format!(
+        "fewer than {} records",
+        with_commas(stance::train::SMALL_VALIDATION)
+    );
+    for option in ["--valid", "--no-valid-pooling"] {
+        let entry = help_entry(&help, option);
+        assert!(entry.contains(&small), "{option}: {entry}");
+    }
+    let pooling = help_entry(&help, "--no-valid-pooling");
+    let folds = format!("stratified {}-fold", stance::train::POOLED_FOLDS);
+    assert!(pooling.contains(&folds), "{pooling}");
+    let min_df = help_entry(&help, "--min-df");
+    let below = format!(
+        "fewer than {} records",
+        with_commas(stance::vectorize::KEEP_SINGLETONS_BELOW)
+    );
+    assert!(min_df.contains(&below), "{min_df}");
     let top = run(&["--help"]).success().stdout;
     for sub in ["train", "eval", "predict", "inspect"] {
         assert!(
