@@ -25,6 +25,17 @@ Protocols (each a `stance train` command on the repetition's files, `--metric` t
 A protocol can carry extra `stance train` options after a colon, separated by spaces:
 `defaults:--min-df 1` is the defaults with `--min-df 1` (quote it in the shell).
 
+`--test-from train` and `--test-from valid` keep the task's own files apart instead of
+pooling them, to see how what a validation file decides transfers when it is a different
+sample from the training file (as TweetEval emoji's is): with `train`, the test set is 30 %
+of the training file and the whole validation file is the validation set (test data drawn
+like the training data); with `valid`, the test set is 30 % of the validation file, the
+rest of it is the validation set and the whole training file is trained on (test data
+drawn like the validation data). Either way a test record whose text is also in the
+training or validation records is dropped.
+
+    python3 benches/selection_sim.py emoji --test-from train --protocols valid-only,no-shift --reps 3
+
 The splits depend only on the repetition number, so every protocol, and every run of the
 script, sees the same ones. Nothing here is part of the test suite; TweetEval is read from
 ../shared/data/tweeteval (or --data-root) and never copied. Work files go to a temporary
@@ -115,8 +126,13 @@ def main():
     ap.add_argument("--pool-size", type=int, default=None,
                     help="use a stratified random N of each model's train + val records (default: all), "
                          "to see how a protocol fares on less data")
+    ap.add_argument("--test-from", choices=["pool", "train", "valid"], default="pool",
+                    help="where the test set comes from: the pooled train + val records (default), "
+                         "the training file alone, or the validation file alone (see above)")
     ap.add_argument("--data-root", default=bench.DEFAULT_DATA_ROOT)
     args = ap.parse_args()
+    if args.test_from != "pool" and args.pool_size is not None:
+        raise SystemExit("error: --pool-size works with --test-from pool only")
     protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
     if not protocols:
         raise SystemExit("error: no protocol given; choose from %s" % ",".join(PROTOCOLS))
@@ -127,21 +143,30 @@ def main():
 
     with tempfile.TemporaryDirectory(prefix="selection-sim-") as work:
         stance_bin = bench.build(work)
-        print("task %s, protocols %s, %d repetitions, %s, commit %s"
+        print("task %s, protocols %s, %d repetitions, %s, test set from %s, commit %s"
               % (args.task, ",".join(protocols), args.reps,
                  "all records" if args.pool_size is None else "pools of %d records" % args.pool_size,
-                 bench.git_commit()), flush=True)
+                 args.test_from, bench.git_commit()), flush=True)
         scores = collections.defaultdict(list)
         for rep in range(args.reps):
             gold = []
             predicted = collections.defaultdict(list)
             for name, train_path, valid_path in bench.units(args.task, args.data_root):
-                records = read_records(train_path) + read_records(valid_path)
                 rng = random.Random(1000 * rep + 7)
-                if args.pool_size is not None and args.pool_size < len(records):
-                    records, _ = stratified_split(records, args.pool_size / len(records), rng)
-                test, rest = stratified_split(records, TEST_FRACTION, rng)
-                valid, train = stratified_split(rest, VALID_FRACTION, rng)
+                if args.test_from == "pool":
+                    records = read_records(train_path) + read_records(valid_path)
+                    if args.pool_size is not None and args.pool_size < len(records):
+                        records, _ = stratified_split(records, args.pool_size / len(records), rng)
+                    test, rest = stratified_split(records, TEST_FRACTION, rng)
+                    valid, train = stratified_split(rest, VALID_FRACTION, rng)
+                else:
+                    train, valid = read_records(train_path), read_records(valid_path)
+                    if args.test_from == "train":
+                        test, train = stratified_split(train, TEST_FRACTION, rng)
+                    else:
+                        test, valid = stratified_split(valid, TEST_FRACTION, rng)
+                    seen = {text.strip() for text, _ in train + valid}
+                    test = [rec for rec in test if rec[0].strip() not in seen]
                 files = {"dir": work, "train": os.path.join(work, "train.jsonl"),
                          "valid": os.path.join(work, "valid.jsonl"),
                          "all": os.path.join(work, "all.jsonl"), "test": os.path.join(work, "test.txt")}
