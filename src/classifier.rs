@@ -69,6 +69,9 @@ pub struct Selection {
     /// (pooled or not), those sharing their text with another record, whose copy can fall
     /// in another fold ([`crate::overlap`]).
     pub held_out_repeats: usize,
+    /// How the validation file's labels are distributed against the training data's
+    /// (`None` without a validation file: a split is stratified).
+    pub label_shift: Option<crate::label_shift::LabelShift>,
 }
 
 /// One point of a model search.

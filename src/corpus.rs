@@ -221,6 +221,18 @@ impl LabelledCorpus {
         set.dedup();
         set
     }
+
+    /// Records per label of `labels` (sorted, as [`label_set`](Self::label_set) gives them);
+    /// a label not among them is not counted.
+    pub fn label_counts(&self, labels: &[String]) -> Vec<usize> {
+        let mut counts = vec![0; labels.len()];
+        for label in &self.labels {
+            if let Ok(i) = labels.binary_search(label) {
+                counts[i] += 1;
+            }
+        }
+        counts
+    }
 }
 
 /// A labelled data set read from a directory tree: see [`read_labelled_dir`].

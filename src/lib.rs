@@ -11,7 +11,8 @@
 //! result per model.
 //! [`prefetch`] holds the memory hints the latency-bound loops (vocabulary lookups, weight
 //! rows) share, [`huge_pages`] the allocator that backs their large tables with huge pages.
-//! [`overlap`] tells which evaluation texts a model was fitted or selected on.
+//! [`overlap`] tells which evaluation texts a model was fitted or selected on, and
+//! [`label_shift`] whether a validation file's labels are distributed like the training data's.
 //! [`interrupt`] lets a program (the command line) remove an unfinished model file on Ctrl-C.
 //! [`report`] renders an evaluation as a directory of files (a self-contained HTML page,
 //! `metrics.json`, SVG charts), with calibration and [`bootstrap`] confidence intervals.
@@ -24,6 +25,7 @@ pub mod decision;
 pub mod error;
 pub mod huge_pages;
 pub mod interrupt;
+pub mod label_shift;
 pub mod lbfgs;
 pub mod logistic;
 pub mod metrics;

@@ -859,6 +859,9 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         if let Some(note) = selection.and_then(repeats_note) {
             context.push(("repeated texts".to_string(), note));
         }
+        if let Some(note) = selection.and_then(label_shift_note) {
+            context.push(("validation labels".to_string(), note));
+        }
         if let Some(s) = selection {
             context.push((
                 "model selection".to_string(),
@@ -1003,7 +1006,10 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
             "\nmodel selection by {} on {}:",
             selection.metric, selection.scored_on
         )?;
-        if let Some(note) = repeats_note(selection) {
+        for note in [repeats_note(selection), label_shift_note(selection)]
+            .into_iter()
+            .flatten()
+        {
             writeln!(out, "  {WARNING}note: {note}{WARNING:#}")?;
         }
         for (i, cand) in selection.candidates.iter().enumerate() {
@@ -1108,6 +1114,26 @@ fn repeats_note(selection: &Selection) -> Option<String> {
         format!("{share} repeat a text of the training data, so their scores are not held out")
     } else {
         format!("{share} share their text with another record, so their scores are not held out when the copies fall in different folds")
+    })
+}
+
+/// What the training report says when the validation file's labels are distributed
+/// differently from the training data's beyond chance, if they are.
+fn label_shift_note(selection: &Selection) -> Option<String> {
+    let shift = selection.label_shift.filter(|s| s.is_marked())?;
+    let p = if shift.p_value < 1e-300 {
+        "p < 1e-300".to_string()
+    } else {
+        format!("p = {:.1e}", shift.p_value)
+    };
+    let what = format!(
+        "the validation file's labels are not distributed like the training data's (total variation {:.3}; chi-square {:.1} on {} degrees of freedom, {p}): it is a different sample",
+        shift.total_variation, shift.chi_square, shift.degrees_of_freedom
+    );
+    Some(if selection.fold_scores.is_empty() {
+        format!("{what}, so what it chose (C, the decision rule) serves data like it and may cost on data like the training data (--no-prior-shift keeps plain argmax)")
+    } else {
+        format!("{what}, pooled with the training data because it is small; if it resembles the data the model will meet better than the training data does, --no-valid-pooling keeps it apart")
     })
 }
 

@@ -26,6 +26,7 @@ use crate::classifier::{Candidate, Classifier, Metadata, Selection};
 use crate::corpus::LabelledCorpus;
 use crate::decision::{fit_prior_shift, shift_probs, PriorShiftReport};
 use crate::error::{Error, Result};
+use crate::label_shift::LabelShift;
 use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams, Solver};
 use crate::metrics::{Metric, Report};
 use crate::nb_weights;
@@ -269,6 +270,7 @@ pub fn train(
             let (mut selection, vectorizer, model) =
                 search(train, corpus, &labels, &options, scored_on, progress)?;
             selection.held_out_repeats = repeats(train, corpus);
+            selection.label_shift = Some(label_shift(train, corpus, &labels));
             if options.refit {
                 (
                     Cow::Owned(train.concat(corpus)),
@@ -351,8 +353,9 @@ pub fn train(
                 train.len(),
                 corpus.len()
             );
-            let selection =
+            let mut selection =
                 cross_validate(&all, &labels, *folds, *seed, &options, &over, progress)?;
+            selection.label_shift = Some(label_shift(train, corpus, &labels));
             (Cow::Owned(all), Some(selection), None, TextSet::default())
         }
     };
@@ -391,10 +394,7 @@ pub fn train(
             (vectorizer, x.plain(model))
         }
     };
-    let label_counts = labels
-        .iter()
-        .map(|l| fit_on.labels.iter().filter(|t| *t == l).count())
-        .collect();
+    let label_counts = fit_on.label_counts(&labels);
     Ok(Classifier {
         labels,
         vectorizer,
@@ -410,6 +410,11 @@ pub fn train(
             selected_texts,
         },
     })
+}
+
+/// How the validation file's label distribution differs from the training data's.
+fn label_shift(train: &LabelledCorpus, valid: &LabelledCorpus, labels: &[String]) -> LabelShift {
+    LabelShift::between(&train.label_counts(labels), &valid.label_counts(labels))
 }
 
 /// How many records of `held_out` repeat a text of `training`.
@@ -785,6 +790,7 @@ fn search(
         temperature,
         // Set by the caller, which knows what the training part was.
         held_out_repeats: 0,
+        label_shift: None,
     };
     Ok((selection, vectorizer, model))
 }
@@ -1000,6 +1006,7 @@ fn cross_validate(
         prior_shift,
         temperature,
         held_out_repeats: overlap::repeated(&data.texts),
+        label_shift: None,
     })
 }
 

@@ -867,6 +867,81 @@ fn train_and_eval_say_which_records_the_model_has_seen() {
 }
 
 #[test]
+fn train_notes_a_validation_file_whose_labels_differ_from_the_training_data() {
+    let dir = tempfile::tempdir().unwrap();
+    // Twelve confrontational sentences against the training data's 18 of each label.
+    let confrontational: Vec<String> = fs::read_to_string(fixture("framing_valid.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"confrontational\""))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(confrontational.len(), 3);
+    let skewed = dir.path().join("skewed.jsonl");
+    fs::write(&skewed, (confrontational.join("\n") + "\n").repeat(4)).unwrap();
+    let model = dir.path().join("m.stance");
+    let note = "note: the validation file's labels are not distributed like the training data's (total variation 0.667; chi-square 17.6 on 2 degrees of freedom, p = 1.5e-4): it is a different sample";
+
+    let out = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&skewed), "--no-valid-pooling"],
+    )
+    .success()
+    .stdout;
+    assert!(
+        out.contains(&format!("{note}, so what it chose (C, the decision rule) serves data like it and may cost on data like the training data (--no-prior-shift keeps plain argmax)")),
+        "{out}"
+    );
+    let j = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&skewed), "--no-valid-pooling", "--json"],
+    )
+    .success()
+    .json();
+    let shift = &j["selection"]["label_shift"];
+    assert_eq!(shift["degrees_of_freedom"], 2);
+    assert!((shift["total_variation"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-12);
+    // Train [18, 18, 18] against [12, 0, 0]: expected counts from the column totals 30, 18, 18.
+    let expected_chi_square = [
+        (18.0, 54.0 * 30.0 / 66.0),
+        (18.0, 54.0 * 18.0 / 66.0),
+        (18.0, 54.0 * 18.0 / 66.0),
+        (12.0, 12.0 * 30.0 / 66.0),
+        (0.0, 12.0 * 18.0 / 66.0),
+        (0.0, 12.0 * 18.0 / 66.0),
+    ]
+    .iter()
+    .map(|(o, e): &(f64, f64)| (o - e).powi(2) / e)
+    .sum::<f64>();
+    assert!((shift["chi_square"].as_f64().unwrap() - expected_chi_square).abs() < 1e-9);
+
+    // Pooled by default (12 records): the note says how to keep it apart.
+    let out = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&skewed)],
+    )
+    .success()
+    .stdout;
+    assert!(
+        out.contains(&format!("{note}, pooled with the training data because it is small; if it resembles the data the model will meet better than the training data does, --no-valid-pooling keeps it apart")),
+        "{out}"
+    );
+
+    // A validation file with the training data's label shares draws no note.
+    let out = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&fixture("framing_valid.jsonl"))],
+    )
+    .success()
+    .stdout;
+    assert!(!out.contains("not distributed like"), "{out}");
+}
+
+#[test]
 fn eval_counts_a_label_the_model_never_saw() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("test.jsonl");
