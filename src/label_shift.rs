@@ -72,6 +72,27 @@ impl LabelShift {
     pub fn is_marked(&self) -> bool {
         self.p_value < SIGNIFICANCE
     }
+
+    /// The figures for a report: `total variation 0.059; chi-square 129.2 on 19 degrees of
+    /// freedom, p = 2.1e-18`.
+    pub fn describe(&self) -> String {
+        let p = if self.p_value < 1e-300 {
+            "p < 1e-300".to_string()
+        } else {
+            format!("p = {:.1e}", self.p_value)
+        };
+        format!(
+            "total variation {:.3}; chi-square {:.1} on {} degree{} of freedom, {p}",
+            self.total_variation,
+            self.chi_square,
+            self.degrees_of_freedom,
+            if self.degrees_of_freedom == 1 {
+                ""
+            } else {
+                "s"
+            }
+        )
+    }
 }
 
 /// P(X ≥ x) for X chi-square distributed with `df` degrees of freedom (1 for `df` = 0).
@@ -213,6 +234,10 @@ mod tests {
             1e-12
         ));
         assert!(shifted.is_marked());
+        assert_eq!(
+            shifted.describe(),
+            "total variation 0.200; chi-square 83.3 on 1 degree of freedom, p = 6.9e-20"
+        );
     }
 
     #[test]

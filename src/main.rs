@@ -17,6 +17,7 @@ use serde_json::json;
 use stance::bootstrap::DEFAULT_RESAMPLES;
 use stance::classifier::{Classifier, Selection};
 use stance::corpus::{self, Format, LabelledCorpus, RecordReader, Source};
+use stance::label_shift::LabelShift;
 use stance::logistic::{ClassWeight, Solver};
 use stance::metrics::{Metric, Report};
 use stance::model_file;
@@ -895,6 +896,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             context,
             caveat,
             overlap: None,
+            label_shift: None,
             labels: &classifier.labels,
             texts: &records.texts,
             truth: &records.labels,
@@ -1121,14 +1123,9 @@ fn repeats_note(selection: &Selection) -> Option<String> {
 /// differently from the training data's beyond chance, if they are.
 fn label_shift_note(selection: &Selection) -> Option<String> {
     let shift = selection.label_shift.filter(|s| s.is_marked())?;
-    let p = if shift.p_value < 1e-300 {
-        "p < 1e-300".to_string()
-    } else {
-        format!("p = {:.1e}", shift.p_value)
-    };
     let what = format!(
-        "the validation file's labels are not distributed like the training data's (total variation {:.3}; chi-square {:.1} on {} degrees of freedom, {p}): it is a different sample",
-        shift.total_variation, shift.chi_square, shift.degrees_of_freedom
+        "the validation file's labels are not distributed like the training data's ({}): it is a different sample",
+        shift.describe()
     );
     Some(if selection.fold_scores.is_empty() {
         format!("{what}, so what it chose (C, the decision rule) serves data like it and may cost on data like the training data (--no-prior-shift keeps plain argmax)")
@@ -1170,6 +1167,10 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
         &classifier.metadata.fitted_texts,
         &classifier.metadata.selected_texts,
     );
+    let label_shift = LabelShift::between(
+        &classifier.metadata.label_counts,
+        &data.label_counts(&classifier.labels),
+    );
     let resamples = args.report.resamples();
     if resamples > 0 {
         ui.say(format!("bootstrap ({resamples} resamples)"));
@@ -1198,6 +1199,10 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
                     meta.n_train, meta.options.validation
                 ),
             ),
+            (
+                "labels against the training data's".to_string(),
+                label_shift.describe(),
+            ),
         ];
         if let Some(s) = &meta.selection {
             context.push((
@@ -1213,6 +1218,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             context,
             caveat: overlap.describe().map(|d| format!("{d}.")),
             overlap: Some(overlap),
+            label_shift: Some(label_shift),
             labels: &classifier.labels,
             texts: &data.texts,
             truth: &data.labels,
@@ -1232,6 +1238,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
                 object.insert("bootstrap".into(), serde_json::to_value(b)?);
             }
             object.insert("overlap".into(), serde_json::to_value(overlap)?);
+            object.insert("label_shift".into(), serde_json::to_value(label_shift)?);
         }
         serde_json::to_writer(&mut out, &value)?;
         writeln!(out)?;
@@ -1245,6 +1252,13 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
         )?;
         if let Some(note) = overlap.describe() {
             writeln!(out, "{WARNING}note: {note}.{WARNING:#}\n")?;
+        }
+        if label_shift.is_marked() {
+            writeln!(
+                out,
+                "{WARNING}note: these labels are not distributed like the model's training data's ({}): a different sample from the one it was fitted on, so the figures describe data like this.{WARNING:#}\n",
+                label_shift.describe()
+            )?;
         }
         write!(out, "{}", styled_report(report))?;
         let lines = evaluation.interval_lines();

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::bootstrap::{self, BootstrapIntervals, Interval};
 use crate::error::{Error, Result};
+use crate::label_shift::LabelShift;
 use crate::logistic::argmax;
 use crate::metrics::{Calibration, Metric, Report};
 use crate::overlap::Overlap;
@@ -165,6 +166,9 @@ pub struct Page<'a> {
     /// How many of the records the model had already seen (`stance eval`); `None` where it
     /// is not counted.
     pub overlap: Option<Overlap>,
+    /// How the records' labels are distributed against the model's training data's
+    /// (`stance eval`); `None` where it is not tested.
+    pub label_shift: Option<LabelShift>,
     /// The model's labels (the order of each `probs` row).
     pub labels: &'a [String],
     pub texts: &'a [String],
@@ -205,7 +209,7 @@ pub fn write_report(dir: &Path, page: &Page) -> Result<Vec<PathBuf>> {
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 
-/// The content of `metrics.json`: the context, the overlap, the [`Report`], the calibration (with the
+/// The content of `metrics.json`: the context, the overlap, the label shift, the [`Report`], the calibration (with the
 /// ECE), the bootstrap intervals and the listed misclassified examples.
 pub fn metrics_json(page: &Page, errors: &[Misclassified]) -> serde_json::Value {
     let e = page.evaluation;
@@ -214,6 +218,7 @@ pub fn metrics_json(page: &Page, errors: &[Misclassified]) -> serde_json::Value 
         "context": page.context.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
         "caveat": page.caveat,
         "overlap": page.overlap,
+        "label_shift": page.label_shift,
         "report": e.report,
         "ece": e.calibration.ece,
         "calibration": e.calibration,

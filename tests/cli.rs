@@ -930,6 +930,30 @@ fn train_notes_a_validation_file_whose_labels_differ_from_the_training_data() {
         "{out}"
     );
 
+    // eval tests the same on its records, against the labels the model was fitted on.
+    let shared = shared_model();
+    let eval = run(&["eval", "--model", s(shared), "--data", s(&skewed)])
+        .success()
+        .stdout;
+    assert!(
+        eval.contains("note: these labels are not distributed like the model's training data's (total variation 0.667; chi-square 17.6 on 2 degrees of freedom, p = 1.5e-4): a different sample"),
+        "{eval}"
+    );
+    let j = run(&["eval", "--model", s(shared), "--data", s(&skewed), "--json"])
+        .success()
+        .json();
+    assert!((j["label_shift"]["chi_square"].as_f64().unwrap() - expected_chi_square).abs() < 1e-9);
+    let eval = run(&[
+        "eval",
+        "--model",
+        s(shared),
+        "--data",
+        s(&fixture("framing_valid.jsonl")),
+    ])
+    .success()
+    .stdout;
+    assert!(!eval.contains("note:"), "{eval}");
+
     // A validation file with the training data's label shares draws no note.
     let out = train_fast(
         &fixture("framing_small.jsonl"),

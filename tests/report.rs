@@ -110,8 +110,10 @@ fn eval_report_writes_every_file_with_the_reports_figures() {
     let data = fixture("framing_valid.jsonl");
     let args = ["eval", "--model", s(model), "--data", s(&data)];
     let mut json = run(&[&args[..], &["--json"]].concat()).success().json();
-    // eval --json adds how many records the model had seen; metrics.json keeps it apart.
+    // eval --json adds how many records the model had seen and how its labels compare
+    // with the training data's; metrics.json keeps both apart from the report.
     let overlap = json.as_object_mut().unwrap().remove("overlap").unwrap();
+    let label_shift = json.as_object_mut().unwrap().remove("label_shift").unwrap();
     let text = run(&[&args[..], &["--report", s(&out_dir)]].concat()).success();
     assert!(
         text.stdout
@@ -125,6 +127,8 @@ fn eval_report_writes_every_file_with_the_reports_figures() {
     // metrics.json holds the very report `eval --json` prints, plus ECE and intervals.
     assert_eq!(metrics["report"], json);
     assert_eq!(metrics["overlap"], overlap);
+    assert_eq!(metrics["label_shift"], label_shift);
+    assert_eq!(label_shift["total_variation"], 0.0);
     assert_eq!(overlap["records"], 9);
     let ece = metrics["ece"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&ece), "{ece}");
