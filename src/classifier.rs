@@ -74,6 +74,42 @@ pub struct Selection {
     pub label_shift: Option<crate::label_shift::LabelShift>,
 }
 
+impl Selection {
+    /// What a training report says of held-out records whose text a candidate may have been
+    /// fitted on, if there are any.
+    pub fn repeats_note(&self) -> Option<String> {
+        let repeats = self.held_out_repeats;
+        if repeats == 0 {
+            return None;
+        }
+        let share = format!(
+            "{repeats} of the {} held-out records ({:.1} %)",
+            self.report.n,
+            100.0 * repeats as f64 / self.report.n.max(1) as f64
+        );
+        Some(if self.fold_scores.is_empty() {
+            format!("{share} repeat a text of the training data, so their scores are not held out")
+        } else {
+            format!("{share} share their text with another record, so their scores are not held out when the copies fall in different folds")
+        })
+    }
+
+    /// What a training report says when the validation file's labels are distributed
+    /// differently from the training data's beyond chance, if they are.
+    pub fn label_shift_note(&self) -> Option<String> {
+        let shift = self.label_shift.filter(|s| s.is_marked())?;
+        let what = format!(
+            "the validation file's labels are not distributed like the training data's ({}): it is a different sample",
+            shift.describe()
+        );
+        Some(if self.fold_scores.is_empty() {
+            format!("{what}, so what it chose (C, the decision rule) serves data like it and may cost on data like the training data (--no-prior-shift keeps plain argmax)")
+        } else {
+            format!("{what}, pooled with the training data because it is small; if it resembles the data the model will meet better than the training data does, --no-valid-pooling keeps it apart")
+        })
+    }
+}
+
 /// One point of a model search.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Candidate {

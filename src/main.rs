@@ -857,10 +857,10 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
                 },
             ),
         ];
-        if let Some(note) = selection.and_then(repeats_note) {
+        if let Some(note) = selection.and_then(Selection::repeats_note) {
             context.push(("repeated texts".to_string(), note));
         }
-        if let Some(note) = selection.and_then(label_shift_note) {
+        if let Some(note) = selection.and_then(Selection::label_shift_note) {
             context.push(("validation labels".to_string(), note));
         }
         if let Some(s) = selection {
@@ -1008,7 +1008,7 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
             "\nmodel selection by {} on {}:",
             selection.metric, selection.scored_on
         )?;
-        for note in [repeats_note(selection), label_shift_note(selection)]
+        for note in [selection.repeats_note(), selection.label_shift_note()]
             .into_iter()
             .flatten()
         {
@@ -1098,40 +1098,6 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
         write!(out, "{}", styled_report(&selection.report))?;
     }
     Ok(())
-}
-
-/// What the training report says of held-out records whose text a candidate may have been
-/// fitted on, if there are any.
-fn repeats_note(selection: &Selection) -> Option<String> {
-    let repeats = selection.held_out_repeats;
-    if repeats == 0 {
-        return None;
-    }
-    let share = format!(
-        "{repeats} of the {} held-out records ({:.1} %)",
-        selection.report.n,
-        100.0 * repeats as f64 / selection.report.n.max(1) as f64
-    );
-    Some(if selection.fold_scores.is_empty() {
-        format!("{share} repeat a text of the training data, so their scores are not held out")
-    } else {
-        format!("{share} share their text with another record, so their scores are not held out when the copies fall in different folds")
-    })
-}
-
-/// What the training report says when the validation file's labels are distributed
-/// differently from the training data's beyond chance, if they are.
-fn label_shift_note(selection: &Selection) -> Option<String> {
-    let shift = selection.label_shift.filter(|s| s.is_marked())?;
-    let what = format!(
-        "the validation file's labels are not distributed like the training data's ({}): it is a different sample",
-        shift.describe()
-    );
-    Some(if selection.fold_scores.is_empty() {
-        format!("{what}, so what it chose (C, the decision rule) serves data like it and may cost on data like the training data (--no-prior-shift keeps plain argmax)")
-    } else {
-        format!("{what}, pooled with the training data because it is small; if it resembles the data the model will meet better than the training data does, --no-valid-pooling keeps it apart")
-    })
 }
 
 fn describe_views(classifier: &Classifier) -> String {
