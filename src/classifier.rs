@@ -87,10 +87,23 @@ impl Selection {
             self.report.n,
             100.0 * repeats as f64 / self.report.n.max(1) as f64
         );
+        let one = repeats == 1;
         Some(if self.fold_scores.is_empty() {
-            format!("{share} repeat a text of the training data, so their scores are not held out")
+            format!(
+                "{share} {} a text of the training data, so {} not held out",
+                if one { "repeats" } else { "repeat" },
+                if one {
+                    "its score is"
+                } else {
+                    "their scores are"
+                }
+            )
         } else {
-            format!("{share} share their text with another record, so their scores are not held out when the copies fall in different folds")
+            format!(
+                "{share} {} text with another record, so {} not held out when the copies fall in different folds",
+                if one { "shares its" } else { "share their" },
+                if one { "its score is" } else { "their scores are" }
+            )
         })
     }
 
