@@ -240,6 +240,30 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// The figures stay in range, do not depend on which sample is which, and the tail
+        /// probability falls as the statistic grows.
+        #[test]
+        fn figures_are_in_range_and_symmetric(
+            pairs in proptest::collection::vec((0usize..60, 0usize..60), 2..8),
+            extra in 0.0f64..50.0,
+        ) {
+            let (a, b): (Vec<usize>, Vec<usize>) = pairs.into_iter().unzip();
+            let ab = LabelShift::between(&a, &b);
+            let ba = LabelShift::between(&b, &a);
+            proptest::prop_assert!((0.0..=1.0 + 1e-12).contains(&ab.total_variation));
+            proptest::prop_assert!((0.0..=1.0).contains(&ab.p_value));
+            proptest::prop_assert!(ab.chi_square >= 0.0 && ab.chi_square.is_finite());
+            proptest::prop_assert!((ab.chi_square - ba.chi_square).abs() <= 1e-9 * ab.chi_square.max(1.0));
+            proptest::prop_assert!((ab.total_variation - ba.total_variation).abs() < 1e-12);
+            proptest::prop_assert_eq!(ab.degrees_of_freedom, ba.degrees_of_freedom);
+            let df = ab.degrees_of_freedom.max(1);
+            proptest::prop_assert!(
+                chi_square_survival(ab.chi_square + extra, df) <= chi_square_survival(ab.chi_square, df) + 1e-12
+            );
+        }
+    }
+
     #[test]
     fn labels_absent_from_both_samples_add_no_degree_of_freedom() {
         let s = LabelShift::between(&[10, 0, 5], &[4, 0, 3]);

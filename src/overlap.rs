@@ -258,6 +258,31 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Against plain string sets: the counts, the repeats and the stored form agree,
+        /// whatever the texts (a small alphabet, so that repeats and padded copies occur).
+        #[test]
+        fn counts_agree_with_string_sets(
+            texts in proptest::collection::vec("[ ab]{0,4}", 0..40),
+            queries in proptest::collection::vec("[ ab]{0,4}", 0..20),
+        ) {
+            use std::collections::{HashMap, HashSet};
+            let set = TextSet::from_texts(&texts);
+            let trimmed: HashSet<&str> = texts.iter().map(|t| t.trim()).collect();
+            proptest::prop_assert_eq!(set.len(), trimmed.len());
+            let naive = queries.iter().filter(|q| trimmed.contains(q.trim())).count();
+            proptest::prop_assert_eq!(set.count_in(&queries), naive);
+            let mut copies: HashMap<&str, usize> = HashMap::new();
+            for t in &texts {
+                *copies.entry(t.trim()).or_default() += 1;
+            }
+            let naive_repeated: usize = copies.values().filter(|&&n| n > 1).sum();
+            proptest::prop_assert_eq!(repeated(&texts), naive_repeated);
+            let bytes = postcard::to_allocvec(&set).unwrap();
+            proptest::prop_assert_eq!(postcard::from_bytes::<TextSet>(&bytes).unwrap(), set);
+        }
+    }
+
     #[test]
     fn overlap_counts_fitted_before_selected_and_describes_itself() {
         let fitted = TextSet::from_texts(&texts(&["a", "b"]));
