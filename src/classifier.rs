@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::logistic::{argmax, LogisticRegression};
 use crate::metrics::{Metric, Report};
-use crate::overlap::TextSet;
+use crate::overlap::{text_fingerprint, Seen, TextSet};
 use crate::sparse::CsrMatrix;
 use crate::train::TrainOptions;
 use crate::vectorize::TfidfVectorizer;
@@ -177,6 +177,16 @@ impl Classifier {
                 probs,
             })
             .collect()
+    }
+
+    /// Whether, and how, this model has seen `text` exactly ([`crate::overlap`]): fitted
+    /// on it, or selected on it.
+    pub fn seen(&self, text: &str) -> Option<Seen> {
+        Seen::of(
+            text_fingerprint(text),
+            &self.metadata.fitted_texts,
+            &self.metadata.selected_texts,
+        )
     }
 
     /// Evaluate on labelled texts.

@@ -124,6 +124,37 @@ impl TryFrom<Gaps> for TextSet {
     }
 }
 
+/// How a model has seen a text: it was fitted on it, or (not fitted on it) its held-out
+/// score chose the model's C and decision rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Seen {
+    Fitted,
+    Selected,
+}
+
+impl Seen {
+    /// Whether, and how, the text with this fingerprint is among the texts a model was
+    /// fitted on or selected on.
+    pub fn of(fingerprint: u64, fitted_on: &TextSet, selected_on: &TextSet) -> Option<Seen> {
+        if fitted_on.contains(fingerprint) {
+            Some(Seen::Fitted)
+        } else if selected_on.contains(fingerprint) {
+            Some(Seen::Selected)
+        } else {
+            None
+        }
+    }
+
+    /// `fitted` or `selected`, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Seen::Fitted => "fitted",
+            Seen::Selected => "selected",
+        }
+    }
+}
+
 /// How many records of an evaluation set a model has seen, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overlap {
@@ -141,16 +172,13 @@ impl Overlap {
     pub fn of(texts: &[String], fitted_on: &TextSet, selected_on: &TextSet) -> Self {
         let (fitted, selected) = texts
             .par_iter()
-            .map(|t| {
-                let f = text_fingerprint(t);
-                if fitted_on.contains(f) {
-                    (1, 0)
-                } else if selected_on.contains(f) {
-                    (0, 1)
-                } else {
-                    (0, 0)
-                }
-            })
+            .map(
+                |t| match Seen::of(text_fingerprint(t), fitted_on, selected_on) {
+                    Some(Seen::Fitted) => (1, 0),
+                    Some(Seen::Selected) => (0, 1),
+                    None => (0, 0),
+                },
+            )
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         Overlap {
             records: texts.len(),

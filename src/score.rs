@@ -37,6 +37,7 @@ use crate::classifier::{Classifier, Evidence};
 use crate::error::{Error, Result};
 use crate::logistic::argmax;
 use crate::model_file;
+use crate::overlap::Seen;
 use crate::sentences::{segment_article, Segment, SkipReason, Span};
 
 /// The name under which an article read from standard input is reported.
@@ -250,6 +251,9 @@ pub struct ArticleResult {
     pub share: ByName<f64>,
     /// Indices of the sentences with the highest probability of `label`, highest first.
     pub top_sentences: Vec<usize>,
+    /// Sentences whose exact text the model was fitted or selected on: their predictions
+    /// are not held out (see [`SentencePrediction::seen`]).
+    pub sentences_seen: usize,
 }
 
 /// One scored sentence.
@@ -277,6 +281,9 @@ pub struct SentencePrediction {
     /// The n-grams that pushed the predicted label's score hardest, by absolute
     /// contribution.
     pub evidence: Vec<Evidence>,
+    /// Whether the model was fitted on this very text, or chose its C on it
+    /// ([`Classifier::seen`]); `null` in JSON for a text new to it.
+    pub seen: Option<Seen>,
 }
 
 /// A piece of page furniture that was not scored.
@@ -356,6 +363,7 @@ fn predict_sentences(
                 label: classifier.labels[class].clone(),
                 probs: label_values(&classifier.labels, probs),
                 evidence: classifier.explain(text, class, evidence),
+                seen: classifier.seen(text),
             }
         })
         .collect()
@@ -392,6 +400,7 @@ fn summarise(
         probs: label_values(labels, mean),
         share: label_values(labels, count.iter().map(|&c| c as f64 / n).collect()),
         top_sentences: most_probable(predictions, class, top_sentences),
+        sentences_seen: predictions.iter().filter(|p| p.seen.is_some()).count(),
     })
 }
 
@@ -458,14 +467,15 @@ fn skipped_texts(text: &str, segments: &[Segment]) -> Vec<SkippedText> {
 // ---------------------------------------------------------------------------------------
 
 /// The `--csv` header: `path,sentence,start,end,text`, then `MODEL_label`, `MODEL_p` (the
-/// probability of the predicted label) and `MODEL_evidence` for each model.
+/// probability of the predicted label), `MODEL_evidence` and `MODEL_seen` (`fitted`,
+/// `selected` or empty, see [`SentencePrediction::seen`]) for each model.
 pub fn csv_header(models: &[NamedModel]) -> Vec<String> {
     let mut header: Vec<String> = ["path", "sentence", "start", "end", "text"]
         .iter()
         .map(|s| s.to_string())
         .collect();
     for model in models {
-        for column in ["label", "p", "evidence"] {
+        for column in ["label", "p", "evidence", "seen"] {
             header.push(format!("{}_{column}", model.name));
         }
     }
@@ -492,6 +502,7 @@ pub fn csv_records(score: &ArticleScore) -> Vec<Vec<String>> {
                 row.push(join_evidence(&prediction.evidence, "; ", |c| {
                     format!("{c:+.4}")
                 }));
+                row.push(prediction.seen.map_or("", Seen::as_str).to_string());
             }
             row
         })
@@ -592,6 +603,15 @@ impl ArticleScore {
             writeln!(f, "  {:<width$}  share of sentences: {share}", "")?;
             let top = self.describe_top_sentences(name, result);
             writeln!(f, "  {:<width$}  weighed most: {top}", "")?;
+            if result.sentences_seen > 0 {
+                writeln!(
+                    f,
+                    "  {:<width$}  seen in training: {} of the {} sentences (marked *), so this is not a held-out view of them",
+                    "",
+                    result.sentences_seen,
+                    self.sentences.len()
+                )?;
+            }
         }
         Ok(())
     }
@@ -631,9 +651,10 @@ impl ArticleScore {
                 };
                 writeln!(
                     f,
-                    "      {name:<width$}  {:<label_width$}  {:.2}  {evidence}",
+                    "      {name:<width$}  {:<label_width$}  {:.2}{} {evidence}",
                     prediction.label,
-                    predicted_probability(prediction)
+                    predicted_probability(prediction),
+                    if prediction.seen.is_some() { "*" } else { " " }
                 )?;
             }
         }

@@ -641,9 +641,11 @@ fn csv_has_one_row_per_sentence_with_proper_quoting() {
             "framing-stance_label",
             "framing-stance_p",
             "framing-stance_evidence",
+            "framing-stance_seen",
             "framing-topic_label",
             "framing-topic_p",
             "framing-topic_evidence",
+            "framing-topic_seen",
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
@@ -667,12 +669,13 @@ fn csv_has_one_row_per_sentence_with_proper_quoting() {
         for (m, name) in [STANCE, TOPIC].iter().enumerate() {
             let prediction = &sentence["predictions"][name];
             let label = prediction["label"].as_str().unwrap();
-            assert_eq!(&row[5 + 3 * m], label);
-            let p: f64 = row[6 + 3 * m].parse().unwrap();
+            assert_eq!(&row[5 + 4 * m], label);
+            let p: f64 = row[6 + 4 * m].parse().unwrap();
             assert!((p - f(&prediction["probs"][label])).abs() < TOLERANCE);
-            let items: Vec<&str> = row[7 + 3 * m].split("; ").collect();
+            let items: Vec<&str> = row[7 + 4 * m].split("; ").collect();
             let evidence = prediction["evidence"].as_array().unwrap();
-            assert_eq!(items.len(), evidence.len(), "{}", &row[7 + 3 * m]);
+            assert_eq!(items.len(), evidence.len(), "{}", &row[7 + 4 * m]);
+            assert_eq!(&row[8 + 4 * m], prediction["seen"].as_str().unwrap_or(""));
             for (item, e) in items.iter().zip(evidence) {
                 let expected = format!(
                     "{:+.4} {}",
@@ -683,6 +686,45 @@ fn csv_has_one_row_per_sentence_with_proper_quoting() {
             }
         }
     }
+}
+
+#[test]
+fn sentences_the_models_were_fitted_on_are_marked() {
+    // Both models are fitted on data/framing.jsonl, every sentence of the seeds.
+    for line in seed_json() {
+        let n = line["sentences"].as_array().unwrap().len();
+        for name in [STANCE, TOPIC] {
+            assert_eq!(u(&line["article"][name]["sentences_seen"]), n, "{line}");
+        }
+        for sentence in line["sentences"].as_array().unwrap() {
+            for name in [STANCE, TOPIC] {
+                assert_eq!(sentence["predictions"][name]["seen"], "fitted");
+            }
+        }
+    }
+    let models = models();
+    let table = score(&[models.both(), vec![s(&seed("002"))]].concat(), None)
+        .success()
+        .stdout;
+    assert!(
+        table.contains("seen in training: 14 of the 14 sentences (marked *), so this is not a held-out view of them"),
+        "{table}"
+    );
+    // Text new to the models: nothing is marked.
+    let fresh = "The envoys met again in a quiet hotel by the lake.";
+    let mut args = models.both();
+    args.push("--json");
+    let lines = score(&args, Some(fresh)).success().json_lines();
+    assert_eq!(
+        lines[0]["sentences"][0]["predictions"][STANCE]["seen"],
+        Value::Null
+    );
+    assert_eq!(u(&lines[0]["article"][STANCE]["sentences_seen"]), 0);
+    let table = score(&models.both(), Some(fresh)).success().stdout;
+    assert!(
+        !table.contains("seen in training") && !table.contains('*'),
+        "{table}"
+    );
 }
 
 #[test]
