@@ -1487,6 +1487,12 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
             s.report.accuracy,
             s.scored_on
         )?;
+        for note in [s.repeats_note(), s.label_shift_note()]
+            .into_iter()
+            .flatten()
+        {
+            writeln!(out, "note           {note}")?;
+        }
     }
     for (label, feats) in &top {
         writeln!(out, "\ntop n-grams for {label}:")?;

@@ -819,6 +819,11 @@ fn train_and_eval_say_which_records_the_model_has_seen() {
         html.contains("<div class=\"caveat\">2 of the 11 records (18.2 %) have a text the model was fitted on"),
         "the HTML report carries the note as its caveat"
     );
+    let inspect_text = run(&["inspect", "--model", s(&model)]).success().stdout;
+    assert!(
+        inspect_text.contains("note           2 of the 11 held-out records (18.2 %) repeat a text of the training data"),
+        "{inspect_text}"
+    );
     let inspect = run(&["inspect", "--model", s(&model), "--json"])
         .success()
         .json();
