@@ -129,7 +129,9 @@ impl TryFrom<Gaps> for TextSet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Seen {
+    /// The model's weights were fitted on the text.
     Fitted,
+    /// The text was held out, and its score helped choose C and the decision rule.
     Selected,
 }
 
