@@ -36,9 +36,41 @@ pub struct TextSet {
 impl TextSet {
     /// The set of `texts` (repeats count once).
     pub fn from_texts(texts: &[String]) -> Self {
+        Self::with_repeats(texts).0
+    }
+
+    /// The set of `texts`, and how many of them share their text with another of them
+    /// (every copy counted): under cross-validation, a record whose copy falls in another
+    /// fold is scored by a model fitted on its text.
+    pub fn with_repeats(texts: &[String]) -> (Self, usize) {
         let mut sorted: Vec<u64> = texts.par_iter().map(|t| text_fingerprint(t)).collect();
         sorted.par_sort_unstable();
+        let repeated = sorted
+            .chunk_by(|a, b| a == b)
+            .filter(|run| run.len() > 1)
+            .map(<[u64]>::len)
+            .sum();
         sorted.dedup();
+        (TextSet { sorted }, repeated)
+    }
+
+    /// The texts of both sets.
+    pub fn union(&self, other: &TextSet) -> TextSet {
+        let mut sorted = Vec::with_capacity(self.len() + other.len());
+        let (mut a, mut b) = (
+            self.sorted.iter().peekable(),
+            other.sorted.iter().peekable(),
+        );
+        while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
+            sorted.push(x.min(y));
+            if x <= y {
+                a.next();
+            }
+            if y <= x {
+                b.next();
+            }
+        }
+        sorted.extend(a.chain(b));
         TextSet { sorted }
     }
 
@@ -67,19 +99,6 @@ impl TextSet {
             .filter(|t| self.contains(text_fingerprint(t)))
             .count()
     }
-}
-
-/// How many of `texts` share their text with another of them (every copy counted): under
-/// cross-validation, a record whose copy falls in another fold is scored by a model fitted
-/// on its text.
-pub fn repeated(texts: &[String]) -> usize {
-    let mut fingerprints: Vec<u64> = texts.par_iter().map(|t| text_fingerprint(t)).collect();
-    fingerprints.par_sort_unstable();
-    fingerprints
-        .chunk_by(|a, b| a == b)
-        .filter(|run| run.len() > 1)
-        .map(<[u64]>::len)
-        .sum()
 }
 
 /// A [`TextSet`] as stored: the first fingerprint, then each one's distance from the one
@@ -261,8 +280,9 @@ mod tests {
 
     #[test]
     fn every_copy_of_a_repeated_text_counts() {
-        assert_eq!(repeated(&texts(&["a", "b", "a ", "c", "a", "b"])), 5);
-        assert_eq!(repeated(&texts(&["a", "b"])), 0);
+        let repeated = |words: &[&str]| TextSet::with_repeats(&texts(words)).1;
+        assert_eq!(repeated(&["a", "b", "a ", "c", "a", "b"]), 5);
+        assert_eq!(repeated(&["a", "b"]), 0);
         assert_eq!(repeated(&[]), 0);
     }
 
@@ -307,7 +327,11 @@ mod tests {
                 *copies.entry(t.trim()).or_default() += 1;
             }
             let naive_repeated: usize = copies.values().filter(|&&n| n > 1).sum();
-            proptest::prop_assert_eq!(repeated(&texts), naive_repeated);
+            let (same, repeated) = TextSet::with_repeats(&texts);
+            proptest::prop_assert_eq!(&same, &set);
+            proptest::prop_assert_eq!(repeated, naive_repeated);
+            let union = TextSet::from_texts(&[texts.clone(), queries.clone()].concat());
+            proptest::prop_assert_eq!(set.union(&TextSet::from_texts(&queries)), union);
             let bytes = postcard::to_allocvec(&set).unwrap();
             proptest::prop_assert_eq!(postcard::from_bytes::<TextSet>(&bytes).unwrap(), set);
         }

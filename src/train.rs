@@ -30,7 +30,7 @@ use crate::label_shift::LabelShift;
 use crate::logistic::{argmax, ClassWeight, LogisticRegression, LogisticRegressionParams, Solver};
 use crate::metrics::{Metric, Report};
 use crate::nb_weights;
-use crate::overlap::{self, TextSet};
+use crate::overlap::TextSet;
 use crate::packed::TrainingMatrix;
 use crate::sparse::{CsrMatrix, SparseRows};
 use crate::vectorize::{TfidfVectorizer, VectorizerConfig};
@@ -258,32 +258,41 @@ pub fn train(
     // With held-out data the chosen candidate is kept exactly as fitted, unless
     // `options.refit` asks for a final fit on training and held-out data together; with
     // no validation or with cross-validation one final model is fitted on all the data.
-    let (fit_on, selection, fitted, selected_texts) = match validation {
+    // Each arm also gives the texts the saved weights are fitted on and those they were
+    // selected on, fingerprinting every corpus once.
+    let (fit_on, selection, fitted, (fitted_texts, selected_texts)) = match validation {
         Validation::None => {
             options.validation = "none".into();
             options.refit = false;
-            (Cow::Borrowed(train), None, None, TextSet::default())
+            let texts = (TextSet::from_texts(&train.texts), TextSet::default());
+            (Cow::Borrowed(train), None, None, texts)
         }
         Validation::File { name, corpus } => {
             options.validation = format!("file {name}");
             let scored_on = format!("validation file {name} ({} records)", corpus.len());
             let (mut selection, vectorizer, model) =
                 search(train, corpus, &labels, &options, scored_on, progress)?;
-            selection.held_out_repeats = repeats(train, corpus);
+            let (train_texts, valid_texts) = (
+                TextSet::from_texts(&train.texts),
+                TextSet::from_texts(&corpus.texts),
+            );
+            selection.held_out_repeats = train_texts.count_in(&corpus.texts);
             selection.label_shift = Some(label_shift(train, corpus, &labels));
             if options.refit {
+                let texts = (train_texts.union(&valid_texts), TextSet::default());
                 (
                     Cow::Owned(train.concat(corpus)),
                     Some(selection),
                     None,
-                    TextSet::default(),
+                    texts,
                 )
             } else {
+                let texts = (train_texts, valid_texts);
                 (
                     Cow::Borrowed(train),
                     Some(selection),
                     Some((vectorizer, model)),
-                    TextSet::from_texts(&corpus.texts),
+                    texts,
                 )
             }
         }
@@ -304,20 +313,21 @@ pub fn train(
             );
             let (mut selection, vectorizer, model) =
                 search(&part, &held, &labels, &options, scored_on, progress)?;
-            selection.held_out_repeats = repeats(&part, &held);
+            let (part_texts, held_texts) = (
+                TextSet::from_texts(&part.texts),
+                TextSet::from_texts(&held.texts),
+            );
+            selection.held_out_repeats = part_texts.count_in(&held.texts);
             if options.refit {
-                (
-                    Cow::Borrowed(train),
-                    Some(selection),
-                    None,
-                    TextSet::default(),
-                )
+                let texts = (part_texts.union(&held_texts), TextSet::default());
+                (Cow::Borrowed(train), Some(selection), None, texts)
             } else {
+                let texts = (part_texts, held_texts);
                 (
                     Cow::Owned(part),
                     Some(selection),
                     Some((vectorizer, model)),
-                    TextSet::from_texts(&held.texts),
+                    texts,
                 )
             }
         }
@@ -326,14 +336,12 @@ pub fn train(
             // The final model is fitted on all the data anyway.
             options.refit = false;
             let over = format!("{} records", train.len());
-            let selection =
+            let mut selection =
                 cross_validate(train, &labels, *folds, *seed, &options, &over, progress)?;
-            (
-                Cow::Borrowed(train),
-                Some(selection),
-                None,
-                TextSet::default(),
-            )
+            let (train_texts, repeats) = TextSet::with_repeats(&train.texts);
+            selection.held_out_repeats = repeats;
+            let texts = (train_texts, TextSet::default());
+            (Cow::Borrowed(train), Some(selection), None, texts)
         }
         Validation::Pooled {
             name,
@@ -355,8 +363,11 @@ pub fn train(
             );
             let mut selection =
                 cross_validate(&all, &labels, *folds, *seed, &options, &over, progress)?;
+            let (all_texts, repeats) = TextSet::with_repeats(&all.texts);
+            selection.held_out_repeats = repeats;
             selection.label_shift = Some(label_shift(train, corpus, &labels));
-            (Cow::Owned(all), Some(selection), None, TextSet::default())
+            let texts = (all_texts, TextSet::default());
+            (Cow::Owned(all), Some(selection), None, texts)
         }
     };
 
@@ -406,7 +417,7 @@ pub fn train(
             label_counts,
             options,
             selection,
-            fitted_texts: TextSet::from_texts(&fit_on.texts),
+            fitted_texts,
             selected_texts,
         },
     })
@@ -415,11 +426,6 @@ pub fn train(
 /// How the validation file's label distribution differs from the training data's.
 fn label_shift(train: &LabelledCorpus, valid: &LabelledCorpus, labels: &[String]) -> LabelShift {
     LabelShift::between(&train.label_counts(labels), &valid.label_counts(labels))
-}
-
-/// How many records of `held_out` repeat a text of `training`.
-fn repeats(training: &LabelledCorpus, held_out: &LabelledCorpus) -> usize {
-    TextSet::from_texts(&training.texts).count_in(&held_out.texts)
 }
 
 /// Every label of the validation file `name` must be one the training data has: the model
@@ -1005,7 +1011,8 @@ fn cross_validate(
         fold_scores: scores[chosen].clone(),
         prior_shift,
         temperature,
-        held_out_repeats: overlap::repeated(&data.texts),
+        // Set by the caller, which knows what the data holds.
+        held_out_repeats: 0,
         label_shift: None,
     })
 }
