@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::logistic::{argmax, LogisticRegression};
 use crate::metrics::{Metric, Report};
-use crate::overlap::{text_fingerprint, Seen, TextSet};
+use crate::overlap::{share, text_fingerprint, Seen, TextSet};
 use crate::sparse::CsrMatrix;
 use crate::train::TrainOptions;
 use crate::vectorize::TfidfVectorizer;
@@ -75,6 +75,14 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// The training report's notes on what its held-out figures rest on
+    /// ([`Self::repeats_note`], then [`Self::label_shift_note`]), those that apply.
+    pub fn notes(&self) -> impl Iterator<Item = String> {
+        [self.repeats_note(), self.label_shift_note()]
+            .into_iter()
+            .flatten()
+    }
+
     /// What a training report says of held-out records whose text a candidate may have been
     /// fitted on, if there are any.
     pub fn repeats_note(&self) -> Option<String> {
@@ -82,28 +90,18 @@ impl Selection {
         if repeats == 0 {
             return None;
         }
-        let share = format!(
-            "{repeats} of the {} held-out records ({:.1} %)",
-            self.report.n,
-            100.0 * repeats as f64 / self.report.n.max(1) as f64
-        );
-        let one = repeats == 1;
+        let share = share(repeats, self.report.n, "held-out records");
+        let (repeat, share_their, their_scores_are) = if repeats == 1 {
+            ("repeats", "shares its", "its score is")
+        } else {
+            ("repeat", "share their", "their scores are")
+        };
         Some(if self.fold_scores.is_empty() {
             format!(
-                "{share} {} a text of the training data, so {} not held out",
-                if one { "repeats" } else { "repeat" },
-                if one {
-                    "its score is"
-                } else {
-                    "their scores are"
-                }
+                "{share} {repeat} a text of the training data, so {their_scores_are} not held out"
             )
         } else {
-            format!(
-                "{share} {} text with another record, so {} not held out when the copies fall in different folds",
-                if one { "shares its" } else { "share their" },
-                if one { "its score is" } else { "their scores are" }
-            )
+            format!("{share} {share_their} text with another record, so {their_scores_are} not held out when the copies fall in different folds")
         })
     }
 

@@ -40,17 +40,24 @@ impl LabelShift {
             a.iter().sum::<usize>() as f64,
             b.iter().sum::<usize>() as f64,
         );
+        if n_a == 0.0 || n_b == 0.0 {
+            // An empty sample: nothing to compare.
+            return LabelShift {
+                total_variation: 0.0,
+                chi_square: 0.0,
+                degrees_of_freedom: 0,
+                p_value: 1.0,
+            };
+        }
         let n = n_a + n_b;
         let mut total_variation = 0.0;
         let mut chi_square = 0.0;
         let mut present = 0;
         for (&x, &y) in a.iter().zip(b) {
             let (x, y) = (x as f64, y as f64);
-            if n_a > 0.0 && n_b > 0.0 {
-                total_variation += (x / n_a - y / n_b).abs() / 2.0;
-            }
+            total_variation += (x / n_a - y / n_b).abs() / 2.0;
             let column = x + y;
-            if column == 0.0 || n_a == 0.0 || n_b == 0.0 {
+            if column == 0.0 {
                 continue;
             }
             present += 1;
@@ -71,6 +78,17 @@ impl LabelShift {
     /// True when the difference is beyond chance at [`SIGNIFICANCE`].
     pub fn is_marked(&self) -> bool {
         self.p_value < SIGNIFICANCE
+    }
+
+    /// What `stance eval` says when its records' labels (sample b) are distributed unlike the
+    /// model's training labels (sample a), if they are.
+    pub fn evaluation_note(&self) -> Option<String> {
+        self.is_marked().then(|| {
+            format!(
+                "these labels are not distributed like the model's training data's ({}): a different sample from the one it was fitted on, so the figures describe data like this.",
+                self.describe()
+            )
+        })
     }
 
     /// The figures for a report: `total variation 0.059; chi-square 129.2 on 19 degrees of
@@ -270,5 +288,14 @@ mod tests {
         assert_eq!(s.degrees_of_freedom, 1);
         let empty = LabelShift::between(&[0, 0], &[0, 0]);
         assert_eq!((empty.degrees_of_freedom, empty.p_value), (0, 1.0));
+        let one_empty = LabelShift::between(&[3, 4], &[0, 0]);
+        assert_eq!(
+            (
+                one_empty.total_variation,
+                one_empty.degrees_of_freedom,
+                one_empty.p_value
+            ),
+            (0.0, 0, 1.0)
+        );
     }
 }

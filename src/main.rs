@@ -1008,10 +1008,7 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
             "\nmodel selection by {} on {}:",
             selection.metric, selection.scored_on
         )?;
-        for note in [selection.repeats_note(), selection.label_shift_note()]
-            .into_iter()
-            .flatten()
-        {
+        for note in selection.notes() {
             writeln!(out, "  {WARNING}note: {note}{WARNING:#}")?;
         }
         for (i, cand) in selection.candidates.iter().enumerate() {
@@ -1182,7 +1179,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
         let page = Page {
             title: format!("{} on {}", args.model.display(), args.data.display()),
             context,
-            caveat: overlap.describe().map(|d| format!("{d}.")),
+            caveat: overlap.describe(),
             overlap: Some(overlap),
             label_shift: Some(label_shift),
             labels: &classifier.labels,
@@ -1216,15 +1213,11 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             args.data.display(),
             report.n
         )?;
-        if let Some(note) = overlap.describe() {
-            writeln!(out, "{WARNING}note: {note}.{WARNING:#}\n")?;
-        }
-        if label_shift.is_marked() {
-            writeln!(
-                out,
-                "{WARNING}note: these labels are not distributed like the model's training data's ({}): a different sample from the one it was fitted on, so the figures describe data like this.{WARNING:#}\n",
-                label_shift.describe()
-            )?;
+        for note in [overlap.describe(), label_shift.evaluation_note()]
+            .into_iter()
+            .flatten()
+        {
+            writeln!(out, "{WARNING}note: {note}{WARNING:#}\n")?;
         }
         write!(out, "{}", styled_report(report))?;
         let lines = evaluation.interval_lines();
@@ -1487,10 +1480,7 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
             s.report.accuracy,
             s.scored_on
         )?;
-        for note in [s.repeats_note(), s.label_shift_note()]
-            .into_iter()
-            .flatten()
-        {
+        for note in s.notes() {
             writeln!(out, "note           {note}")?;
         }
     }

@@ -15,7 +15,7 @@
 //! against a million training texts.
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 /// The first 64 bits (big-endian) of the SHA-256 of `text` without its leading and trailing
@@ -145,8 +145,7 @@ impl TryFrom<Gaps> for TextSet {
 
 /// How a model has seen a text: it was fitted on it, or (not fitted on it) its held-out
 /// score chose the model's C and decision rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seen {
     /// The model's weights were fitted on the text.
     Fitted,
@@ -173,6 +172,12 @@ impl Seen {
             Seen::Fitted => "fitted",
             Seen::Selected => "selected",
         }
+    }
+}
+
+impl Serialize for Seen {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -208,18 +213,12 @@ impl Overlap {
         }
     }
 
-    /// True when every record is new to the model.
-    pub fn is_clean(&self) -> bool {
-        self.fitted_on == 0 && self.selected_on == 0
-    }
-
     /// One sentence for a report, or `None` when every record is new to the model.
     pub fn describe(&self) -> Option<String> {
         let part = |k: usize, what: &str| {
             format!(
-                "{k} of the {} records ({:.1} %) {} a text {what}",
-                self.records,
-                100.0 * k as f64 / self.records.max(1) as f64,
+                "{} {} a text {what}",
+                share(k, self.records, "records"),
                 if k == 1 { "has" } else { "have" }
             )
         };
@@ -237,7 +236,7 @@ impl Overlap {
             return None;
         }
         Some(format!(
-            "{}: the figures are not a held-out estimate for {}",
+            "{}: the figures are not a held-out estimate for {}.",
             parts.join("; "),
             if self.fitted_on + self.selected_on == self.records {
                 "any of them"
@@ -246,6 +245,14 @@ impl Overlap {
             }
         ))
     }
+}
+
+/// `181 of the 5000 records (3.6 %)`: `k` of `n` things, as the reports word a share.
+pub(crate) fn share(k: usize, n: usize, things: &str) -> String {
+    format!(
+        "{k} of the {n} {things} ({:.1} %)",
+        100.0 * k as f64 / n.max(1) as f64
+    )
 }
 
 #[cfg(test)]
@@ -354,11 +361,11 @@ mod tests {
             o.describe().unwrap(),
             "2 of the 4 records (50.0 %) have a text the model was fitted on; 1 of the 4 \
              records (25.0 %) has a text its C and decision rule were chosen on: the figures \
-             are not a held-out estimate for those records"
+             are not a held-out estimate for those records."
         );
         let clean = Overlap::of(&texts(&["d"]), &fitted, &selected);
-        assert!(clean.is_clean() && clean.describe().is_none());
+        assert!(clean.describe().is_none());
         let all = Overlap::of(&texts(&["a"]), &fitted, &selected);
-        assert!(all.describe().unwrap().ends_with("for any of them"));
+        assert!(all.describe().unwrap().ends_with("for any of them."));
     }
 }

@@ -209,8 +209,9 @@ pub fn write_report(dir: &Path, page: &Page) -> Result<Vec<PathBuf>> {
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 
-/// The content of `metrics.json`: the context, the overlap, the label shift, the [`Report`], the calibration (with the
-/// ECE), the bootstrap intervals and the listed misclassified examples.
+/// The content of `metrics.json`: the context, the overlap, the label shift, the
+/// [`Report`], the calibration (with the ECE), the bootstrap intervals and the listed
+/// misclassified examples.
 pub fn metrics_json(page: &Page, errors: &[Misclassified]) -> serde_json::Value {
     let e = page.evaluation;
     serde_json::json!({
