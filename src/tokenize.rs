@@ -9,14 +9,11 @@
 //! pre-tokeniser glues emoji onto adjacent words; both are also slower
 //! (see `../shared/notes/crates.md`).
 
-use std::sync::LazyLock;
-
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use tokenizers::normalizers::{Lowercase, NFKC};
 use tokenizers::pre_tokenizers::whitespace::Whitespace;
 use tokenizers::{Normalizer, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer};
-use unicode_normalization_alignments::UnicodeNormalization;
+use unicode_normalization_alignments::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// The tokens of one text, stored as one string plus byte ranges so that analysing a
 /// document allocates nothing per token once the buffer has grown.
@@ -39,14 +36,6 @@ impl TokenBuffer {
     pub fn push(&mut self, token: &str) {
         let start = self.text.len() as u32;
         self.text.push_str(token);
-        self.spans.push((start, self.text.len() as u32));
-    }
-
-    /// Append one ASCII token, lowercased.
-    fn push_ascii_lowercase(&mut self, token: &str) {
-        let start = self.text.len() as u32;
-        self.text
-            .extend(token.bytes().map(|b| b.to_ascii_lowercase() as char));
         self.spans.push((start, self.text.len() as u32));
     }
 
@@ -128,63 +117,128 @@ impl Default for HfAnalyzer {
 impl Analyzer for HfAnalyzer {
     /// The text is cut into words at ASCII whitespace (tokens never span whitespace, and
     /// neither normaliser combines characters across an ASCII space). Pure-ASCII words take
-    /// a byte-level path: for ASCII, NFKC is the identity, lowercasing is
-    /// `to_ascii_lowercase` and `\w+|[^\w\s]+` splits into `[A-Za-z0-9_]` runs and runs
-    /// of other printable characters. Other words are normalised and split by the very
-    /// functions `tokenizers` calls (`unicode-normalization-alignments`' NFKC,
-    /// `char::to_lowercase`, the `regex` crate with its pattern) without its per-byte
-    /// alignment bookkeeping, which cost about 2.5 µs a word. So this gives exactly the
-    /// tokens of `tokenizers` on the whole text; a differential test
+    /// a byte-level path in one pass over the text: for ASCII, NFKC is the identity,
+    /// lowercasing is `to_ascii_lowercase` and `\w+|[^\w\s]+` splits into `[A-Za-z0-9_]`
+    /// runs and runs of other printable characters. Other words are normalised and split by
+    /// the functions and tables `tokenizers` uses (`unicode-normalization-alignments`' NFKC
+    /// and its quick check, `char::to_lowercase`, the `regex` crate's `\w`) without its
+    /// per-byte alignment bookkeeping, which cost about 2.5 µs a word. So this gives exactly
+    /// the tokens of `tokenizers` on the whole text; a differential test
     /// (`tests/tokenizer_differential.rs`: proptest, the bundled text, and every TweetEval
     /// text when `../shared` is present) checks it.
     fn analyze(&self, text: &str, out: &mut TokenBuffer) {
         out.clear();
-        for word in text.split(is_regex_ascii_space).filter(|w| !w.is_empty()) {
-            if word.is_ascii() {
-                ascii_tokens(word, out);
-            } else {
-                unicode_tokens(word, out);
+        // ASCII tokens are spans of a lowercased copy of the whole text, at their own byte
+        // positions; the tokens of words with other characters are appended after it.
+        out.text.push_str(text);
+        out.text.make_ascii_lowercase();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        let mut word_start = 0;
+        let mut word_first_span = 0;
+        while i < bytes.len() {
+            match BYTE_CLASS[bytes[i] as usize] {
+                ByteClass::Space => {
+                    i += 1;
+                    word_start = i;
+                    word_first_span = out.spans.len();
+                }
+                ByteClass::NonAscii => {
+                    let word_end = bytes[i..]
+                        .iter()
+                        .position(|&b| BYTE_CLASS[b as usize] == ByteClass::Space)
+                        .map_or(bytes.len(), |len| i + len);
+                    out.spans.truncate(word_first_span);
+                    // Cut at ASCII bytes, so both ends are character boundaries.
+                    unicode_tokens(&text[word_start..word_end], out);
+                    i = word_end;
+                }
+                class => {
+                    let start = i;
+                    i += 1;
+                    while i < bytes.len() && BYTE_CLASS[bytes[i] as usize] == class {
+                        i += 1;
+                    }
+                    out.spans.push((start as u32, i as u32));
+                }
             }
         }
     }
 }
 
-/// The `Whitespace` pre-tokeniser's pattern, compiled by the same `regex` crate.
-static WHITESPACE_PATTERN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\w+|[^\w\s]+").expect("a constant, valid pattern"));
+/// What a byte of UTF-8 text is to the pre-tokeniser's pattern `\w+|[^\w\s]+`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ByteClass {
+    /// An ASCII character that `\s` matches (Unicode `White_Space`).
+    Space,
+    /// `[A-Za-z0-9_]`, the ASCII characters `\w` matches.
+    Word,
+    /// Any other ASCII character.
+    Other,
+    /// Part of a character outside ASCII.
+    NonAscii,
+}
+
+/// The [`ByteClass`] of every byte.
+static BYTE_CLASS: [ByteClass; 256] = {
+    let mut table = [ByteClass::NonAscii; 256];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        table[b] = if matches!(byte, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+            ByteClass::Space
+        } else if byte.is_ascii_alphanumeric() || byte == b'_' {
+            ByteClass::Word
+        } else {
+            ByteClass::Other
+        };
+        b += 1;
+    }
+    table
+};
 
 /// Tokens of a word without ASCII whitespace: NFKC, then each character lowercased on its
 /// own (as `tokenizers`' `Lowercase`, so no final-sigma rule), then the pre-tokeniser's
-/// pattern.
+/// pattern. NFKC is skipped when the word passes its quick check (every character
+/// `NFKC_Quick_Check=Yes`, so the word is its own NFKC form), as most emoji and letters do.
 fn unicode_tokens(word: &str, out: &mut TokenBuffer) {
     let mut normalized = std::mem::take(&mut out.scratch);
     normalized.clear();
-    normalized.extend(word.nfkc().flat_map(|(c, _)| c.to_lowercase()));
-    for token in WHITESPACE_PATTERN.find_iter(&normalized) {
-        out.push(token.as_str());
+    if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
+        normalized.extend(word.chars().flat_map(char::to_lowercase));
+    } else {
+        normalized.extend(word.nfkc().flat_map(|(c, _)| c.to_lowercase()));
     }
+    push_pattern_matches(&normalized, out);
     out.scratch = normalized;
 }
 
-/// The ASCII characters the pre-tokenizer's `\s` matches (Unicode `White_Space`).
-fn is_regex_ascii_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ')
-}
-
-/// Tokens of an ASCII word without whitespace: runs of `[A-Za-z0-9_]`, lowercased, and runs
-/// of anything else.
-fn ascii_tokens(word: &str, out: &mut TokenBuffer) {
-    let bytes = word.as_bytes();
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let mut start = 0;
-    while start < bytes.len() {
-        let kind = is_word(bytes[start]);
-        let end = bytes[start..]
-            .iter()
-            .position(|&b| is_word(b) != kind)
-            .map_or(bytes.len(), |i| start + i);
-        out.push_ascii_lowercase(&word[start..end]);
-        start = end;
+/// Push the matches of the pre-tokeniser's pattern `\w+|[^\w\s]+` in `text`: its maximal runs
+/// of word characters and its maximal runs of characters that are neither word nor space.
+/// `\w` is the `regex` crate's own table ([`regex_syntax::is_word_character`]) and `\s` is
+/// Unicode `White_Space` ([`char::is_whitespace`]); a test checks both against the pattern
+/// for every `char`.
+fn push_pattern_matches(text: &str, out: &mut TokenBuffer) {
+    // The current run's start and whether it is of word characters.
+    let mut run: Option<(usize, bool)> = None;
+    for (i, c) in text.char_indices() {
+        let class = if regex_syntax::is_word_character(c) {
+            Some(true)
+        } else if c.is_whitespace() {
+            None
+        } else {
+            Some(false)
+        };
+        if let Some((start, word)) = run {
+            if class == Some(word) {
+                continue;
+            }
+            out.push(&text[start..i]);
+        }
+        run = class.map(|word| (i, word));
+    }
+    if let Some((start, _)) = run {
+        out.push(&text[start..]);
     }
 }
 
@@ -263,6 +317,37 @@ mod tests {
             "ΟΔΟΣ ᄀ\u{1161}\u{11A8} \u{212B}\u{2126} ᾼ\u{345}",
         ] {
             assert_eq!(tokens(text), reference(text), "{text:?}");
+        }
+    }
+
+    /// The pattern's classes, as the fast path reads them, against the pattern itself for
+    /// every `char`.
+    #[test]
+    fn character_classes_match_the_pattern_for_every_char() {
+        let word = regex::Regex::new(r"\A\w\z").unwrap();
+        let space = regex::Regex::new(r"\A\s\z").unwrap();
+        let mut buf = [0u8; 4];
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let text = c.encode_utf8(&mut buf);
+            assert_eq!(
+                regex_syntax::is_word_character(c),
+                word.is_match(text),
+                "{c:?}"
+            );
+            assert_eq!(c.is_whitespace(), space.is_match(text), "{c:?}");
+            if c.is_ascii() {
+                let class = match BYTE_CLASS[c as usize] {
+                    ByteClass::Space => space.is_match(text),
+                    ByteClass::Word => word.is_match(text),
+                    ByteClass::Other => !word.is_match(text) && !space.is_match(text),
+                    ByteClass::NonAscii => false,
+                };
+                assert!(class, "{c:?}");
+            } else {
+                assert!(text
+                    .bytes()
+                    .all(|b| BYTE_CLASS[b as usize] == ByteClass::NonAscii));
+            }
         }
     }
 

@@ -135,6 +135,13 @@ fn hostile_char() -> impl Strategy<Value = char> {
             '\u{1E9E}',
             '\u{FFFD}',
             '\0',
+            // Pass NFKC's quick check: variation selector, joiners, keycap, flags.
+            '\u{FE0F}',
+            '\u{200C}',
+            '\u{20E3}',
+            '\u{1F1FA}',
+            'Ǆ',
+            'é',
         ]),
     ]
 }
