@@ -1317,7 +1317,8 @@ impl TfidfVectorizer {
         }
     }
 
-    /// Sort each view's (view column, count) pairs by column and set each view's scale: the
+    /// Sort each view's (view column, count) pairs by column (word views give them sorted)
+    /// and set each view's scale: the
     /// factor that gives the view's part of the row unit L2 norm, times `1/√(views present)`.
     /// With [`scaled_weight`] it defines every value of the matrix, whether stored as values
     /// ([`CsrMatrix`]) or as counts ([`PackedMatrix`]).
@@ -1337,7 +1338,9 @@ impl TfidfVectorizer {
             if counts.is_empty() {
                 continue;
             }
-            sorter.sort(counts, view.vocabulary.len());
+            if !counts.is_sorted_by_key(|&(col, _)| col) {
+                sorter.sort(counts, view.vocabulary.len());
+            }
             let norm2: f64 = counts
                 .iter()
                 .map(|&(col, count)| {
@@ -1375,14 +1378,12 @@ pub fn scaled_weight(tf: f64, idf: f32, scale: f64) -> f32 {
 /// Distinct tokens a [`TransformState`] caches before it starts afresh, bounding its memory.
 const MAX_CACHED_TOKENS: usize = 1 << 17;
 
-/// What one view makes of the tokens a [`TransformState`] has met, so that a token's n-grams
-/// are looked up once per state rather than once per occurrence. N-grams of the vocabulary
-/// are counted under state-local *slots*, numbered in order of first appearance: the common
-/// ones get small numbers, so counting touches little memory.
+/// What a character view makes of the tokens a [`TransformState`] has met, so that a token's
+/// ~28 n-grams are looked up once per state rather than once per occurrence. N-grams of the
+/// vocabulary are counted under state-local *slots*, numbered in order of first appearance:
+/// the common ones get small numbers, so counting touches little memory.
 #[derive(Default)]
 struct ViewCache {
-    /// Slot of each token as a one-token word n-gram, or [`DROPPED`].
-    unigram: Vec<u32>,
     /// Range in `char_slots` of the slots of each token's character n-grams in the
     /// vocabulary, one per occurrence.
     char_spans: Vec<(usize, usize)>,
@@ -1431,7 +1432,6 @@ impl ViewCache {
     }
 
     fn clear(&mut self) {
-        self.unigram.clear();
         self.char_spans.clear();
         self.char_slots.clear();
         self.slot_of_column.clear();
@@ -1443,9 +1443,14 @@ impl ViewCache {
 struct TransformState {
     analyzer: Box<dyn crate::tokenize::Analyzer>,
     tokens: TokenBuffer,
-    /// The distinct tokens met so far; their [`ngram_key`]s are the word view's keys.
+    /// The [`ngram_key`] of each of the document's tokens.
+    token_keys: Vec<u64>,
+    /// Whether a view caches what it makes of each token (a character view), so that tokens
+    /// are interned; word views key each token directly, which costs less than interning.
+    interns_tokens: bool,
+    /// The distinct tokens met so far.
     seen: Interner,
-    /// Per view.
+    /// Per view; used by character views.
     caches: Vec<ViewCache>,
     tids: Vec<u32>,
     /// The document's tokens met for the first time, by id.
@@ -1479,6 +1484,8 @@ impl TransformState {
         TransformState {
             analyzer: vectorizer.config.analyzer.build(),
             tokens: TokenBuffer::default(),
+            token_keys: Vec::new(),
+            interns_tokens: vectorizer.views.iter().any(|v| v.kind == ViewKind::Char),
             seen: Interner::default(),
             caches: (0..n_views).map(|_| ViewCache::default()).collect(),
             tids: Vec::new(),
@@ -1493,9 +1500,10 @@ impl TransformState {
         }
     }
 
-    /// Vectorise `text` into `self.row`. Each view looks up the n-grams of the tokens met for
-    /// the first time (cached per token from then on) and the document's word n-grams in one
-    /// batch ([`NgramIndex::get_many`]); the row does not depend on the order of lookups.
+    /// Vectorise `text` into `self.row`. A word view looks up the document's word n-grams in
+    /// one batch ([`NgramIndex::get_many`]); a character view looks up the n-grams of the
+    /// tokens met for the first time, cached per token from then on. The row does not depend
+    /// on the order of lookups.
     fn vectorize(&mut self, vectorizer: &TfidfVectorizer, text: &str) {
         if self.seen.len() > MAX_CACHED_TOKENS {
             self.seen = Interner::default();
@@ -1504,6 +1512,8 @@ impl TransformState {
         let TransformState {
             analyzer,
             tokens,
+            token_keys,
+            interns_tokens,
             seen,
             caches,
             tids,
@@ -1517,14 +1527,18 @@ impl TransformState {
             row,
         } = self;
         analyzer.analyze(text, tokens);
+        token_keys.clear();
+        token_keys.extend(tokens.iter().map(|t| ngram_key(t.as_bytes())));
         tids.clear();
         fresh.clear();
-        for token in tokens.iter() {
-            let (tid, new) = seen.intern(token);
-            if new {
-                fresh.push(tid);
+        if *interns_tokens {
+            for (token, &key) in tokens.iter().zip(token_keys.iter()) {
+                let (tid, new) = seen.intern_keyed(key, token);
+                if new {
+                    fresh.push(tid);
+                }
+                tids.push(tid);
             }
-            tids.push(tid);
         }
         for ((view, cache), view_counts) in vectorizer
             .views
@@ -1533,48 +1547,10 @@ impl TransformState {
             .zip(view_counts.iter_mut())
         {
             let n_columns = view.vocabulary.len();
-            slots.clear();
             match view.kind {
-                ViewKind::Word => {
-                    let Lookups {
-                        keys, cols, spans, ..
-                    } = lookups;
-                    keys.clear();
-                    keys.extend(fresh.iter().map(|&t| seen.keys[t as usize]));
-                    view.index
-                        .get_many(keys, |i| seen.text(fresh[i]).into(), cols);
-                    cache.assign_slots(cols, n_columns);
-                    cache.unigram.extend_from_slice(cols);
-
-                    let range = view.range;
-                    keys.clear();
-                    spans.clear();
-                    for (start, &first) in tids.iter().enumerate() {
-                        if range.min == 1 && cache.unigram[first as usize] != DROPPED {
-                            slots.push(cache.unigram[first as usize]);
-                        }
-                        let mut key = seen.keys[first as usize];
-                        for (len, &tid) in (2..=range.max).zip(&tids[start + 1..]) {
-                            key = word_key_step(key, seen.keys[tid as usize]);
-                            if len >= range.min {
-                                keys.push(key);
-                                spans.push((start, len));
-                            }
-                        }
-                    }
-                    let text_of = |i: usize| {
-                        let (start, len) = spans[i];
-                        let words: Vec<&str> = tids[start..start + len]
-                            .iter()
-                            .map(|&t| seen.text(t))
-                            .collect();
-                        Cow::Owned(words.join(" "))
-                    };
-                    view.index.get_many(keys, text_of, cols);
-                    cache.assign_slots(cols, n_columns);
-                    slots.extend(cols.iter().copied().filter(|&s| s != DROPPED));
-                }
+                ViewKind::Word => word_ngram_counts(view, tokens, token_keys, lookups, view_counts),
                 ViewKind::Char => {
+                    slots.clear();
                     if !fresh.is_empty() {
                         let Lookups {
                             keys,
@@ -1622,18 +1598,66 @@ impl TransformState {
                         let (start, end) = cache.char_spans[t as usize];
                         slots.extend_from_slice(&cache.char_slots[start..end]);
                     }
+                    let n_slots = cache.column_of_slot.len();
+                    cache.counter.count(slots, n_slots, counts);
+                    view_counts.clear();
+                    view_counts.extend(
+                        counts
+                            .iter()
+                            .map(|&(slot, c)| (cache.column_of_slot[slot as usize], c)),
+                    );
                 }
             }
-            let n_slots = cache.column_of_slot.len();
-            cache.counter.count(slots, n_slots, counts);
-            view_counts.clear();
-            view_counts.extend(
-                counts
-                    .iter()
-                    .map(|&(slot, c)| (cache.column_of_slot[slot as usize], c)),
-            );
         }
         vectorizer.weigh_row(view_counts, sorter, row);
+    }
+}
+
+/// Replace `out` with the (column, count) pairs of the word n-grams of a document's tokens
+/// (`tokens`, and `token_keys` their [`ngram_key`]s) in `view`'s vocabulary, in column order:
+/// every n-gram's key is computed from its tokens' keys and looked up in one batch, and the
+/// columns found are sorted and counted (a document has a few dozen).
+fn word_ngram_counts(
+    view: &View,
+    tokens: &TokenBuffer,
+    token_keys: &[u64],
+    lookups: &mut Lookups,
+    out: &mut Vec<(u32, u32)>,
+) {
+    let Lookups {
+        keys, cols, spans, ..
+    } = lookups;
+    let range = view.range;
+    keys.clear();
+    spans.clear();
+    for (start, &first) in token_keys.iter().enumerate() {
+        let mut key = first;
+        if range.min == 1 {
+            keys.push(key);
+            spans.push((start, 1));
+        }
+        for (len, &next) in (2..=range.max).zip(&token_keys[start + 1..]) {
+            key = word_key_step(key, next);
+            if len >= range.min {
+                keys.push(key);
+                spans.push((start, len));
+            }
+        }
+    }
+    let text_of = |i: usize| {
+        let (start, len) = spans[i];
+        let words: Vec<&str> = (start..start + len).map(|t| tokens.get(t)).collect();
+        Cow::Owned(words.join(" "))
+    };
+    view.index.get_many(keys, text_of, cols);
+    cols.retain(|&col| col != DROPPED);
+    cols.sort_unstable();
+    out.clear();
+    for &col in cols.iter() {
+        match out.last_mut() {
+            Some((last, count)) if *last == col => *count += 1,
+            _ => out.push((col, 1)),
+        }
     }
 }
 
