@@ -1318,8 +1318,8 @@ impl TfidfVectorizer {
     }
 
     /// Sort each view's (view column, count) pairs by column (word views give them sorted)
-    /// and set each view's scale: the
-    /// factor that gives the view's part of the row unit L2 norm, times `1/√(views present)`.
+    /// and set each view's scale: the factor that gives the view's part of the row unit L2
+    /// norm, times `1/√(views present)`.
     /// With [`scaled_weight`] it defines every value of the matrix, whether stored as values
     /// ([`CsrMatrix`]) or as counts ([`PackedMatrix`]).
     fn view_scales(
