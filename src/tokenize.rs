@@ -19,6 +19,8 @@ use unicode_normalization_alignments::{is_nfkc_quick, IsNormalized, UnicodeNorma
 /// document allocates nothing per token once the buffer has grown.
 #[derive(Debug, Default, Clone)]
 pub struct TokenBuffer {
+    /// What the tokens are ranges of; it may hold bytes between them (the default analyser
+    /// puts a lowercased copy of the whole text here).
     text: String,
     spans: Vec<(u32, u32)>,
     /// Room to normalise one word in before splitting it.
