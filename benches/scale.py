@@ -29,14 +29,14 @@ import json
 import os
 import re
 import shlex
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from speed import (  # noqa: E402  (the shared helpers of the speed benchmark)
-    OUT_DIR, REPO_ROOT, build, cpu_model, git_commit, loadavg, log, mem_total_gib, nproc,
-    tail, timed,
+from common import (  # noqa: E402  (the helpers the benchmark scripts share)
+    OUT_DIR, corpus_command, cpu_model, generate_corpus, git_commit, loadavg, log, mem_total_gib,
+    nproc,
 )
+from speed import build_stance, tail, timed  # noqa: E402  (timing as the speed benchmark does)
 
 SCALE_DIR = os.path.join(OUT_DIR, "scale")
 
@@ -46,19 +46,12 @@ def corpus(n, classes, seed):
     args = ["--documents", str(n), "--classes", str(classes), "--seed", str(seed)]
     path = os.path.join(SCALE_DIR, "synthetic-%d-k%d-seed%d.jsonl" % (n, classes, seed))
     stamp = path + ".args"
-    cmd = ["cargo", "run", "--release", "--quiet", "--example", "synthetic_corpus", "--"] + args
+    cmd = corpus_command(args)
     if os.path.isfile(path) and os.path.isfile(stamp):
         with open(stamp, encoding="utf-8") as f:
             if f.read() == shlex.join(cmd):
                 return path
-    log("generating: %s > %s" % (shlex.join(cmd), os.path.relpath(path, REPO_ROOT)))
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as out:
-        r = subprocess.run(cmd, stdout=out, cwd=REPO_ROOT)
-    if r.returncode != 0:
-        os.remove(tmp)
-        raise SystemExit("error: generating the synthetic corpus failed (exit %d)" % r.returncode)
-    os.replace(tmp, path)
+    generate_corpus(args, path)
     with open(stamp, "w", encoding="utf-8") as f:
         f.write(shlex.join(cmd))
     return path
@@ -79,7 +72,7 @@ def main():
         raise SystemExit("error: --sizes needs at least one positive document count")
 
     os.makedirs(SCALE_DIR, exist_ok=True)
-    stance_bin, version = build()
+    stance_bin, version = build_stance()
     started = datetime.datetime.now(datetime.timezone.utc)
     rows = []
     for n in sizes:

@@ -52,7 +52,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tweeteval_accuracy as bench  # noqa: E402  (shared data layout, metrics and build)
+import common  # noqa: E402  (the helpers the benchmark scripts share)
+import tweeteval_accuracy as bench  # noqa: E402  (TweetEval's tasks, files and official metrics)
 
 PROTOCOLS = {
     "defaults": ["--data", "{train}", "--valid", "{valid}"],
@@ -67,7 +68,7 @@ VALID_FRACTION = 0.1
 
 
 def read_records(path):
-    texts, labels = bench.read_jsonl(path)
+    texts, labels = common.read_jsonl(path)
     return list(zip(texts, labels))
 
 
@@ -129,7 +130,7 @@ def main():
     ap.add_argument("--test-from", choices=["pool", "train", "valid"], default="pool",
                     help="where the test set comes from: the pooled train + val records (default), "
                          "the training file alone, or the validation file alone (see above)")
-    ap.add_argument("--data-root", default=bench.DEFAULT_DATA_ROOT)
+    ap.add_argument("--data-root", default=common.DEFAULT_DATA_ROOT)
     args = ap.parse_args()
     if args.test_from != "pool" and args.pool_size is not None:
         raise SystemExit("error: --pool-size works with --test-from pool only")
@@ -142,11 +143,11 @@ def main():
     metric = bench.METRIC[args.task]
 
     with tempfile.TemporaryDirectory(prefix="selection-sim-") as work:
-        stance_bin = bench.build(work)
+        stance_bin = common.build(work)
         print("task %s, protocols %s, %d repetitions, %s, test set from %s, commit %s"
               % (args.task, ",".join(protocols), args.reps,
                  "all records" if args.pool_size is None else "pools of %d records" % args.pool_size,
-                 args.test_from, bench.git_commit()), flush=True)
+                 args.test_from, common.git_commit()), flush=True)
         scores = collections.defaultdict(list)
         for rep in range(args.reps):
             gold = []

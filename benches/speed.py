@@ -43,18 +43,17 @@ import os
 import platform
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH_DIR = os.path.join(REPO_ROOT, "benches")
-OUT_DIR = os.path.join(BENCH_DIR, "out")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (  # noqa: E402  (the helpers the benchmark scripts share)
+    DEFAULT_DATA_ROOT, OUT_DIR, REPO_ROOT, build, cpu_model, ensure_venv, generate_corpus,
+    git_commit, loadavg, log, macro_f1, mem_total_gib, nproc, peer_env, read_jsonl, run_quiet,
+)
+
 WORK_DIR = os.path.join(OUT_DIR, "speed")
-VENV_DIR = os.path.join(BENCH_DIR, ".venv")
-DEFAULT_DATA_ROOT = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "data", "tweeteval"))
-STANCE_BIN = os.path.join(REPO_ROOT, "target", "release", "stance")
 GNU_TIME = "/usr/bin/time"
 TIME_FORMAT = "%e %M %U %S"  # wall s, peak RSS KiB, user s, system s
 
@@ -64,9 +63,6 @@ SYNTH_VALID = os.path.join(OUT_DIR, "synthetic-10k-seed2.jsonl")
 SYNTH_ARGS = {SYNTH_TRAIN: ["--documents", "100000", "--seed", "1"],
               SYNTH_VALID: ["--documents", "10000", "--seed", "2"]}
 
-SKLEARN_PACKAGES = ["scikit-learn", "numpy", "scipy"]
-# fasttext-wheel ships prebuilt wheels; plain `fasttext` has to compile (needs a C++ compiler).
-FASTTEXT_PACKAGES = [["fasttext-wheel"], ["fasttext"]]
 FASTTEXT_PARAMS = {"wordNgrams": 2, "epoch": 5, "lr": 0.5, "thread": 2}
 FT_PREFIX = "__label__"
 
@@ -76,50 +72,7 @@ DECISION_RE = re.compile(r"decision rule: class-prior shift (adopted|not adopted
 STAGE_RE = re.compile(r"^\[time\] (.*): ([0-9.]+) s$")
 
 
-def log(msg):
-    print("[%s] %s" % (datetime.datetime.now().strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------- metrics
-
-def macro_f1(gold, pred):
-    """Unweighted mean F1 over every label seen in gold or predictions (sklearn's average='macro',
-    zero_division=0)."""
-    if len(gold) != len(pred):
-        raise ValueError("gold and predicted lengths differ: %d vs %d" % (len(gold), len(pred)))
-    labels = sorted(set(gold) | set(pred))
-    tp = dict.fromkeys(labels, 0)
-    fp = dict.fromkeys(labels, 0)
-    fn = dict.fromkeys(labels, 0)
-    for g, p in zip(gold, pred):
-        if g == p:
-            tp[g] += 1
-        else:
-            fp[p] += 1
-            fn[g] += 1
-    total = 0.0
-    for lab in labels:
-        denom = 2 * tp[lab] + fp[lab] + fn[lab]
-        total += (2.0 * tp[lab] / denom) if denom else 0.0
-    return total / len(labels)
-
-
 # --------------------------------------------------------------------------- data
-
-def read_jsonl(path):
-    texts, labels = [], []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SystemExit("%s:%d: bad JSON: %s" % (path, n, e))
-            texts.append(str(rec["text"]))
-            labels.append(str(rec["label"]))
-    return texts, labels
-
 
 def one_line(text):
     """A text on one line: CR and LF become spaces (the only line breaks all three tools split on)."""
@@ -161,117 +114,8 @@ def check_tweeteval(data_root):
 def generate_synthetic():
     """Write the 100k training corpus and the 10k held-out set. Regenerated on every run (it
     takes seconds), so that files left by an older generator are never measured."""
-    os.makedirs(OUT_DIR, exist_ok=True)
     for path, args in SYNTH_ARGS.items():
-        cmd = ["cargo", "run", "--release", "--quiet", "--example", "synthetic_corpus", "--"] + args
-        log("synthetic: %s > %s" % (shlex.join(cmd), os.path.relpath(path, REPO_ROOT)))
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as out:
-            r = subprocess.run(cmd, stdout=out, cwd=REPO_ROOT)
-        if r.returncode != 0:
-            os.remove(tmp)
-            raise SystemExit("error: generating the synthetic corpus failed (exit %d)" % r.returncode)
-        os.replace(tmp, path)
-
-
-# --------------------------------------------------------------------------- environment
-
-def run_quiet(cmd, **kw):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, **kw)
-    except OSError:
-        return None
-
-
-def git_commit():
-    r = run_quiet(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT)
-    if r is None or r.returncode != 0:
-        return "unknown"
-    commit = r.stdout.strip()
-    d = run_quiet(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT)
-    if d is not None and d.returncode == 0 and d.stdout.strip():
-        commit += "-dirty"
-    return commit
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def nproc():
-    r = run_quiet(["nproc"])
-    if r is not None and r.returncode == 0:
-        return r.stdout.strip()
-    return str(os.cpu_count())
-
-
-def mem_total_gib():
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return "%.0f GiB" % (int(line.split()[1]) / 1024 / 1024)
-    except OSError:
-        pass
-    return "unknown"
-
-
-def loadavg():
-    try:
-        return "%.2f %.2f %.2f" % os.getloadavg()
-    except OSError:
-        return "unknown"
-
-
-def peer_env():
-    env = dict(os.environ)
-    # These two slow numpy's OpenBLAS down on this machine; unset for the peers only.
-    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        env.pop(k, None)
-    return env
-
-
-def venv_python():
-    return os.path.join(VENV_DIR, "bin", "python")
-
-
-def ensure_venv(want_sklearn, want_fasttext):
-    """Create benches/.venv if needed and install whichever peers are missing. Returns
-    (python, fasttext_ok_or_error)."""
-    py = venv_python()
-    env = peer_env()
-    if not os.path.isfile(py):
-        log("peers: creating %s" % os.path.relpath(VENV_DIR, REPO_ROOT))
-        r = subprocess.run([sys.executable, "-m", "venv", VENV_DIR])
-        if r.returncode != 0:
-            raise SystemExit("error: python3 -m venv %s failed (is python3-venv installed?)" % VENV_DIR)
-
-    def importable(mods):
-        r = run_quiet([py, "-c", "import " + ", ".join(mods)], env=env)
-        return r is not None and r.returncode == 0
-
-    def pip(pkgs):
-        log("peers: pip install %s into %s" % (" ".join(pkgs), os.path.relpath(VENV_DIR, REPO_ROOT)))
-        return subprocess.run([py, "-m", "pip", "install", "--quiet"] + pkgs, env=env).returncode == 0
-
-    status = {}
-    if want_sklearn and not importable(["sklearn", "numpy", "scipy"]):
-        if not pip(SKLEARN_PACKAGES) or not importable(["sklearn", "numpy", "scipy"]):
-            status["sklearn"] = "could not install %s into %s" % (" ".join(SKLEARN_PACKAGES), VENV_DIR)
-    if want_fasttext and not importable(["fasttext"]):
-        for pkgs in FASTTEXT_PACKAGES:
-            if pip(pkgs) and importable(["fasttext"]):
-                break
-        else:
-            status["fasttext"] = "could not install fasttext-wheel or fasttext into %s" % VENV_DIR
-    return py, status
+        generate_corpus(args, path)
 
 
 # --------------------------------------------------------------------------- timing
@@ -322,18 +166,10 @@ def tail(text, n=1500):
 
 # --------------------------------------------------------------------------- stance
 
-def build():
-    """Build, then copy the binary so that a concurrent rebuild of target/ cannot swap it out."""
-    log("building: cargo build --release")
-    r = subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO_ROOT)
-    if r.returncode != 0:
-        raise SystemExit("error: cargo build --release failed (exit %d)" % r.returncode)
-    if not os.path.isfile(STANCE_BIN):
-        raise SystemExit("error: %s not found after the build" % STANCE_BIN)
-    bin_dir = os.path.join(WORK_DIR, "bin")
-    os.makedirs(bin_dir, exist_ok=True)
-    copy = os.path.join(bin_dir, "stance")
-    shutil.copy2(STANCE_BIN, copy)
+def build_stance():
+    """Build and copy `stance` (common.build) into the work directory; returns the copy's path
+    and its version line."""
+    copy = build(os.path.join(WORK_DIR, "bin"))
     r = run_quiet([copy, "--version"])
     version = r.stdout.strip() if r is not None and r.returncode == 0 else "stance (version unknown)"
     return copy, version
@@ -701,7 +537,7 @@ def main():
     started = datetime.datetime.now().astimezone()
     load_start = loadavg()
 
-    stance_bin, version = build()
+    stance_bin, version = build_stance()
     if "synthetic" in datasets:
         generate_synthetic()
     want_sk, want_ft = not a.skip_sklearn, not a.skip_fasttext

@@ -35,21 +35,19 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH_DIR = os.path.join(REPO_ROOT, "benches")
-OUT_DIR = os.path.join(BENCH_DIR, "out")
-VENV_DIR = os.path.join(BENCH_DIR, ".venv")
-DEFAULT_DATA_ROOT = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "data", "tweeteval"))
-STANCE_BIN = os.path.join(REPO_ROOT, "target", "release", "stance")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (  # noqa: E402  (the helpers the benchmark scripts share)
+    DEFAULT_DATA_ROOT, OUT_DIR, REPO_ROOT, build, cpu_model, ensure_venv, f1_per_label,
+    git_commit, macro_f1, nproc, peer_env, read_jsonl,
+)
+
 
 TASKS = ["stance", "emotion", "hate", "emoji"]
 STANCE_TARGETS = ["abortion", "atheism", "climate", "feminist", "hillary"]
@@ -69,37 +67,9 @@ PUBLISHED = {
 }
 SK_C_GRID = [0.1, 0.3, 1, 3, 10, 30, 100]
 SK_CLASS_WEIGHTS = [None, "balanced"]
-SKLEARN_PACKAGES = ["scikit-learn", "numpy", "scipy"]
 
 
 # --------------------------------------------------------------------------- metrics
-
-def f1_per_label(gold, pred, labels):
-    """F1 of each label in `labels` (0 when precision+recall is 0, as sklearn's zero_division=0)."""
-    if len(gold) != len(pred):
-        raise ValueError("gold and predicted lengths differ: %d vs %d" % (len(gold), len(pred)))
-    out = {}
-    for lab in labels:
-        tp = fp = fn = 0
-        for g, p in zip(gold, pred):
-            if p == lab and g == lab:
-                tp += 1
-            elif p == lab:
-                fp += 1
-            elif g == lab:
-                fn += 1
-        # F1 = 2TP / (2TP + FP + FN); identical to 2PR/(P+R), defined as 0 when TP = 0.
-        denom = 2 * tp + fp + fn
-        out[lab] = (2.0 * tp / denom) if denom else 0.0
-    return out
-
-
-def macro_f1(gold, pred):
-    """Unweighted mean F1 over every label seen in gold or predictions (sklearn's average='macro')."""
-    labels = sorted(set(gold) | set(pred))
-    f1 = f1_per_label(gold, pred, labels)
-    return sum(f1.values()) / len(labels)
-
 
 def official_score(task, gold, pred):
     if task == "stance":
@@ -109,21 +79,6 @@ def official_score(task, gold, pred):
 
 
 # --------------------------------------------------------------------------- data
-
-def read_jsonl(path):
-    texts, labels = [], []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SystemExit("%s:%d: bad JSON: %s" % (path, n, e))
-            texts.append(rec["text"])
-            labels.append(str(rec["label"]))
-    return texts, labels
-
 
 def units(task, data_root):
     """(name, train path, val path) for each model the task needs."""
@@ -145,62 +100,7 @@ def check_data(tasks, data_root):
         raise SystemExit("error: TweetEval files missing under %s:\n  %s" % (data_root, "\n  ".join(missing)))
 
 
-# --------------------------------------------------------------------------- environment
-
-def run_quiet(cmd, **kw):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, **kw)
-    except OSError:
-        return None
-
-
-def git_commit():
-    r = run_quiet(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT)
-    if r is None or r.returncode != 0:
-        return "unknown"
-    commit = r.stdout.strip()
-    # Tracked changes only (like `git describe --dirty`): untracked files do not make the tree dirty.
-    d = run_quiet(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT)
-    if d is not None and d.returncode == 0 and d.stdout.strip():
-        commit += "-dirty"
-    return commit
-
-
-def cpu_model():
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return model
-
-
-def nproc():
-    r = run_quiet(["nproc"])
-    if r is not None and r.returncode == 0:
-        return r.stdout.strip()
-    return str(os.cpu_count())
-
-
 # --------------------------------------------------------------------------- stance tool
-
-def build(bin_dir):
-    """Build, then copy the binary to bin_dir so that a concurrent rebuild of target/ cannot
-    swap it (and its model format) out from under a run. Returns the copy's path."""
-    print("building: cargo build --release --quiet", file=sys.stderr, flush=True)
-    r = subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO_ROOT)
-    if r.returncode != 0:
-        raise SystemExit("error: cargo build --release failed (exit %d)" % r.returncode)
-    if not os.path.isfile(STANCE_BIN):
-        raise SystemExit("error: %s not found after the build" % STANCE_BIN)
-    copy = os.path.join(bin_dir, "stance")
-    shutil.copy2(STANCE_BIN, copy)
-    return copy
-
 
 # The two ways each unit is trained: the tool's defaults, scored by its own held-out report,
 # and with the validation file never pooled, scored by predicting the validation split.
@@ -335,43 +235,13 @@ def run_stance_tool(stance_bin, tasks, data_root, jobs, model_dir, log_dir, vari
 
 # --------------------------------------------------------------------------- sklearn peer
 
-def venv_python():
-    return os.path.join(VENV_DIR, "bin", "python")
-
-
-def sklearn_env():
-    env = dict(os.environ)
-    # These slow numpy's OpenBLAS down on this machine; unset for the sklearn subprocess only.
-    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        env.pop(k, None)
-    return env
-
-
-def ensure_venv():
-    py = venv_python()
-    env = sklearn_env()
-    if os.path.isfile(py):
-        r = run_quiet([py, "-c", "import sklearn, numpy, scipy"], env=env)
-        if r is not None and r.returncode == 0:
-            return py
-    print("sklearn peer: creating %s and installing %s" % (VENV_DIR, " ".join(SKLEARN_PACKAGES)),
-          file=sys.stderr, flush=True)
-    if not os.path.isfile(py):
-        r = subprocess.run([sys.executable, "-m", "venv", VENV_DIR])
-        if r.returncode != 0:
-            raise SystemExit("error: python3 -m venv %s failed (is python3-venv installed?)" % VENV_DIR)
-    r = subprocess.run([py, "-m", "pip", "install", "--quiet"] + SKLEARN_PACKAGES, env=env)
-    if r.returncode != 0:
-        raise SystemExit("error: pip install %s into %s failed; rerun with --no-sklearn to skip the peer"
-                         % (" ".join(SKLEARN_PACKAGES), VENV_DIR))
-    return py
-
-
 def run_sklearn(tasks, data_root, jobs):
-    py = ensure_venv()
+    py, status = ensure_venv(want_sklearn=True, want_fasttext=False)
+    if "sklearn" in status:
+        raise SystemExit("error: %s; rerun with --no-sklearn to skip the peer" % status["sklearn"])
     cmd = [py, os.path.abspath(__file__), "--sklearn-worker", "--data-root", data_root,
            "--tasks", ",".join(tasks), "--jobs", str(jobs)]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=sklearn_env(), cwd=REPO_ROOT)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=peer_env(), cwd=REPO_ROOT)
     if r.returncode != 0:
         return {t: {"error": "sklearn worker exited %d" % r.returncode} for t in tasks}
     return json.loads(r.stdout)
