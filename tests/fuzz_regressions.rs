@@ -1,7 +1,8 @@
 //! Regression tests from fuzzing (`fuzz/`): inputs the fuzz targets found or that pin down
 //! what they check, replayed through the same readers. Every input must give records or a
 //! typed error naming a real line — never a panic — and model-file decoding must stay
-//! within a small multiple of the input's size in memory.
+//! within a small multiple of the input's size in memory. Inputs of the `analyze` target must
+//! give the analyser's fast path exactly the tokens of `tokenizers`.
 //!
 //! Crashing inputs saved by `cargo fuzz` go under `tests/fixtures/fuzz/<target>/`; every
 //! file there is replayed by [`saved_fuzz_inputs_replay_cleanly`].
@@ -15,6 +16,7 @@ use sha2::{Digest, Sha256};
 use stance::corpus::{Format, Record, RecordReader, Source};
 use stance::error::{Error, ModelFileProblem};
 use stance::model_file;
+use stance::tokenize::{Analyzer, HfAnalyzer, TokenBuffer};
 use stance::Classifier;
 
 // ---------------------------------------------------------------------------------------
@@ -104,6 +106,33 @@ fn lines(results: &[Result<Record, Error>]) -> Vec<Result<u64, u64>> {
             Err(other) => panic!("unexpected error: {other}"),
         })
         .collect()
+}
+
+/// What the `analyze` fuzz target checks: the input cut at each `0xFF` byte into texts, each
+/// analysed by the fast path and by `tokenizers`, one after another with the same buffers.
+fn check_analyzer_input(bytes: &[u8]) {
+    let analyzer = HfAnalyzer::default();
+    let (mut fast, mut reference) = (TokenBuffer::default(), TokenBuffer::default());
+    for piece in bytes.split(|&b| b == 0xFF) {
+        let text = String::from_utf8_lossy(piece);
+        analyzer.analyze(&text, &mut fast);
+        analyzer.analyze_reference(&text, &mut reference);
+        let fast: Vec<&str> = fast.iter().collect();
+        let reference: Vec<&str> = reference.iter().collect();
+        assert_eq!(fast, reference, "tokens of {text:?}");
+    }
+}
+
+/// The `analyze` target's seeds, which include two texts in one input.
+#[test]
+fn analyzer_seeds_match_tokenizers() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/analyze");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        check_analyzer_input(&std::fs::read(entry.unwrap().path()).unwrap());
+        n += 1;
+    }
+    assert!(n >= 5, "{n} seeds");
 }
 
 /// What the reader fuzz targets check, for one input in one format.
@@ -520,6 +549,7 @@ fn saved_fuzz_inputs_replay_cleanly() {
         for file in files {
             let data = std::fs::read(&file).unwrap();
             match name.as_str() {
+                "analyze" => check_analyzer_input(&data),
                 "read_csv" => check_reader_input(&data, Format::Csv),
                 "read_tsv" => check_reader_input(&data, Format::Tsv),
                 "read_jsonl" => check_reader_input(&data, Format::Jsonl),

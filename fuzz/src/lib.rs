@@ -1,7 +1,8 @@
 //! Shared checks for stance's fuzz targets (how to run them: the "Fuzzing" section of the
 //! main README).
 //!
-//! Every target feeds arbitrary bytes to a reader and checks, besides "no panic":
+//! `analyze` compares the analyser's fast path with `tokenizers` ([`check_analyzer`]). Every
+//! other target feeds arbitrary bytes to a reader and checks, besides "no panic":
 //!
 //! * it terminates: a reader yields at most one item per input byte (plus one);
 //! * memory: the bytes allocated and still live at any moment during the call stay under
@@ -348,4 +349,22 @@ pub fn write_model_seeds(dir: &Path) -> std::io::Result<()> {
         std::fs::write(dir.join(name), bytes)?;
     }
     Ok(())
+}
+
+/// The analyser's fast path against its definition, `tokenizers` on the whole text: the bytes
+/// (lossily decoded as UTF-8) are cut at each `0xFF` byte, which UTF-8 never contains, into
+/// texts analysed one after another with the same two buffers, as the vectoriser does, so
+/// that what one text leaves in a buffer cannot leak into the next.
+pub fn check_analyzer(data: &[u8]) {
+    let analyzer = stance::tokenize::HfAnalyzer::default();
+    let mut fast = stance::tokenize::TokenBuffer::default();
+    let mut reference = stance::tokenize::TokenBuffer::default();
+    for piece in data.split(|&b| b == 0xFF) {
+        let text = String::from_utf8_lossy(piece);
+        stance::tokenize::Analyzer::analyze(&analyzer, &text, &mut fast);
+        analyzer.analyze_reference(&text, &mut reference);
+        let fast: Vec<&str> = fast.iter().collect();
+        let reference: Vec<&str> = reference.iter().collect();
+        assert_eq!(fast, reference, "tokens of {text:?}");
+    }
 }
