@@ -1296,24 +1296,30 @@ impl TfidfVectorizer {
         Ok(())
     }
 
-    /// Turn per-view (column, count) lists into one weighted, normalised row.
+    /// Turn per-view (column, count) lists into one weighted, normalised row; `tf_idf` is
+    /// room for each entry's `tf · idf`, computed once for the norm and the value.
     fn weigh_row(
         &self,
         view_counts: &mut [Vec<(u32, u32)>],
         sorter: &mut ColumnSorter<u32>,
+        tf_idf: &mut Vec<f64>,
         row: &mut RowBuffer,
     ) {
         row.cols.clear();
         row.vals.clear();
+        tf_idf.clear();
         let mut scales = [0.0f64; MAX_VIEWS];
-        self.view_scales(view_counts, &mut scales, sorter);
+        self.scale_views(view_counts, &mut scales, sorter, |w| tf_idf.push(w));
+        let mut tf_idf = tf_idf.iter();
         for ((view, counts), &scale) in self.views.iter().zip(view_counts.iter()).zip(&scales) {
             row.cols
                 .extend(counts.iter().map(|&(col, _)| view.offset + col));
-            row.vals.extend(counts.iter().map(|&(col, count)| {
-                let tf = term_frequency(self.config.sublinear_tf, count);
-                scaled_weight(tf, view.idf[col as usize], scale)
-            }));
+            row.vals.extend(
+                tf_idf
+                    .by_ref()
+                    .take(counts.len())
+                    .map(|&w| scaled_tf_idf(w, scale)),
+            );
         }
     }
 
@@ -1327,6 +1333,17 @@ impl TfidfVectorizer {
         view_counts: &mut [Vec<(u32, u32)>],
         scales: &mut [f64],
         sorter: &mut ColumnSorter<u32>,
+    ) {
+        self.scale_views(view_counts, scales, sorter, |_| {});
+    }
+
+    /// [`Self::view_scales`], handing each entry's `tf · idf` to `tf_idf`, in row order.
+    fn scale_views(
+        &self,
+        view_counts: &mut [Vec<(u32, u32)>],
+        scales: &mut [f64],
+        sorter: &mut ColumnSorter<u32>,
+        mut tf_idf: impl FnMut(f64),
     ) {
         scales.fill(0.0);
         let non_empty = view_counts.iter().filter(|c| !c.is_empty()).count();
@@ -1346,6 +1363,7 @@ impl TfidfVectorizer {
                 .map(|&(col, count)| {
                     let w = term_frequency(self.config.sublinear_tf, count)
                         * view.idf[col as usize] as f64;
+                    tf_idf(w);
                     w * w
                 })
                 .sum();
@@ -1372,7 +1390,13 @@ pub fn term_frequency(sublinear: bool, count: u32) -> f64 {
 /// factor that gives each view's part of the row its norm), rounded exactly as every matrix of this crate rounds it.
 #[inline(always)]
 pub fn scaled_weight(tf: f64, idf: f32, scale: f64) -> f32 {
-    (((tf * idf as f64) as f32) as f64 * scale) as f32
+    scaled_tf_idf(tf * idf as f64, scale)
+}
+
+/// [`scaled_weight`] from the product `tf · idf` already computed.
+#[inline(always)]
+fn scaled_tf_idf(tf_idf: f64, scale: f64) -> f32 {
+    ((tf_idf as f32) as f64 * scale) as f32
 }
 
 /// Distinct tokens a [`TransformState`] caches before it starts afresh, bounding its memory.
@@ -1461,6 +1485,7 @@ struct TransformState {
     counts: Vec<(u32, u32)>,
     view_counts: Vec<Vec<(u32, u32)>>,
     sorter: ColumnSorter<u32>,
+    tf_idf: Vec<f64>,
     row: RowBuffer,
 }
 
@@ -1496,6 +1521,7 @@ impl TransformState {
             counts: Vec::new(),
             view_counts: vec![Vec::new(); n_views],
             sorter: ColumnSorter::default(),
+            tf_idf: Vec::new(),
             row: RowBuffer::default(),
         }
     }
@@ -1524,6 +1550,7 @@ impl TransformState {
             counts,
             view_counts,
             sorter,
+            tf_idf,
             row,
         } = self;
         analyzer.analyze(text, tokens);
@@ -1609,7 +1636,7 @@ impl TransformState {
                 }
             }
         }
-        vectorizer.weigh_row(view_counts, sorter, row);
+        vectorizer.weigh_row(view_counts, sorter, tf_idf, row);
     }
 }
 
