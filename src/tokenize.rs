@@ -127,7 +127,7 @@ impl Analyzer for HfAnalyzer {
     /// per-byte alignment bookkeeping, which cost about 2.5 µs a word. So this gives exactly
     /// the tokens of `tokenizers` on the whole text; a differential test
     /// (`tests/tokenizer_differential.rs`: proptest, the bundled text, and every TweetEval
-    /// text when `../shared` is present) checks it.
+    /// text when `../shared` is present) and the `analyze` fuzz target check it.
     fn analyze(&self, text: &str, out: &mut TokenBuffer) {
         out.clear();
         // ASCII tokens are spans of a lowercased copy of the whole text, at their own byte
