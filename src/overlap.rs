@@ -43,8 +43,7 @@ impl TextSet {
     /// (every copy counted): under cross-validation, a record whose copy falls in another
     /// fold is scored by a model fitted on its text.
     pub fn with_repeats(texts: &[String]) -> (Self, usize) {
-        let mut sorted: Vec<u64> = texts.par_iter().map(|t| text_fingerprint(t)).collect();
-        sorted.par_sort_unstable();
+        let mut sorted = sorted_fingerprints(texts);
         let repeated = sorted
             .chunk_by(|a, b| a == b)
             .filter(|run| run.len() > 1)
@@ -52,6 +51,15 @@ impl TextSet {
             .sum();
         sorted.dedup();
         (TextSet { sorted }, repeated)
+    }
+
+    /// The set of held-out `texts`, and how many of them (each record counted) repeat a text
+    /// of `training`.
+    pub fn held_out(texts: &[String], training: &TextSet) -> (Self, usize) {
+        let mut sorted = sorted_fingerprints(texts);
+        let repeats = sorted.iter().filter(|&&f| training.contains(f)).count();
+        sorted.dedup();
+        (TextSet { sorted }, repeats)
     }
 
     /// The texts of both sets.
@@ -88,17 +96,13 @@ impl TextSet {
     pub fn contains(&self, fingerprint: u64) -> bool {
         self.sorted.binary_search(&fingerprint).is_ok()
     }
+}
 
-    /// How many of `texts` are in the set (each record counted, repeats included).
-    pub fn count_in(&self, texts: &[String]) -> usize {
-        if self.is_empty() {
-            return 0;
-        }
-        texts
-            .par_iter()
-            .filter(|t| self.contains(text_fingerprint(t)))
-            .count()
-    }
+/// The [`text_fingerprint`] of every text, sorted (repeats kept).
+fn sorted_fingerprints(texts: &[String]) -> Vec<u64> {
+    let mut sorted: Vec<u64> = texts.par_iter().map(|t| text_fingerprint(t)).collect();
+    sorted.par_sort_unstable();
+    sorted
 }
 
 /// A [`TextSet`] as stored: the first fingerprint, then each one's distance from the one
@@ -281,8 +285,9 @@ mod tests {
     fn a_set_counts_each_record_and_holds_each_text_once() {
         let set = TextSet::from_texts(&texts(&["x", "y", "x ", "z"]));
         assert_eq!(set.len(), 3);
-        assert_eq!(set.count_in(&texts(&["x", "x", "w", "z"])), 3);
-        assert_eq!(TextSet::default().count_in(&texts(&["x"])), 0);
+        let (held, repeats) = TextSet::held_out(&texts(&["x", "x", "w", "z"]), &set);
+        assert_eq!((held.len(), repeats), (3, 3));
+        assert_eq!(TextSet::held_out(&texts(&["x"]), &TextSet::default()).1, 0);
     }
 
     #[test]
@@ -328,7 +333,9 @@ mod tests {
             let trimmed: HashSet<&str> = texts.iter().map(|t| t.trim()).collect();
             proptest::prop_assert_eq!(set.len(), trimmed.len());
             let naive = queries.iter().filter(|q| trimmed.contains(q.trim())).count();
-            proptest::prop_assert_eq!(set.count_in(&queries), naive);
+            let (held, repeats) = TextSet::held_out(&queries, &set);
+            proptest::prop_assert_eq!(repeats, naive);
+            proptest::prop_assert_eq!(&held, &TextSet::from_texts(&queries));
             let mut copies: HashMap<&str, usize> = HashMap::new();
             for t in &texts {
                 *copies.entry(t.trim()).or_default() += 1;

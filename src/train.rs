@@ -272,29 +272,15 @@ pub fn train(
             let scored_on = format!("validation file {name} ({} records)", corpus.len());
             let (mut selection, vectorizer, model) =
                 search(train, corpus, &labels, &options, scored_on, progress)?;
-            let (train_texts, valid_texts) = (
-                TextSet::from_texts(&train.texts),
-                TextSet::from_texts(&corpus.texts),
-            );
-            selection.held_out_repeats = train_texts.count_in(&corpus.texts);
+            let (repeats, texts) = held_out_texts(train, corpus, options.refit);
+            selection.held_out_repeats = repeats;
             selection.label_shift = Some(label_shift(train, corpus, &labels));
-            if options.refit {
-                let texts = (train_texts.union(&valid_texts), TextSet::default());
-                (
-                    Cow::Owned(train.concat(corpus)),
-                    Some(selection),
-                    None,
-                    texts,
-                )
+            let (fit_on, fitted) = if options.refit {
+                (Cow::Owned(train.concat(corpus)), None)
             } else {
-                let texts = (train_texts, valid_texts);
-                (
-                    Cow::Borrowed(train),
-                    Some(selection),
-                    Some((vectorizer, model)),
-                    texts,
-                )
-            }
+                (Cow::Borrowed(train), Some((vectorizer, model)))
+            };
+            (fit_on, Some(selection), fitted, texts)
         }
         Validation::Split { fraction, seed } => {
             if !(*fraction > 0.0 && *fraction < 1.0) {
@@ -313,23 +299,14 @@ pub fn train(
             );
             let (mut selection, vectorizer, model) =
                 search(&part, &held, &labels, &options, scored_on, progress)?;
-            let (part_texts, held_texts) = (
-                TextSet::from_texts(&part.texts),
-                TextSet::from_texts(&held.texts),
-            );
-            selection.held_out_repeats = part_texts.count_in(&held.texts);
-            if options.refit {
-                let texts = (part_texts.union(&held_texts), TextSet::default());
-                (Cow::Borrowed(train), Some(selection), None, texts)
+            let (repeats, texts) = held_out_texts(&part, &held, options.refit);
+            selection.held_out_repeats = repeats;
+            let (fit_on, fitted) = if options.refit {
+                (Cow::Borrowed(train), None)
             } else {
-                let texts = (part_texts, held_texts);
-                (
-                    Cow::Owned(part),
-                    Some(selection),
-                    Some((vectorizer, model)),
-                    texts,
-                )
-            }
+                (Cow::Owned(part), Some((vectorizer, model)))
+            };
+            (fit_on, Some(selection), fitted, texts)
         }
         Validation::CrossValidation { folds, seed } => {
             options.validation = format!("stratified {folds}-fold cross-validation (seed {seed})");
@@ -421,6 +398,24 @@ pub fn train(
             selected_texts,
         },
     })
+}
+
+/// How many records of a validation file or split (`held`) repeat a text of the training part
+/// (`part`), and the texts the saved weights are then fitted on and selected on: `part` and
+/// `held`, or with `refit` both fitted on. Each corpus is fingerprinted once.
+fn held_out_texts(
+    part: &LabelledCorpus,
+    held: &LabelledCorpus,
+    refit: bool,
+) -> (usize, (TextSet, TextSet)) {
+    let part_texts = TextSet::from_texts(&part.texts);
+    let (held_texts, repeats) = TextSet::held_out(&held.texts, &part_texts);
+    let texts = if refit {
+        (part_texts.union(&held_texts), TextSet::default())
+    } else {
+        (part_texts, held_texts)
+    };
+    (repeats, texts)
 }
 
 /// How the validation file's label distribution differs from the training data's.
