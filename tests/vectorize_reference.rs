@@ -268,10 +268,12 @@ fn range(max: usize) -> impl Strategy<Value = NgramRange> {
     })
 }
 
+/// A `min_df`: a count, a fraction, or `auto` (which these small training sets resolve to 1).
 fn doc_freq() -> impl Strategy<Value = DocFreq> {
     prop_oneof![
         (1..=3u32).prop_map(DocFreq::Count),
         prop::sample::select(vec![0.1, 0.34, 0.5, 1.0]).prop_map(DocFreq::Fraction),
+        Just(DocFreq::Auto),
     ]
 }
 
