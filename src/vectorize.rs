@@ -587,7 +587,8 @@ struct CharGrams {
 impl CharGrams {
     /// Append the id in `interner` of each character n-gram of `token` to `ids`. The keys
     /// come first, then each n-gram is interned a few n-grams after its table slot was asked
-    /// for, so the cache misses of a new token's ~28 n-grams overlap.
+    /// for, so the cache misses of a new token's n-grams (about 34 for an emoji tweet's
+    /// distinct token, char 2–5) overlap.
     fn intern(
         &mut self,
         range: NgramRange,
@@ -1403,9 +1404,10 @@ fn scaled_tf_idf(tf_idf: f64, scale: f64) -> f32 {
 const MAX_CACHED_TOKENS: usize = 1 << 17;
 
 /// What a character view makes of the tokens a [`TransformState`] has met, so that a token's
-/// ~28 n-grams are looked up once per state rather than once per occurrence. N-grams of the
-/// vocabulary are counted under state-local *slots*, numbered in order of first appearance:
-/// the common ones get small numbers, so counting touches little memory.
+/// n-grams (about 34 for an emoji tweet's distinct token) are looked up once per state rather
+/// than once per occurrence. N-grams of the vocabulary are counted under state-local *slots*,
+/// numbered in order of first appearance: the common ones get small numbers, so counting
+/// touches little memory.
 #[derive(Default)]
 struct ViewCache {
     /// Range in `char_slots` of the slots of each token's character n-grams in the
