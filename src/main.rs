@@ -305,7 +305,7 @@ struct TrainArgs {
     solver: Solver,
     /// ASGD passes over the data per fit. Default: enough for about 100,000 steps (2 passes
     /// over 50,000 records or more, up to 100 over small data), a third of that (at least 2)
-    /// for a C-search candidate warm-started from the previous one
+    /// for a C-search candidate warm-started from a neighbouring C
     #[arg(long)]
     epochs: Option<u32>,
     /// L-BFGS iteration cap per fit.

@@ -186,15 +186,20 @@ fn train_with_valid_file_json_report() {
     assert!(!candidates.is_empty());
     let chosen = selection["chosen"].as_u64().unwrap() as usize;
     assert!(chosen < candidates.len());
-    // Without --c the default grid is searched in increasing order from 0.3 (until the
-    // search stops), and 0.1 is tried only when 0.3 scored best; reports list C in order.
+    // Without --c the search starts at the default grid's middle pair and moves outwards,
+    // so what it tried is a run of neighbouring values that holds 3 and 10; 0.1 is tried
+    // only when 0.3 scored best. Reports list C in order.
     let cs: Vec<f64> = candidates
         .iter()
         .map(|c| c["c"].as_f64().unwrap())
         .collect();
-    assert!(cs.windows(2).all(|w| w[0] < w[1]), "{cs:?}");
-    let from_grid = if cs[0] == 0.1 { &cs[1..] } else { &cs[..] };
-    assert_eq!(from_grid, &stance::train::DEFAULT_C_GRID[..from_grid.len()]);
+    let path: Vec<f64> = (stance::train::DEFAULT_C_BELOW.iter().rev())
+        .chain(&stance::train::DEFAULT_C_GRID)
+        .copied()
+        .collect();
+    let first = path.iter().position(|&c| c == cs[0]).unwrap();
+    assert_eq!(cs, path[first..first + cs.len()], "{cs:?}");
+    assert!(cs.contains(&3.0) && cs.contains(&10.0), "{cs:?}");
     if cs[0] == 0.1 {
         let score = |i: usize| candidates[i]["score"].as_f64().unwrap();
         assert!(
