@@ -219,8 +219,8 @@ struct TrainArgs {
     #[arg(long)]
     data: PathBuf,
     /// Labelled validation data (a file or a directory): C is chosen by --metric on it (on it
-    /// and the training data together by cross-validation when it has fewer than 1,000
-    /// records; see --no-valid-pooling).
+    /// and the training data together, by cross-validation or on large data a split, when it
+    /// has fewer than 1,000 records; see --no-valid-pooling).
     #[arg(long, conflicts_with_all = ["valid_split", "cv"])]
     valid: Option<PathBuf>,
     /// Hold out this stratified fraction of --data to choose C (e.g. 0.1).
@@ -240,8 +240,9 @@ struct TrainArgs {
     #[arg(long, default_value = "macro-f1", value_parser = parse_metric)]
     metric: Metric,
     /// Inverse regularisation strength(s) to try, comma-separated, exactly these. Default with
-    /// held-out data: 0.3,1,3,10,30,100, then 0.1 if 0.3 scores best (all seven with --cv or a
-    /// pooled --valid file); without: 1.
+    /// held-out data: 0.3,1,3,10,30,100, searched from 3 and 10 towards the better end, then
+    /// 0.1 if 0.3 scores best (all seven with --cv or a --valid file pooled for
+    /// cross-validation); without: 1.
     #[arg(long, value_delimiter = ',')]
     c: Option<Vec<f64>>,
     /// Class weighting: balanced (each class weighs the same in total) or none.
@@ -276,7 +277,8 @@ struct TrainArgs {
     /// Choose C on the --valid file alone even when it is small (by default a validation file
     /// of fewer than 1,000 records, too few to tell values of C apart, is pooled with the
     /// training data: C and the decision rule are chosen by stratified 5-fold
-    /// cross-validation over both, and the model is fitted on both). Use it when the
+    /// cross-validation over both, or from 50,000 records together on a stratified 10%
+    /// split of both, and the model is fitted on both). Use it when the
     /// validation file is a different sample from the training data (a later period,
     /// another source) that resembles the text the model will meet.
     #[arg(long, requires = "valid", conflicts_with_all = ["valid_split", "cv"])]
@@ -804,18 +806,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         Some((data.clone(), probs, "the training data".into()))
     } else {
         let probs = held_out.context("training gave no held-out predictions to report on")?;
-        let (records, scored_on) = match &validation {
-            Validation::File { corpus, .. } => (corpus.clone(), "validation file".to_string()),
-            Validation::Pooled { corpus, .. } => (
-                data.concat(corpus),
-                "pooled out-of-fold predictions".to_string(),
-            ),
-            Validation::Split { fraction, seed } => (
-                data.subset(&train::stratified_split(&data.labels, *fraction, *seed).1),
-                "held-out split".to_string(),
-            ),
-            _ => (data.clone(), "pooled out-of-fold predictions".to_string()),
-        };
+        let (records, scored_on) = validation.held_out_records(&data);
         if records.len() != probs.len() {
             bail!(
                 "internal error: {} held-out predictions for {} records",
@@ -823,7 +814,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
                 records.len()
             );
         }
-        Some((records, probs, scored_on))
+        Some((records, probs, scored_on.to_string()))
     };
     let evaluation = evaluated.as_ref().map(|(records, probs, _)| {
         ui.say(if resamples > 0 {
@@ -997,7 +988,7 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
             " (iteration cap reached: raise --max-iter)"
         },
         if refitted {
-            "; fitted again on the training and held-out records once C was chosen (--refit)"
+            "; fitted again on the training and held-out records once C was chosen"
         } else {
             ""
         }
@@ -1079,7 +1070,7 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
                 out,
                 "\nheld-out report of the chosen model{} ({} records):\n",
                 if refitted {
-                    ", as fitted on the training records alone"
+                    ", as fitted before the final refit"
                 } else {
                     ""
                 },

@@ -353,7 +353,9 @@ fn refit_fits_the_chosen_c_on_training_and_validation_records() {
         "{text}"
     );
     assert!(
-        text.contains("held-out report of the chosen model, as fitted on the training records alone (9 records)"),
+        text.contains(
+            "held-out report of the chosen model, as fitted before the final refit (9 records)"
+        ),
         "{text}"
     );
     // With a split, the refit is on the whole training file.
@@ -2127,7 +2129,10 @@ fn help_of_each_subcommand_lists_every_option_and_default() {
     // The C grid's default is described in words.
     let help = run(&["train", "--help"]).success().stdout;
     let c = help_entry(&help, "--c");
-    assert!(c.contains("0.3,1,3,10,30,100, then 0.1"), "{c}");
+    assert!(
+        c.contains("0.3,1,3,10,30,100, searched from 3 and 10 towards the better end, then 0.1"),
+        "{c}"
+    );
     // The thresholds the help spells out are the ones the code uses.
     let with_commas = |n: usize| {
         let digits = n.to_string();
@@ -2151,6 +2156,12 @@ fn help_of_each_subcommand_lists_every_option_and_default() {
     let pooling = help_entry(&help, "--no-valid-pooling");
     let folds = format!("stratified {}-fold", stance::train::POOLED_FOLDS);
     assert!(pooling.contains(&folds), "{pooling}");
+    let split = format!(
+        "from {} records together on a stratified {}% split",
+        with_commas(stance::train::POOLED_SPLIT_FROM),
+        stance::train::POOLED_SPLIT * 100.0
+    );
+    assert!(pooling.contains(&split), "{pooling}");
     let min_df = help_entry(&help, "--min-df");
     let below = format!(
         "fewer than {} records",
