@@ -241,8 +241,7 @@ struct TrainArgs {
     metric: Metric,
     /// Inverse regularisation strength(s) to try, comma-separated, exactly these. Default with
     /// held-out data: 0.3,1,3,10,30,100, searched from 3 and 10 towards the better end, then
-    /// 0.1 if 0.3 scores best (all seven with --cv or a --valid file pooled for
-    /// cross-validation); without: 1.
+    /// 0.1 if 0.3 scores best; without: 1.
     #[arg(long, value_delimiter = ',')]
     c: Option<Vec<f64>>,
     /// Class weighting: balanced (each class weighs the same in total) or none.
@@ -754,10 +753,14 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             );
             counting_candidates = true;
         }
-        Event::Fold { fold, folds } => {
+        Event::Fold { fold, folds, cs } => {
             counting_candidates = false;
+            let cs: Vec<String> = cs.iter().map(f64::to_string).collect();
             ui.say_bar(
-                format!("cross-validation fold {fold}/{folds}"),
+                format!(
+                    "cross-validation fold {fold}/{folds} (C = {})",
+                    cs.join(", ")
+                ),
                 folds as u64,
                 Unit::Items,
             );

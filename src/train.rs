@@ -37,19 +37,18 @@ use crate::packed::TrainingMatrix;
 use crate::sparse::{CsrMatrix, SparseRows};
 use crate::vectorize::{TfidfVectorizer, VectorizerConfig};
 
-/// The default values of C, strongest penalty first. A search on held-out data starts at the
-/// middle pair (3 and 10) and moves towards the better end ([`search_path`]).
+/// The default values of C, strongest penalty first. A search starts at the middle pair (3
+/// and 10) and moves towards the better end.
 pub const DEFAULT_C_GRID: [f64; 6] = [0.3, 1.0, 3.0, 10.0, 30.0, 100.0];
 
 /// The default values of C below [`DEFAULT_C_GRID`], tried only while the smallest C tried
-/// so far scores best ([`TrainOptions::c_below`]): a search on held-out data reaches 0.1
-/// only when it moves down from 0.3, which scored best. Cross-validation tries every value.
+/// so far scores best ([`TrainOptions::c_below`]): a search reaches 0.1 only when it moves
+/// down from 0.3, which scored best.
 pub const DEFAULT_C_BELOW: [f64; 1] = [0.1];
 
-/// The C search fits this many candidates at a time. A search on held-out data warm-starts
-/// each round from its best model so far ([`search`]); cross-validation deals its grid
-/// round-robin into as many chains, each candidate warm-started from the previous one of its
-/// chain. A fixed number, not the thread count, so the models never depend on the machine.
+/// The C search fits this many candidates at a time (in every fold, with cross-validation),
+/// each warm-started from the best model so far ([`search`]). A fixed number, not the
+/// thread count, so the models never depend on the machine.
 /// ASGD is bound by memory latency, which a second hardware thread hides: on this project's
 /// 2-vCPU machine two fits at once take about 1.3× the time of one (TweetEval emoji search
 /// 7.3 s → 5.5 s, when it ran through the whole grid), at validation scores within noise of
@@ -100,14 +99,14 @@ pub const POOLED_FOLDS: usize = 5;
 /// pooled with the training data is judged on one held-out split of both
 /// ([`POOLED_SPLIT`]) rather than by cross-validation, whose folds cost [`POOLED_FOLDS`]
 /// searches: on 100,000 synthetic documents with a 500-record validation file, training
-/// took 78 s by cross-validation and 11 s on the split. The chosen C is then fitted on both,
+/// took 51 s by cross-validation and 12 s on the split. The chosen C is then fitted on both,
 /// as after cross-validation. From here the split holds out at least 5,000 records, as many
 /// as TweetEval emoji's validation file, which is used as it is. Below it the folds are
 /// worth their cost: with 45,000 emoji training tweets and 500 of the validation tweets as
 /// the file (the other 4,500 as a test set, six draws), the split with its refit scored
-/// 0.33 ± 0.09 points of macro-F1 below cross-validation (0.70 ± 0.21 without the refit);
-/// on the synthetic documents, +0.06 ± 0.13 (three draws; `benches/pooled_split_sim.py`).
-/// Every TweetEval task that pools stays far below it.
+/// 0.37 ± 0.06 points of macro-F1 below cross-validation (0.74 ± 0.24 without the refit);
+/// on the synthetic documents, 0.08 ± 0.04 below (three draws), for a quarter of the time
+/// (`benches/pooled_split_sim.py`). Every TweetEval task that pools stays far below it.
 pub const POOLED_SPLIT_FROM: usize = 50_000;
 
 /// The fraction of the pooled records held out when they are judged on a split
@@ -170,10 +169,9 @@ pub struct TrainOptions {
     pub vectorizer: VectorizerConfig,
     /// Values of C to try (one value means no search).
     pub c_grid: Vec<f64>,
-    /// Smaller values of C than any of `c_grid`, in decreasing order. A search on held-out
-    /// data tries them only while the smallest C tried so far scores best: it steps past the
-    /// grid's lower edge only when the data asks for more regularisation. Cross-validation
-    /// tries them all.
+    /// Smaller values of C than any of `c_grid`, in decreasing order. The search tries them
+    /// only while the smallest C tried so far scores best: it steps past the grid's lower
+    /// edge only when the data asks for more regularisation.
     pub c_below: Vec<f64>,
     pub class_weight: ClassWeight,
     pub metric: Metric,
@@ -242,8 +240,12 @@ pub enum Event {
         features: usize,
         nonzeros: usize,
     },
-    /// Cross-validation fold `fold` (1-based) of `folds` begins.
-    Fold { fold: usize, folds: usize },
+    /// Cross-validation fold `fold` (1-based) of `folds` begins, fitting the values `cs`.
+    Fold {
+        fold: usize,
+        folds: usize,
+        cs: Vec<f64>,
+    },
     /// A candidate has been scored.
     Candidate { c: f64, score: f64, iterations: u64 },
     /// The chosen candidate's held-out probabilities (in label order), the predictions its
@@ -777,9 +779,9 @@ fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// The values of C a search on held-out data may try, in increasing order (those below the
-/// grid, then the grid's), and the indices of its first round: the middle
-/// [`SEARCH_CHAINS`] values of the grid (all of it when it has no more).
+/// The values of C a search may try, in increasing order (those below the grid, then the
+/// grid's), and the indices of its first round: the middle [`SEARCH_CHAINS`] values of the
+/// grid (all of it when it has no more).
 fn search_path(options: &TrainOptions) -> (Vec<f64>, Range<usize>) {
     let mut grid = options.c_grid.clone();
     grid.sort_by(f64::total_cmp);
@@ -791,10 +793,40 @@ fn search_path(options: &TrainOptions) -> (Vec<f64>, Range<usize>) {
     (path, first..end)
 }
 
+/// The indices of the search's next round, in increasing order, given the path's values
+/// `tried` so far (a contiguous run of a path of `len`) and which of them score as well as
+/// the best (`ties_best`, by the metric alone): up to [`SEARCH_CHAINS`] values past each end
+/// of the run whose value does, shared between the two ends when both do (on small data
+/// neighbouring values often score the same, and the search must not stop on a plateau in
+/// front of a better value); none once the best values are bracketed by worse ones or the
+/// path ends.
+fn next_round(tried: &Range<usize>, len: usize, ties_best: impl Fn(usize) -> bool) -> Vec<usize> {
+    let up = tried.end < len && ties_best(tried.end - 1);
+    let down = tried.start > 0 && ties_best(tried.start);
+    let n_down = match (down, up) {
+        (false, _) => 0,
+        (true, false) => SEARCH_CHAINS,
+        (true, true) => SEARCH_CHAINS / 2,
+    };
+    let n_up = if up { SEARCH_CHAINS - n_down } else { 0 };
+    let below = tried.start.saturating_sub(n_down)..tried.start;
+    below
+        .chain(tried.end..(tried.end + n_up).min(len))
+        .collect()
+}
+
+/// The run of indices `tried` grown by the neighbouring indices `round`.
+fn grown(tried: &Range<usize>, round: &[usize]) -> Range<usize> {
+    let start = round.first().map_or(tried.start, |&i| i.min(tried.start));
+    let end = round.last().map_or(tried.end, |&i| (i + 1).max(tried.end));
+    start..end
+}
+
 /// Score values of C on held-out data and keep the best model. The search starts in the
-/// middle of the grid, cold, and moves outwards from the better end a round of
-/// [`SEARCH_CHAINS`] values at a time, each warm-started from the best model so far (the
-/// nearest fitted C), until a worse value lies on each side of the best or the path ends.
+/// middle of the grid, cold, and moves outwards from the better end (from both ends while
+/// they tie) a round of [`SEARCH_CHAINS`] values at a time, each warm-started from the best
+/// model so far (the nearest fitted C), until worse values bracket the best or the path
+/// ends ([`next_round`]).
 /// Against the search it replaced (from the strongest penalty up, two chains through the
 /// whole grid, stopping after two worse values in a row), on test sets carved from TweetEval
 /// train + val (`benches/selection_sim.py TASK --protocols valid-only`, new − old, ± one
@@ -834,11 +866,13 @@ fn search(
     // The best candidate as fitted (before `plain`), the next round's warm start.
     let mut best_fitted: Option<LogisticRegression> = None;
     // The indices of `path_cs` fitted so far, always a contiguous run.
-    let mut tried = first_round.clone();
-    let mut round = first_round;
+    // The path's scores so far, by index.
+    let mut scores: Vec<Option<f64>> = vec![None; path_cs.len()];
+    let mut round: Vec<usize> = first_round.clone().collect();
+    let mut tried = first_round;
     loop {
-        let cs = &path_cs[round.clone()];
-        let fitted = path.round(cs, vec![best_fitted.take(); cs.len()])?;
+        let cs: Vec<f64> = round.iter().map(|&at| path_cs[at]).collect();
+        let fitted = path.round(&cs, vec![best_fitted.take(); cs.len()])?;
         // The round's candidates are scored side by side too (each copy and scoring is
         // independent); the bookkeeping below goes in order of C.
         let scored: Vec<(LogisticRegression, Vec<Vec<f64>>)> = fitted
@@ -849,10 +883,11 @@ fn search(
                 (model, probs)
             })
             .collect();
-        for ((at, (model, probs)), fitted) in round.clone().zip(scored).zip(fitted) {
+        for ((&at, (model, probs)), fitted) in round.iter().zip(scored).zip(fitted) {
             let c = path_cs[at];
             let report = argmax_report(labels, &held.labels, &probs, &options.metric);
             let score = options.metric.value(&report);
+            scores[at] = Some(score);
             let iterations = model.fit_info.iterations;
             progress(Event::Candidate {
                 c,
@@ -882,17 +917,12 @@ fn search(
                 best_fitted = Some(fitted);
             }
         }
-        // Go on past the end of the run where the best candidate sits, until the best is
-        // bracketed by worse ones or the path ends.
-        let best_at = best.as_ref().expect("a candidate").at;
-        round = if best_at + 1 == tried.end && tried.end < path_cs.len() {
-            tried.end..(tried.end + SEARCH_CHAINS).min(path_cs.len())
-        } else if best_at == tried.start && tried.start > 0 {
-            tried.start.saturating_sub(SEARCH_CHAINS)..tried.start
-        } else {
+        let best_score = scores[best.as_ref().expect("a candidate").at];
+        round = next_round(&tried, path_cs.len(), |at| scores[at] == best_score);
+        if round.is_empty() {
             break;
-        };
-        tried = tried.start.min(round.start)..tried.end.max(round.end);
+        }
+        tried = grown(&tried, &round);
     }
     drop(best_fitted);
     // Reports list the candidates by C, whatever order they were tried in.
@@ -1016,10 +1046,18 @@ fn model_probs(model: &LogisticRegression, x: &CsrMatrix) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Stratified k-fold cross-validation over the whole C grid. The candidate with the best
-/// mean fold score is chosen; its pooled out-of-fold report and per-fold scores are kept,
-/// and the decision rule and temperature are fitted on its out-of-fold probabilities.
-/// `over` says which records `data` holds, for the report.
+/// Stratified k-fold cross-validation, searching C as [`search`] does, by the mean fold
+/// score: each round fits its values in every fold, each fold's fits warm-started from that
+/// fold's model at the best value so far. The candidate with the best mean fold score is
+/// chosen; its pooled out-of-fold report and per-fold scores are kept, and the decision
+/// rule and temperature are fitted on its out-of-fold probabilities. `over` says which
+/// records `data` holds, for the report. Against running every fold through all seven
+/// default values (two chains from 0.1 and 0.3 up), on test sets carved from TweetEval's
+/// train and val (`benches/selection_sim.py TASK --protocols defaults`, which pools the
+/// small validation files for cross-validation; new − old, ± one standard error): stance
+/// −0.14 ± 0.17 (20 repetitions), emotion +0.17 ± 0.10, hate +0.27 ± 0.19 (12 each), in
+/// 0.75× the training time (stance/abortion 1.86 → 1.37 s, emotion 3.92 → 2.76 s, medians
+/// of six alternated runs).
 fn cross_validate(
     data: &LabelledCorpus,
     labels: &[String],
@@ -1046,34 +1084,44 @@ fn cross_validate(
         String::new()
     };
     let fold_of = stratified_folds(&data.labels, folds, seed);
-    // Every value, the ones below the grid first, so the path runs from the smallest C.
-    let grid: Vec<f64> = (options.c_below.iter().rev())
-        .chain(&options.c_grid)
-        .copied()
+    let fold_records: Vec<(Vec<usize>, Vec<usize>)> = (0..folds)
+        .map(|fold| (0..data.len()).partition(|&i| fold_of[i] != fold))
         .collect();
-    // scores[c] has one value per fold; oof_probs[c][record] are out-of-fold predictions.
-    let mut scores: Vec<Vec<f64>> = vec![Vec::with_capacity(folds); grid.len()];
-    let mut iterations = vec![0u64; grid.len()];
-    let mut oof_probs: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); data.len()]; grid.len()];
-    for fold in 0..folds {
-        progress(Event::Fold {
-            fold: fold + 1,
-            folds,
-        });
-        let test_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] == fold).collect();
-        let train_idx: Vec<usize> = (0..data.len()).filter(|&i| fold_of[i] != fold).collect();
-        let (part, held) = (data.subset(&train_idx), data.subset(&test_idx));
-        let (vectorizer, x) = vectorise(options, &part, labels)?;
-        let x_held = vectorizer.transform(&held.texts);
-        let path = PathFits::new(&x, &part.labels, labels, options);
-        // The grid dealt into SEARCH_CHAINS chains, each fit warm-started from the same
-        // chain's fit of the round before.
-        let mut last: Vec<LogisticRegression> = Vec::new();
-        for (r, round) in grid.chunks(SEARCH_CHAINS).enumerate() {
-            last = path.round(round, last.into_iter().map(Some).collect())?;
-            for (j, fitted) in last.iter().enumerate() {
-                let g = r * SEARCH_CHAINS + j;
-                let probs = model_probs(&x.plain(fitted.clone()), &x_held);
+    let (path_cs, first_round) = search_path(options);
+    // Per value of the path: its fold scores, iterations, pooled out-of-fold predictions
+    // (`oof_probs[at][record]`) and their report, once tried.
+    let mut scores: Vec<Vec<f64>> = vec![Vec::with_capacity(folds); path_cs.len()];
+    let mut iterations = vec![0u64; path_cs.len()];
+    let mut oof_probs: Vec<Vec<Vec<f64>>> = vec![Vec::new(); path_cs.len()];
+    let mut pooled: Vec<Option<Report>> = vec![None; path_cs.len()];
+    let mean = |scores: &[f64]| scores.iter().sum::<f64>() / folds as f64;
+    // The value with the best mean fold score so far (ties go to the lower pooled
+    // log-loss), and each fold's model at it, as fitted: the next round's warm starts.
+    let mut best: Option<usize> = None;
+    let mut warm: Vec<Option<LogisticRegression>> = vec![None; folds];
+    let mut round: Vec<usize> = first_round.clone().collect();
+    let mut tried = first_round;
+    loop {
+        let cs: Vec<f64> = round.iter().map(|&at| path_cs[at]).collect();
+        for &at in &round {
+            oof_probs[at] = vec![Vec::new(); data.len()];
+        }
+        let mut fitted_by_fold = Vec::with_capacity(folds);
+        for (fold, (train_idx, test_idx)) in fold_records.iter().enumerate() {
+            progress(Event::Fold {
+                fold: fold + 1,
+                folds,
+                cs: cs.to_vec(),
+            });
+            // Each round vectorises the fold again (the same matrix every time) rather
+            // than holding every fold's matrix at once.
+            let (part, held) = (data.subset(train_idx), data.subset(test_idx));
+            let (vectorizer, x) = vectorise(options, &part, labels)?;
+            let x_held = vectorizer.transform(&held.texts);
+            let path = PathFits::new(&x, &part.labels, labels, options);
+            let fitted = path.round(&cs, vec![warm[fold].take(); cs.len()])?;
+            for (&at, model) in round.iter().zip(&fitted) {
+                let probs = model_probs(&x.plain(model.clone()), &x_held);
                 let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
                 let report = Report::new(
                     labels,
@@ -1082,48 +1130,61 @@ fn cross_validate(
                     None,
                     Some(&options.metric),
                 );
-                scores[g].push(options.metric.value(&report));
-                iterations[g] += fitted.fit_info.iterations;
+                scores[at].push(options.metric.value(&report));
+                iterations[at] += model.fit_info.iterations;
                 for (&i, p) in test_idx.iter().zip(probs) {
-                    oof_probs[g][i] = p;
+                    oof_probs[at][i] = p;
                 }
             }
+            fitted_by_fold.push(fitted);
         }
-    }
-    let candidates: Vec<Candidate> = grid
-        .iter()
-        .enumerate()
-        .map(|(g, &c)| {
-            let score = scores[g].iter().sum::<f64>() / folds as f64;
+        let mut improved_at = None;
+        for (j, &at) in round.iter().enumerate() {
+            let report = argmax_report(labels, &data.labels, &oof_probs[at], &options.metric);
+            let score = mean(&scores[at]);
             progress(Event::Candidate {
-                c,
+                c: path_cs[at],
                 score,
-                iterations: iterations[g],
+                iterations: iterations[at],
             });
-            Candidate {
-                c,
-                class_weight: options.class_weight,
-                score,
-                iterations: iterations[g],
+            let better = best.is_none_or(|b| {
+                let best_score = mean(&scores[b]);
+                let best_loss = pooled[b].as_ref().expect("a scored value").log_loss;
+                score > best_score || (score == best_score && report.log_loss < best_loss)
+            });
+            pooled[at] = Some(report);
+            if better {
+                best = Some(at);
+                improved_at = Some(j);
             }
+        }
+        if let Some(j) = improved_at {
+            for (warm, fitted) in warm.iter_mut().zip(fitted_by_fold) {
+                *warm = fitted.into_iter().nth(j);
+            }
+        }
+        let best_score = mean(&scores[best.expect("a value")]);
+        round = next_round(&tried, path_cs.len(), |at| mean(&scores[at]) == best_score);
+        if round.is_empty() {
+            break;
+        }
+        tried = grown(&tried, &round);
+    }
+    drop(warm);
+    // Reports list the values tried in order of C.
+    let candidates: Vec<Candidate> = tried
+        .clone()
+        .map(|at| Candidate {
+            c: path_cs[at],
+            class_weight: options.class_weight,
+            score: mean(&scores[at]),
+            iterations: iterations[at],
         })
         .collect();
-    let pooled: Vec<Report> = oof_probs
-        .iter()
-        .map(|probs| argmax_report(labels, &data.labels, probs, &options.metric))
-        .collect();
-    // Best mean fold score; ties go to the lower pooled log-loss.
-    let mut chosen = 0;
-    for (g, cand) in candidates.iter().enumerate() {
-        let best = &candidates[chosen];
-        if cand.score > best.score
-            || (cand.score == best.score && pooled[g].log_loss < pooled[chosen].log_loss)
-        {
-            chosen = g;
-        }
-    }
-    let mut report = pooled.into_iter().nth(chosen).expect("chosen candidate");
-    let mut chosen_probs = std::mem::take(&mut oof_probs[chosen]);
+    let best_at = best.expect("a value");
+    let chosen = best_at - tried.start;
+    let mut report = pooled[best_at].take().expect("chosen candidate");
+    let mut chosen_probs = std::mem::take(&mut oof_probs[best_at]);
     // The decision rule and the temperature are fitted on the pooled out-of-fold
     // probabilities and applied to the final model, fitted on all the data, as the chosen C
     // is; here they change only those probabilities.
@@ -1156,7 +1217,7 @@ fn cross_validate(
         candidates,
         chosen,
         report,
-        fold_scores: scores[chosen].clone(),
+        fold_scores: std::mem::take(&mut scores[best_at]),
         prior_shift,
         temperature,
         // Set by the caller, which knows what the data holds.
@@ -1311,14 +1372,12 @@ mod tests {
     ];
 
     #[test]
-    fn values_below_the_grid_are_tried_only_while_the_smallest_c_wins() {
-        // Held-out labels that agree with the training data: every C is right, the weakest
-        // penalty is the most confident (lowest log-loss) and wins the tie; no step down.
+    fn values_below_the_grid_are_tried_while_the_smallest_c_scores_best() {
+        // Held-out labels that contradict the training data: every C is wrong, the strongest
+        // penalty is the least confident and wins, so the search steps below the grid while
+        // it does. (Where the smallest C scores worse, the search stops there:
+        // `each_round_goes_past_the_ends_that_score_as_well_as_the_best`.)
         let (grid, below) = ([1.0, 10.0], [0.1, 0.01]);
-        let searched = searched_cs(&GOOD_BAD, &AGREE, &grid, &below);
-        assert_eq!(searched, (vec![1.0, 10.0], 10.0));
-        // Held-out labels that contradict it: every C is wrong, the strongest penalty is the
-        // least confident and wins, so the search steps below the grid while it does.
         let searched = searched_cs(&GOOD_BAD, &CONTRADICT, &grid, &below);
         assert_eq!(searched, (vec![0.01, 0.1, 1.0, 10.0], 0.01));
     }
@@ -1329,16 +1388,62 @@ mod tests {
     const CONTRADICT: [(&str, &str); 2] = [("good great", "neg"), ("bad awful", "pos")];
 
     #[test]
-    fn the_search_starts_in_the_middle_of_the_grid_and_moves_towards_the_better_end() {
+    fn the_search_starts_in_the_middle_of_the_grid() {
         // Given in any order, the grid is searched from its middle pair (0.1 and 1) outwards.
-        let grid = [100.0, 0.01, 1.0, 0.1, 10.0];
-        let searched = searched_cs(&GOOD_BAD, &AGREE, &grid, &[]);
-        assert_eq!(searched, (vec![0.1, 1.0, 10.0, 100.0], 100.0));
-        let searched = searched_cs(&GOOD_BAD, &CONTRADICT, &grid, &[]);
-        assert_eq!(searched, (vec![0.01, 0.1, 1.0], 0.01));
+        let mut options = TrainOptions::default();
+        options.vectorizer.min_df = crate::vectorize::DocFreq::Count(1);
+        options.metric = Metric::Accuracy;
+        options.c_grid = vec![100.0, 0.01, 1.0, 0.1, 10.0];
+        options.c_below = Vec::new();
+        let validation = Validation::File {
+            name: "held".into(),
+            corpus: corpus(&AGREE),
+        };
+        let mut order = Vec::new();
+        let model = train(&corpus(&GOOD_BAD), &validation, &options, &mut |event| {
+            if let Event::Candidate { c, .. } = event {
+                order.push(c);
+            }
+        })
+        .unwrap();
+        assert_eq!(order[..2], [0.1, 1.0]);
+        let selection = model.metadata.selection.unwrap();
+        let cs: Vec<f64> = selection.candidates.iter().map(|c| c.c).collect();
+        let path = [0.01, 0.1, 1.0, 10.0, 100.0];
+        let first = path.iter().position(|&c| c == cs[0]).unwrap();
+        assert_eq!(
+            cs,
+            path[first..first + cs.len()],
+            "neighbours, listed in order of C"
+        );
         // A value given twice is fitted once.
         let searched = searched_cs(&GOOD_BAD, &AGREE, &[1.0, 1.0], &[]);
         assert_eq!(searched, (vec![1.0], 1.0));
+    }
+
+    #[test]
+    fn each_round_goes_past_the_ends_that_score_as_well_as_the_best() {
+        // A path of 7 values, 2 and 3 tried; `best` lists the values scoring the best score.
+        let next =
+            |tried: Range<usize>, best: &[usize]| next_round(&tried, 7, |i| best.contains(&i));
+        assert_eq!(next(2..4, &[3]), vec![4, 5], "up, two at a time");
+        assert_eq!(next(2..4, &[2]), vec![0, 1], "down");
+        assert_eq!(
+            next(2..4, &[2, 3]),
+            vec![1, 4],
+            "a tie at both ends: one each way"
+        );
+        assert_eq!(next(1..4, &[1, 3]), vec![0, 4]);
+        assert_eq!(next(2..5, &[3]), Vec::<usize>::new(), "bracketed: done");
+        assert_eq!(next(5..7, &[6]), Vec::<usize>::new(), "the path's end");
+        assert_eq!(
+            next(5..7, &[5, 6]),
+            vec![3, 4],
+            "only one end left to go past"
+        );
+        assert_eq!(next(0..1, &[0]), vec![1, 2]);
+        assert_eq!(grown(&(2..4), &[1, 4]), 1..5);
+        assert_eq!(grown(&(2..4), &[4, 5]), 2..6);
     }
 
     #[test]
@@ -1405,6 +1510,41 @@ mod tests {
         let model = train(&corpus(&GOOD_BAD), &alone, &small_options(), &mut |_| {}).unwrap();
         assert_eq!(model.metadata.n_train, GOOD_BAD.len());
         assert_eq!(model.metadata.selection.unwrap().report.n, HELD_OUT.len());
+    }
+
+    #[test]
+    fn cross_validation_searches_from_the_middle_of_the_grid_too() {
+        let mut options = small_options();
+        options.metric = Metric::Accuracy;
+        options.c_grid = vec![100.0, 0.01, 1.0, 0.1, 10.0];
+        let data = corpus(&GOOD_BAD).concat(&corpus(&HELD_OUT));
+        let validation = Validation::CrossValidation { folds: 2, seed: 5 };
+        let mut fold_events = Vec::new();
+        let model = train(&data, &validation, &options, &mut |event| {
+            if let Event::Fold { fold, cs, .. } = event {
+                fold_events.push((fold, cs));
+            }
+        })
+        .unwrap();
+        let selection = model.metadata.selection.unwrap();
+        let cs: Vec<f64> = selection.candidates.iter().map(|c| c.c).collect();
+        // Every fold fits the middle pair first, then the rounds the scores call for.
+        assert_eq!(fold_events[..2], [(1, vec![0.1, 1.0]), (2, vec![0.1, 1.0])]);
+        assert_eq!(fold_events.len(), 2 * cs.len().div_ceil(2));
+        // The values tried are neighbours on the grid, the best is the chosen one, and it is
+        // bracketed by worse values or sits at the grid's end.
+        let path = [0.01, 0.1, 1.0, 10.0, 100.0];
+        let first = path.iter().position(|&c| c == cs[0]).unwrap();
+        assert_eq!(cs, path[first..first + cs.len()]);
+        let score = |i: usize| selection.candidates[i].score;
+        let chosen = selection.chosen;
+        assert!((0..cs.len()).all(|i| score(i) <= score(chosen)));
+        assert!(chosen > 0 || cs[0] == path[0], "{cs:?}");
+        assert!(
+            chosen + 1 < cs.len() || cs[cs.len() - 1] == path[4],
+            "{cs:?}"
+        );
+        assert_eq!(selection.fold_scores.len(), 2);
     }
 
     #[test]
