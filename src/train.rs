@@ -865,10 +865,10 @@ fn search(
     let mut best: Option<Best> = None;
     // The best candidate as fitted (before `plain`), the next round's warm start.
     let mut best_fitted: Option<LogisticRegression> = None;
-    // The indices of `path_cs` fitted so far, always a contiguous run.
     // The path's scores so far, by index.
     let mut scores: Vec<Option<f64>> = vec![None; path_cs.len()];
     let mut round: Vec<usize> = first_round.clone().collect();
+    // The indices of `path_cs` fitted so far, always a contiguous run.
     let mut tried = first_round;
     loop {
         let cs: Vec<f64> = round.iter().map(|&at| path_cs[at]).collect();
@@ -883,6 +883,8 @@ fn search(
                 (model, probs)
             })
             .collect();
+        // The round's fits that did not beat the best, by index.
+        let mut others = Vec::new();
         for ((&at, (model, probs)), fitted) in round.iter().zip(scored).zip(fitted) {
             let c = path_cs[at];
             let report = argmax_report(labels, &held.labels, &probs, &options.metric);
@@ -915,6 +917,8 @@ fn search(
                     model,
                 });
                 best_fitted = Some(fitted);
+            } else {
+                others.push((at, fitted));
             }
         }
         let best_score = scores[best.as_ref().expect("a candidate").at];
@@ -923,6 +927,13 @@ fn search(
             break;
         }
         tried = grown(&tried, &round);
+        // The best's model went into this round's fits; when none of them beat it, the
+        // search goes on past one that tied it, so the next round starts from that one.
+        if best_fitted.is_none() {
+            best_fitted = (others.into_iter())
+                .find(|&(at, _)| scores[at] == best_score)
+                .map(|(_, fitted)| fitted);
+        }
     }
     drop(best_fitted);
     // Reports list the candidates by C, whatever order they were tried in.
@@ -1158,12 +1169,16 @@ fn cross_validate(
                 improved_at = Some(j);
             }
         }
-        if let Some(j) = improved_at {
+        let best_score = mean(&scores[best.expect("a value")]);
+        // Each fold's warm start: its model at the new best or, when none of the round beat
+        // the best but one tied it (the search goes on past it), at that one.
+        let warm_from =
+            improved_at.or_else(|| (round.iter()).position(|&at| mean(&scores[at]) == best_score));
+        if let Some(j) = warm_from {
             for (warm, fitted) in warm.iter_mut().zip(fitted_by_fold) {
                 *warm = fitted.into_iter().nth(j);
             }
         }
-        let best_score = mean(&scores[best.expect("a value")]);
         round = next_round(&tried, path_cs.len(), |at| mean(&scores[at]) == best_score);
         if round.is_empty() {
             break;
