@@ -831,9 +831,10 @@ fn grown(tried: &Range<usize>, round: &[usize]) -> Range<usize> {
 /// whole grid, stopping after two worse values in a row), on test sets carved from TweetEval
 /// train + val (`benches/selection_sim.py TASK --protocols valid-only`, new − old, ± one
 /// standard error): emoji +0.27 ± 0.06 (10 repetitions), emotion +0.35 ± 0.27, hate
-/// +0.12 ± 0.14, stance +0.14 ± 0.24 (12 each); and TweetEval emoji training took 0.79× the
-/// time (2.84 → 2.25 s, median of eight alternated runs), as the emoji search fits four
-/// values in two rounds where it fitted six in three.
+/// +0.12 ± 0.14, stance +0.14 ± 0.24 (12 each; +0.20 ± 0.24 once a tie at both ends
+/// carried the search both ways, the emoji model unchanged); and TweetEval emoji training
+/// took 0.79× the time (2.84 → 2.25 s, median of eight alternated runs), as the emoji search
+/// fits four values in two rounds where it fitted six in three.
 fn search(
     train: &LabelledCorpus,
     held: &LabelledCorpus,
