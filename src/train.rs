@@ -779,18 +779,101 @@ fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// The values of C a search may try, in increasing order (those below the grid, then the
-/// grid's), and the indices of its first round: the middle [`SEARCH_CHAINS`] values of the
-/// grid (all of it when it has no more).
-fn search_path(options: &TrainOptions) -> (Vec<f64>, Range<usize>) {
-    let mut grid = options.c_grid.clone();
-    grid.sort_by(f64::total_cmp);
-    grid.dedup();
-    let below = options.c_below.len();
-    let first = below + grid.len().saturating_sub(SEARCH_CHAINS) / 2;
-    let path: Vec<f64> = options.c_below.iter().rev().copied().chain(grid).collect();
-    let end = (first + SEARCH_CHAINS).min(path.len());
-    (path, first..end)
+/// Where a search for C stands: the values it may try, the run of them tried so far, their
+/// scores, and the best. [`search`] and [`cross_validate`] each fit and score a round their
+/// own way and [`PathSearch::record`] it here, which chooses the best and says what the next
+/// round fits and which of this round's models it starts from.
+struct PathSearch {
+    /// Every value of C the search may try, in increasing order: those below the grid, then
+    /// the grid's.
+    cs: Vec<f64>,
+    /// The indices of `cs` tried so far, always a contiguous run.
+    tried: Range<usize>,
+    /// Per index of `cs`, once tried: its score by the metric and its held-out log-loss
+    /// ([`Report::log_loss`]).
+    scored: Vec<Option<(f64, Option<f64>)>>,
+    best: Option<usize>,
+}
+
+impl PathSearch {
+    /// The search over `options`' values of C, and its first round: the middle
+    /// [`SEARCH_CHAINS`] values of the grid (all of it when it has no more).
+    fn new(options: &TrainOptions) -> (PathSearch, Vec<usize>) {
+        let mut grid = options.c_grid.clone();
+        grid.sort_by(f64::total_cmp);
+        grid.dedup();
+        let below = options.c_below.len();
+        let first = below + grid.len().saturating_sub(SEARCH_CHAINS) / 2;
+        let cs: Vec<f64> = options.c_below.iter().rev().copied().chain(grid).collect();
+        let tried = first..(first + SEARCH_CHAINS).min(cs.len());
+        let search = PathSearch {
+            scored: vec![None; cs.len()],
+            cs,
+            tried: tried.clone(),
+            best: None,
+        };
+        (search, tried.collect())
+    }
+
+    /// The values of C at the indices `round`.
+    fn cs_of(&self, round: &[usize]) -> Vec<f64> {
+        round.iter().map(|&at| self.cs[at]).collect()
+    }
+
+    /// Record the round `round`'s results, `(score, log-loss)` for each of its values in
+    /// order. A value beats the best so far by a higher score, or by the same score and a
+    /// lower log-loss (ties are common on small held-out sets; they go to the
+    /// better-calibrated model). Returns the position in `round` of the model the next round
+    /// starts from — the best, when this round holds it, or else one that ties its score,
+    /// which the search goes on past — and the next round ([`next_round`]), empty when the
+    /// search is done.
+    fn record(
+        &mut self,
+        round: &[usize],
+        results: &[(f64, Option<f64>)],
+    ) -> (Option<usize>, Vec<usize>) {
+        for (&at, &(score, log_loss)) in round.iter().zip(results) {
+            let better = self.best.is_none_or(|best| {
+                let (best_score, best_loss) = self.scored[best].expect("a scored value");
+                score > best_score || (score == best_score && log_loss < best_loss)
+            });
+            self.scored[at] = Some((score, log_loss));
+            if better {
+                self.best = Some(at);
+            }
+        }
+        let best_score = self.score(self.best());
+        let ties = |at: usize| self.scored[at].is_some_and(|(score, _)| score == best_score);
+        let warm_from = (round.iter().position(|&at| at == self.best()))
+            .or_else(|| round.iter().position(|&at| ties(at)));
+        let next = next_round(&self.tried, self.cs.len(), ties);
+        self.tried = grown(&self.tried, &next);
+        (warm_from, next)
+    }
+
+    /// The index of the best value so far.
+    fn best(&self) -> usize {
+        self.best.expect("a recorded round")
+    }
+
+    /// The score of the value at index `at`, once tried.
+    fn score(&self, at: usize) -> f64 {
+        self.scored[at].expect("a scored value").0
+    }
+
+    /// The values tried, in order of C, as a report lists them (`iterations` by index), and
+    /// the position of the best among them.
+    fn candidates(&self, class_weight: ClassWeight, iterations: &[u64]) -> (Vec<Candidate>, usize) {
+        let candidates = (self.tried.clone())
+            .map(|at| Candidate {
+                c: self.cs[at],
+                class_weight,
+                score: self.score(at),
+                iterations: iterations[at],
+            })
+            .collect();
+        (candidates, self.best() - self.tried.start)
+    }
 }
 
 /// The indices of the search's next round, in increasing order, given the path's values
@@ -846,109 +929,53 @@ fn search(
     progress(Event::Stage("vectorising".into()));
     let (vectorizer, x) = vectorise(options, train, labels)?;
     let x_held = vectorizer.transform(&held.texts);
-    let (path_cs, first_round) = search_path(options);
+    let (mut path_search, mut round) = PathSearch::new(options);
     progress(Event::Search {
-        candidates: path_cs.len(),
+        candidates: path_search.cs.len(),
         features: x.x.n_cols(),
         nonzeros: x.x.nnz(),
     });
     let path = PathFits::new(&x, &train.labels, labels, options);
-    let mut candidates: Vec<Candidate> = Vec::new();
-    /// The best candidate so far.
-    struct Best {
-        /// Its index in `candidates` and in `path_cs`.
-        candidate: usize,
-        at: usize,
-        report: Report,
-        probs: Vec<Vec<f64>>,
-        model: LogisticRegression,
-    }
-    let mut best: Option<Best> = None;
-    // The best candidate as fitted (before `plain`), the next round's warm start.
-    let mut best_fitted: Option<LogisticRegression> = None;
-    // The path's scores so far, by index.
-    let mut scores: Vec<Option<f64>> = vec![None; path_cs.len()];
-    let mut round: Vec<usize> = first_round.clone().collect();
-    // The indices of `path_cs` fitted so far, always a contiguous run.
-    let mut tried = first_round;
-    loop {
-        let cs: Vec<f64> = round.iter().map(|&at| path_cs[at]).collect();
-        let fitted = path.round(&cs, vec![best_fitted.take(); cs.len()])?;
+    let mut iterations = vec![0u64; path_search.cs.len()];
+    // The best candidate so far: its held-out report and probabilities, and its model.
+    let mut best: Option<(Report, Vec<Vec<f64>>, LogisticRegression)> = None;
+    // The model, as fitted (before `plain`), the next round starts from.
+    let mut warm: Option<LogisticRegression> = None;
+    while !round.is_empty() {
+        let cs = path_search.cs_of(&round);
+        let fitted = path.round(&cs, vec![warm.take(); cs.len()])?;
         // The round's candidates are scored side by side too (each copy and scoring is
         // independent); the bookkeeping below goes in order of C.
-        let scored: Vec<(LogisticRegression, Vec<Vec<f64>>)> = fitted
+        let mut scored: Vec<(Report, Vec<Vec<f64>>, LogisticRegression)> = fitted
             .par_iter()
             .map(|fitted| {
                 let model = x.plain(fitted.clone());
                 let probs = model_probs(&model, &x_held);
-                (model, probs)
+                let report = argmax_report(labels, &held.labels, &probs, &options.metric);
+                (report, probs, model)
             })
             .collect();
-        // The round's fits that did not beat the best, by index.
-        let mut others = Vec::new();
-        for ((&at, (model, probs)), fitted) in round.iter().zip(scored).zip(fitted) {
-            let c = path_cs[at];
-            let report = argmax_report(labels, &held.labels, &probs, &options.metric);
-            let score = options.metric.value(&report);
-            scores[at] = Some(score);
-            let iterations = model.fit_info.iterations;
+        let mut results = Vec::with_capacity(round.len());
+        for ((&c, &at), (report, _, model)) in cs.iter().zip(&round).zip(&scored) {
+            let score = options.metric.value(report);
+            iterations[at] = model.fit_info.iterations;
             progress(Event::Candidate {
                 c,
                 score,
-                iterations,
+                iterations: iterations[at],
             });
-            candidates.push(Candidate {
-                c,
-                class_weight: options.class_weight,
-                score,
-                iterations,
-            });
-            // Ties (common on small validation sets) go to the better-calibrated model.
-            let improved = best.as_ref().is_none_or(|best| {
-                let best_score = candidates[best.candidate].score;
-                score > best_score
-                    || (score == best_score && report.log_loss < best.report.log_loss)
-            });
-            if improved {
-                best = Some(Best {
-                    candidate: candidates.len() - 1,
-                    at,
-                    report,
-                    probs,
-                    model,
-                });
-                best_fitted = Some(fitted);
-            } else {
-                others.push((at, fitted));
-            }
+            results.push((score, report.log_loss));
         }
-        let best_score = scores[best.as_ref().expect("a candidate").at];
-        round = next_round(&tried, path_cs.len(), |at| scores[at] == best_score);
-        if round.is_empty() {
-            break;
+        let (warm_from, next) = path_search.record(&round, &results);
+        if let Some(position) = round.iter().position(|&at| at == path_search.best()) {
+            best = Some(scored.swap_remove(position));
         }
-        tried = grown(&tried, &round);
-        // The best's model went into this round's fits; when none of them beat it, the
-        // search goes on past one that tied it, so the next round starts from that one.
-        if best_fitted.is_none() {
-            best_fitted = (others.into_iter())
-                .find(|&(at, _)| scores[at] == best_score)
-                .map(|(_, fitted)| fitted);
-        }
+        warm = warm_from.and_then(|position| fitted.into_iter().nth(position));
+        round = next;
     }
-    drop(best_fitted);
-    // Reports list the candidates by C, whatever order they were tried in.
-    let Best {
-        candidate: chosen,
-        mut report,
-        mut probs,
-        mut model,
-        ..
-    } = best.expect("at least one candidate");
-    let mut by_c: Vec<usize> = (0..candidates.len()).collect();
-    by_c.sort_by(|&a, &b| candidates[a].c.total_cmp(&candidates[b].c));
-    let chosen = by_c.iter().position(|&i| i == chosen).expect("a candidate");
-    let candidates: Vec<Candidate> = by_c.iter().map(|&i| candidates[i].clone()).collect();
+    drop(warm);
+    let (candidates, chosen) = path_search.candidates(options.class_weight, &iterations);
+    let (mut report, mut probs, mut model) = best.expect("at least one candidate");
     // The decision rule and the calibration each change the model; its held-out
     // probabilities and report follow it.
     let (prior_shift, temperature) = fit_decision_and_calibration(
@@ -1099,22 +1126,19 @@ fn cross_validate(
     let fold_records: Vec<(Vec<usize>, Vec<usize>)> = (0..folds)
         .map(|fold| (0..data.len()).partition(|&i| fold_of[i] != fold))
         .collect();
-    let (path_cs, first_round) = search_path(options);
-    // Per value of the path: its fold scores, iterations, pooled out-of-fold predictions
-    // (`oof_probs[at][record]`) and their report, once tried.
-    let mut scores: Vec<Vec<f64>> = vec![Vec::with_capacity(folds); path_cs.len()];
-    let mut iterations = vec![0u64; path_cs.len()];
-    let mut oof_probs: Vec<Vec<Vec<f64>>> = vec![Vec::new(); path_cs.len()];
-    let mut pooled: Vec<Option<Report>> = vec![None; path_cs.len()];
-    let mean = |scores: &[f64]| scores.iter().sum::<f64>() / folds as f64;
-    // The value with the best mean fold score so far (ties go to the lower pooled
-    // log-loss), and each fold's model at it, as fitted: the next round's warm starts.
-    let mut best: Option<usize> = None;
+    let (mut path_search, mut round) = PathSearch::new(options);
+    let n_values = path_search.cs.len();
+    // Per value of the path, once tried: its fold scores, iterations and pooled out-of-fold
+    // predictions (`oof_probs[at][record]`).
+    let mut scores: Vec<Vec<f64>> = vec![Vec::with_capacity(folds); n_values];
+    let mut iterations = vec![0u64; n_values];
+    let mut oof_probs: Vec<Vec<Vec<f64>>> = vec![Vec::new(); n_values];
+    // The best value's pooled out-of-fold report, and each fold's model the next round
+    // starts from, as fitted.
+    let mut best_report: Option<Report> = None;
     let mut warm: Vec<Option<LogisticRegression>> = vec![None; folds];
-    let mut round: Vec<usize> = first_round.clone().collect();
-    let mut tried = first_round;
-    loop {
-        let cs: Vec<f64> = round.iter().map(|&at| path_cs[at]).collect();
+    while !round.is_empty() {
+        let cs = path_search.cs_of(&round);
         for &at in &round {
             oof_probs[at] = vec![Vec::new(); data.len()];
         }
@@ -1123,7 +1147,7 @@ fn cross_validate(
             progress(Event::Fold {
                 fold: fold + 1,
                 folds,
-                cs: cs.to_vec(),
+                cs: cs.clone(),
             });
             // Each round vectorises the fold again (the same matrix every time) rather
             // than holding every fold's matrix at once.
@@ -1150,56 +1174,34 @@ fn cross_validate(
             }
             fitted_by_fold.push(fitted);
         }
-        let mut improved_at = None;
-        for (j, &at) in round.iter().enumerate() {
+        let mut reports = Vec::with_capacity(round.len());
+        let mut results = Vec::with_capacity(round.len());
+        for (&c, &at) in cs.iter().zip(&round) {
             let report = argmax_report(labels, &data.labels, &oof_probs[at], &options.metric);
-            let score = mean(&scores[at]);
+            let score = scores[at].iter().sum::<f64>() / folds as f64;
             progress(Event::Candidate {
-                c: path_cs[at],
+                c,
                 score,
                 iterations: iterations[at],
             });
-            let better = best.is_none_or(|b| {
-                let best_score = mean(&scores[b]);
-                let best_loss = pooled[b].as_ref().expect("a scored value").log_loss;
-                score > best_score || (score == best_score && report.log_loss < best_loss)
-            });
-            pooled[at] = Some(report);
-            if better {
-                best = Some(at);
-                improved_at = Some(j);
-            }
+            results.push((score, report.log_loss));
+            reports.push(report);
         }
-        let best_score = mean(&scores[best.expect("a value")]);
-        // Each fold's warm start: its model at the new best or, when none of the round beat
-        // the best but one tied it (the search goes on past it), at that one.
-        let warm_from =
-            improved_at.or_else(|| (round.iter()).position(|&at| mean(&scores[at]) == best_score));
-        if let Some(j) = warm_from {
+        let (warm_from, next) = path_search.record(&round, &results);
+        if let Some(position) = round.iter().position(|&at| at == path_search.best()) {
+            best_report = Some(reports.swap_remove(position));
+        }
+        if let Some(position) = warm_from {
             for (warm, fitted) in warm.iter_mut().zip(fitted_by_fold) {
-                *warm = fitted.into_iter().nth(j);
+                *warm = fitted.into_iter().nth(position);
             }
         }
-        round = next_round(&tried, path_cs.len(), |at| mean(&scores[at]) == best_score);
-        if round.is_empty() {
-            break;
-        }
-        tried = grown(&tried, &round);
+        round = next;
     }
     drop(warm);
-    // Reports list the values tried in order of C.
-    let candidates: Vec<Candidate> = tried
-        .clone()
-        .map(|at| Candidate {
-            c: path_cs[at],
-            class_weight: options.class_weight,
-            score: mean(&scores[at]),
-            iterations: iterations[at],
-        })
-        .collect();
-    let best_at = best.expect("a value");
-    let chosen = best_at - tried.start;
-    let mut report = pooled[best_at].take().expect("chosen candidate");
+    let (candidates, chosen) = path_search.candidates(options.class_weight, &iterations);
+    let best_at = path_search.best();
+    let mut report = best_report.expect("a chosen candidate");
     let mut chosen_probs = std::mem::take(&mut oof_probs[best_at]);
     // The decision rule and the temperature are fitted on the pooled out-of-fold
     // probabilities and applied to the final model, fitted on all the data, as the chosen C
@@ -1460,6 +1462,30 @@ mod tests {
         assert_eq!(next(0..1, &[0]), vec![1, 2]);
         assert_eq!(grown(&(2..4), &[1, 4]), 1..5);
         assert_eq!(grown(&(2..4), &[4, 5]), 2..6);
+    }
+
+    #[test]
+    fn a_round_starts_from_the_best_model_or_else_from_one_that_ties_it() {
+        let options = TrainOptions {
+            c_grid: vec![0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
+            c_below: vec![0.1],
+            ..TrainOptions::default()
+        };
+        let (mut search, first) = PathSearch::new(&options);
+        assert_eq!(search.cs_of(&first), [3.0, 10.0]);
+        // 10 scores as 3 does, with the lower log-loss: it is the best, the next round starts
+        // from its model and, both ends tying, goes one value each way.
+        let (warm_from, next) = search.record(&first, &[(0.5, Some(0.9)), (0.5, Some(0.8))]);
+        assert_eq!((warm_from, search.cs_of(&next)), (Some(1), vec![1.0, 30.0]));
+        // Neither beats 10, but 30 ties it: the search goes on past 30, from 30's model.
+        let (warm_from, next) = search.record(&next, &[(0.4, Some(0.7)), (0.5, Some(0.85))]);
+        assert_eq!((warm_from, search.cs_of(&next)), (Some(1), vec![100.0]));
+        // 100 scores worse: 10 stays the best, bracketed, and the search is done.
+        let (warm_from, next) = search.record(&next, &[(0.45, Some(0.7))]);
+        assert_eq!((warm_from, next), (None, vec![]));
+        let (candidates, chosen) = search.candidates(ClassWeight::Balanced, &[7; 7]);
+        let cs: Vec<f64> = candidates.iter().map(|c| c.c).collect();
+        assert_eq!((cs, chosen), (vec![1.0, 3.0, 10.0, 30.0, 100.0], 2));
     }
 
     #[test]
