@@ -358,45 +358,9 @@ pub fn train(
             // The final model is fitted on all the data anyway.
             options.refit = false;
             let over = format!("{} records", train.len());
-            let mut selection =
+            let (selection, texts) =
                 cross_validate(train, &labels, *folds, *seed, &options, &over, progress)?;
-            let (train_texts, repeats) = TextSet::with_repeats(&train.texts);
-            selection.held_out_repeats = repeats;
-            let texts = (train_texts, TextSet::default());
             (Cow::Borrowed(train), Some(selection), None, texts)
-        }
-        Validation::Pooled {
-            name, corpus, seed, ..
-        } if pooled_by_split(train, corpus) => {
-            // As with cross-validation, the saved model is fitted on both.
-            options.refit = true;
-            options.validation = format!(
-                "file {name} ({} records) pooled with the training data: stratified split {POOLED_SPLIT} of both (seed {seed})",
-                corpus.len()
-            );
-            let all = train.concat(corpus);
-            let what = format!(
-                "the {} training and {} validation records together",
-                train.len(),
-                corpus.len()
-            );
-            let why = format!(
-                ", since a validation file of fewer than {SMALL_VALIDATION} records is too small to choose C alone and {POOLED_FOLDS}-fold cross-validation over {} records costs {POOLED_FOLDS} searches",
-                all.len()
-            );
-            let held_out = SplitSearch::run(
-                &all,
-                &what,
-                &why,
-                POOLED_SPLIT,
-                *seed,
-                &labels,
-                &options,
-                progress,
-            )?;
-            let mut selection = held_out.selection;
-            selection.label_shift = Some(label_shift(train, corpus, &labels));
-            (Cow::Owned(all), Some(selection), None, held_out.texts)
         }
         Validation::Pooled {
             name,
@@ -404,24 +368,47 @@ pub fn train(
             folds,
             seed,
         } => {
-            options.validation = format!(
-                "file {name} ({} records) pooled with the training data: stratified {folds}-fold cross-validation (seed {seed})",
-                corpus.len()
-            );
-            // The final model is fitted on both.
-            options.refit = false;
             let all = train.concat(corpus);
-            let over = format!(
-                "the {} training and {} validation records together, since a validation file of fewer than {SMALL_VALIDATION} records is too small to choose C alone",
+            let together = format!(
+                "the {} training and {} validation records together",
                 train.len(),
                 corpus.len()
             );
-            let mut selection =
-                cross_validate(&all, &labels, *folds, *seed, &options, &over, progress)?;
-            let (all_texts, repeats) = TextSet::with_repeats(&all.texts);
-            selection.held_out_repeats = repeats;
+            let too_small = format!(
+                "a validation file of fewer than {SMALL_VALIDATION} records is too small to choose C alone"
+            );
+            let file = format!(
+                "file {name} ({} records) pooled with the training data",
+                corpus.len()
+            );
+            // Either way the saved model is fitted on both.
+            let (mut selection, texts) = if pooled_by_split(train, corpus) {
+                options.refit = true;
+                options.validation =
+                    format!("{file}: stratified split {POOLED_SPLIT} of both (seed {seed})");
+                let why = format!(
+                    ", since {too_small} and {folds}-fold cross-validation over {} records costs {folds} searches",
+                    all.len()
+                );
+                let held_out = SplitSearch::run(
+                    &all,
+                    &together,
+                    &why,
+                    POOLED_SPLIT,
+                    *seed,
+                    &labels,
+                    &options,
+                    progress,
+                )?;
+                (held_out.selection, held_out.texts)
+            } else {
+                options.refit = false;
+                options.validation =
+                    format!("{file}: stratified {folds}-fold cross-validation (seed {seed})");
+                let over = format!("{together}, since {too_small}");
+                cross_validate(&all, &labels, *folds, *seed, &options, &over, progress)?
+            };
             selection.label_shift = Some(label_shift(train, corpus, &labels));
-            let texts = (all_texts, TextSet::default());
             (Cow::Owned(all), Some(selection), None, texts)
         }
     };
@@ -1090,7 +1077,8 @@ fn model_probs(model: &LogisticRegression, x: &CsrMatrix) -> Vec<Vec<f64>> {
 /// fold's model at the best value so far. The candidate with the best mean fold score is
 /// chosen; its pooled out-of-fold report and per-fold scores are kept, and the decision
 /// rule and temperature are fitted on its out-of-fold probabilities. `over` says which
-/// records `data` holds, for the report. Against running every fold through all seven
+/// records `data` holds, for the report. Also returns the texts the final model is fitted
+/// on (all of `data`) and selected on (none apart from those). Against running every fold through all seven
 /// default values (two chains from 0.1 and 0.3 up), on test sets carved from TweetEval's
 /// train and val (`benches/selection_sim.py TASK --protocols defaults`, which pools the
 /// small validation files for cross-validation; new − old, ± one standard error): stance
@@ -1105,7 +1093,7 @@ fn cross_validate(
     options: &TrainOptions,
     over: &str,
     progress: &mut dyn FnMut(Event),
-) -> Result<Selection> {
+) -> Result<(Selection, (TextSet, TextSet))> {
     if folds < 2 || folds > data.len() {
         return Err(Error::InvalidOption(format!(
             "{folds}-fold cross-validation needs 2 ≤ K ≤ the number of records ({})",
@@ -1227,7 +1215,10 @@ fn cross_validate(
     progress(Event::HeldOut {
         probs: chosen_probs,
     });
-    Ok(Selection {
+    // A record whose text another record shares is scored by a fold fitted on its text
+    // when the copies fall in different folds.
+    let (data_texts, held_out_repeats) = TextSet::with_repeats(&data.texts);
+    let selection = Selection {
         scored_on: format!(
             "stratified {folds}-fold cross-validation over {over} (seed {seed}); pooled out-of-fold predictions{caveat}"
         ),
@@ -1238,10 +1229,11 @@ fn cross_validate(
         fold_scores: std::mem::take(&mut scores[best_at]),
         prior_shift,
         temperature,
-        // Set by the caller, which knows what the data holds.
-        held_out_repeats: 0,
+        held_out_repeats,
+        // Set by the caller, which knows whether `data` pools a validation file.
         label_shift: None,
-    })
+    };
+    Ok((selection, (data_texts, TextSet::default())))
 }
 
 /// SHA-256 over the records (label and text, length-prefixed, in order), as hex.
