@@ -27,23 +27,21 @@ Data sets:
     python3 benches/pooled_split_sim.py emoji --reps 6
     python3 benches/pooled_split_sim.py synthetic --reps 3 --protocols split,cv
 
-Prints every repetition's scores and, per protocol, the mean difference to `cv` (when it
-ran) with its standard error. Not part of the test suite; TweetEval is read from
+Prints every repetition's scores and, per protocol, the mean difference to `cv` (to the first
+protocol when `cv` did not run) with its standard error. Not part of the test suite; TweetEval is read from
 ../shared/data/tweeteval (or --data-root) and never copied. Work files go to a temporary
 directory. Uses the Python standard library only.
 """
 
 import argparse
-import json
 import os
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402  (the helpers the benchmark scripts share)
+import selection_sim as sim  # noqa: E402  (reading and writing records, training and predicting)
 import speed  # noqa: E402  (the synthetic corpus's files and how to generate them)
 
 PROTOCOLS = {
@@ -54,17 +52,6 @@ PROTOCOLS = {
 }
 
 
-def read_records(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def write_records(path, records):
-    with open(path, "w", encoding="utf-8") as f:
-        for rec in records:
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-
-
 def data_files(name, data_root):
     """(training file, file the validation records are drawn from)."""
     if name == "emoji":
@@ -72,20 +59,6 @@ def data_files(name, data_root):
         return speed.dataset_paths("emoji", data_root)
     speed.generate_synthetic()
     return speed.dataset_paths("synthetic", data_root)
-
-
-def score(stance_bin, protocol, files, test):
-    args = [a.format(**files) for a in PROTOCOLS[protocol]]
-    model = os.path.join(files["dir"], "model.stance")
-    subprocess.run([stance_bin, "train", *args, "--model", model, "--metric", "macro-f1", "-q"],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    out = subprocess.run([stance_bin, "predict", "--model", model, "--data", files["test"],
-                          "--output-format", "labels"], check=True, capture_output=True,
-                         text=True).stdout
-    predicted = out.splitlines()
-    if len(predicted) != len(test):
-        raise SystemExit("error: %d predictions for %d test records" % (len(predicted), len(test)))
-    return 100 * common.macro_f1([r["label"] for r in test], predicted)
 
 
 def main():
@@ -104,7 +77,7 @@ def main():
         raise SystemExit("error: unknown protocol(s): %s" % ", ".join(unknown))
 
     train_path, draw_path = data_files(args.data, args.data_root)
-    train, draws = read_records(train_path), read_records(draw_path)
+    train, draws = sim.read_records(train_path), sim.read_records(draw_path)
     with tempfile.TemporaryDirectory(prefix="pooled-split-sim-") as work:
         stance_bin = common.build(work)
         files = {"dir": work, "train": train_path}
@@ -119,22 +92,17 @@ def main():
             random.Random(r).shuffle(order)
             valid = [draws[i] for i in order[:args.valid_size]]
             test = [draws[i] for i in order[args.valid_size:]]
-            write_records(files["valid"], valid)
-            write_records(files["all"], train + valid)
-            with open(files["test"], "w", encoding="utf-8") as f:
-                for rec in test:
-                    f.write(" ".join(rec["text"].split()) + "\n")
+            sim.write_jsonl(files["valid"], valid)
+            sim.write_jsonl(files["all"], train + valid)
+            sim.write_test_texts(files["test"], test)
+            gold = [label for _, label in test]
             for p in protocols:
-                scores[p].append(score(stance_bin, p, files, test))
+                predicted = sim.train_and_predict(stance_bin, PROTOCOLS[p], "macro-f1", files,
+                                                  len(test))
+                scores[p].append(100 * common.macro_f1(gold, predicted))
             print("rep %d: %s" % (r, ", ".join("%s %.2f" % (p, scores[p][-1]) for p in protocols)),
                   flush=True)
-    for p in protocols:
-        line = "%s: mean %.2f" % (p, statistics.mean(scores[p]))
-        if "cv" in scores and p != "cv":
-            diffs = [a - b for a, b in zip(scores[p], scores["cv"])]
-            se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float("nan")
-            line += "; minus cv %+.2f ± %.2f" % (statistics.mean(diffs), se)
-        print(line)
+    sim.print_summary(scores, protocols, "cv" if "cv" in protocols else protocols[0])
 
 
 if __name__ == "__main__":

@@ -103,18 +103,40 @@ def protocol_args(protocol):
     return PROTOCOLS[name] + extra.split()
 
 
-def run_protocol(stance_bin, protocol, metric, files, test_texts):
-    """Train with `protocol` on `files`, predict the test texts; the predicted labels."""
+def write_test_texts(path, records):
+    """The texts of (text, label) `records`, one per line, as `stance predict` reads them."""
+    with open(path, "w", encoding="utf-8") as f:
+        for text, _ in records:
+            f.write(" ".join(text.split()) + "\n")
+
+
+def train_and_predict(stance_bin, train_args, metric, files, n_test):
+    """`stance train` with `train_args` (which may name `files`' paths as `{train}` and so on),
+    then `stance predict` of `files["test"]`; the predicted labels."""
     model = os.path.join(files["dir"], "m.stance")
-    args = [a.format(**files) for a in protocol_args(protocol)]
+    args = [a.format(**files) for a in train_args]
     subprocess.run([stance_bin, "train", *args, "--model", model, "--metric", metric, "-q"],
                    check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run([stance_bin, "predict", "--model", model, "--data", files["test"],
                           "--output-format", "labels"],
                          check=True, capture_output=True, text=True).stdout.splitlines()
-    if len(out) != len(test_texts):
-        raise SystemExit("error: %d predictions for %d test records" % (len(out), len(test_texts)))
+    if len(out) != n_test:
+        raise SystemExit("error: %d predictions for %d test records" % (len(out), n_test))
     return out
+
+
+def print_summary(scores, protocols, base):
+    """Each protocol's mean score, and each other protocol's mean difference to `base`."""
+    for p in protocols:
+        print("%s: mean %.2f" % (p, sum(scores[p]) / len(scores[p])))
+    for p in protocols:
+        if p == base:
+            continue
+        diffs = [b - a for a, b in zip(scores[base], scores[p])]
+        mean = sum(diffs) / len(diffs)
+        sd = (sum((d - mean) ** 2 for d in diffs) / max(1, len(diffs) - 1)) ** 0.5
+        print("%s - %s: %+.2f points (sd %.2f, standard error %.2f, %d repetitions)"
+              % (p, base, mean, sd, sd / len(diffs) ** 0.5, len(diffs)))
 
 
 def main():
@@ -174,25 +196,16 @@ def main():
                 write_jsonl(files["train"], train)
                 write_jsonl(files["valid"], valid)
                 write_jsonl(files["all"], train + valid)
-                with open(files["test"], "w", encoding="utf-8") as f:
-                    for text, _ in test:
-                        f.write(" ".join(text.split()) + "\n")
+                write_test_texts(files["test"], test)
                 gold += [label for _, label in test]
                 for p in protocols:
-                    predicted[p] += run_protocol(stance_bin, p, metric, files, test)
+                    predicted[p] += train_and_predict(stance_bin, protocol_args(p), metric,
+                                                      files, len(test))
             for p in protocols:
                 scores[p].append(100 * bench.official_score(args.task, gold, predicted[p]))
             print("rep %d: %s" % (rep, ", ".join("%s %.2f" % (p, scores[p][-1]) for p in protocols)),
                   flush=True)
-    base = protocols[0]
-    for p in protocols:
-        print("%s: mean %.2f" % (p, sum(scores[p]) / len(scores[p])))
-    for p in protocols[1:]:
-        diffs = [b - a for a, b in zip(scores[base], scores[p])]
-        mean = sum(diffs) / len(diffs)
-        sd = (sum((d - mean) ** 2 for d in diffs) / max(1, len(diffs) - 1)) ** 0.5
-        print("%s - %s: %+.2f points (sd %.2f, standard error %.2f, %d repetitions)"
-              % (p, base, mean, sd, sd / len(diffs) ** 0.5, len(diffs)))
+    print_summary(scores, protocols, protocols[0])
     return 0
 
 
