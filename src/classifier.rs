@@ -1,6 +1,7 @@
 //! A trained classifier: the fitted vectoriser, the logistic-regression weights, the label
 //! names and the metadata that make a model file self-describing.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::logistic::{argmax, LogisticRegression};
@@ -132,12 +133,27 @@ pub struct Candidate {
     pub iterations: u64,
 }
 
-/// One prediction: the label and every label's probability.
+/// One prediction: the label and every label's probability, and why, when that was asked
+/// for ([`Classifier::predict_with_evidence`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prediction {
     pub label: String,
     /// Probabilities in the classifier's label order.
     pub probs: Vec<f64>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// Why a text got its label, in log-odds toward the label: where the model stands before
+/// reading the text, and the n-grams that moved it most. The baseline and every n-gram's
+/// contribution (not just the ones listed) sum to the label's score against the labels'
+/// mean (binary: against the other label).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The intercept's push toward the label (class priors, the decision rule's offsets).
+    pub baseline: f64,
+    /// The n-grams that pushed hardest toward or away from the label, largest push first.
+    pub evidence: Vec<Evidence>,
 }
 
 /// A feature's signed push on one prediction: `value × weight`, in log-odds.
@@ -173,8 +189,27 @@ impl Classifier {
             .map(|probs| Prediction {
                 label: self.labels[argmax(&probs)].clone(),
                 probs,
+                explanation: None,
             })
             .collect()
+    }
+
+    /// Predictions for many texts, each with its [`Explanation`]: the baseline and the `top`
+    /// n-grams that pushed hardest toward or away from its label ([`Self::explain`]), so
+    /// every label can be checked against the words it came from.
+    pub fn predict_with_evidence(&self, texts: &[String], top: usize) -> Vec<Prediction> {
+        let mut predictions = self.predict(texts);
+        predictions
+            .par_iter_mut()
+            .zip(texts)
+            .for_each(|(prediction, text)| {
+                let class = argmax(&prediction.probs);
+                prediction.explanation = Some(Explanation {
+                    baseline: self.model.intercept_contribution(class),
+                    evidence: self.explain(text, class, top),
+                });
+            });
+        predictions
     }
 
     /// Whether, and how, this model has seen `text` exactly ([`crate::overlap`]): fitted

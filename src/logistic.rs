@@ -373,6 +373,21 @@ impl LogisticRegression {
         }
     }
 
+    /// How much the intercept pushes toward `class`, centred as [`Self::contribution`]: the
+    /// class's log-odds before any feature is read. It and every feature's contribution sum
+    /// to the class's score against the classes' mean (binary: against the other class).
+    pub fn intercept_contribution(&self, class: usize) -> f64 {
+        if self.intercept.len() == 1 {
+            if class == 1 {
+                self.intercept[0]
+            } else {
+                -self.intercept[0]
+            }
+        } else {
+            self.intercept[class] - self.intercept.sum() / self.intercept.len() as f64
+        }
+    }
+
     /// The weight of `column` for `class`, centred the same way as [`Self::contribution`].
     pub fn class_weight_of(&self, column: usize, class: usize) -> f64 {
         self.contribution(column as u32, 1.0, class)

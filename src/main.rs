@@ -363,6 +363,11 @@ struct PredictArgs {
     /// nothing else). Default: from the --output file's extension, else jsonl.
     #[arg(long, value_name = "FORMAT", value_parser = parse_output_format)]
     output_format: Option<OutputFormat>,
+    /// With each prediction, the N n-grams that pushed hardest toward or away from its label
+    /// (value × weight, in log-odds, signed), as `stance score` shows them: an `evidence`
+    /// list in JSON lines, an `evidence` column in CSV and TSV. Not with one label per line.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    evidence: usize,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -1266,6 +1271,16 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
                 .exit()
         }),
     };
+    if args.evidence > 0 {
+        if let Err(e) = format.check_evidence() {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("--evidence {}: {e}", args.evidence),
+                )
+                .exit()
+        }
+    }
     ui.say(format!("loading {}", args.model.display()));
     let classifier = model_file::load(&args.model)?;
     let source = args.input.source(args.data.clone());
@@ -1306,7 +1321,7 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
             })?))
         }
     };
-    let mut sink = PredictionWriter::new(writer, format, &classifier.labels)?;
+    let mut sink = PredictionWriter::new(writer, format, &classifier.labels, args.evidence > 0)?;
     let mut batch: Vec<String> = Vec::with_capacity(PREDICT_BATCH);
     let mut done = false;
     while !done {
@@ -1318,7 +1333,12 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
             }
         }
         done = batch.len() < PREDICT_BATCH;
-        if let Err(e) = sink.write_all(&classifier.predict(&batch)) {
+        let predictions = if args.evidence > 0 {
+            classifier.predict_with_evidence(&batch, args.evidence)
+        } else {
+            classifier.predict(&batch)
+        };
+        if let Err(e) = sink.write_all(&predictions) {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 return Ok(());
             }

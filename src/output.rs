@@ -1,12 +1,13 @@
 //! Writing predictions: JSON lines (`{"label": …, "probs": {label: p}}`), or CSV / TSV rows
-//! (`label`, then `p_<label>` per label), one per input record, in input order.
+//! (`label`, then `p_<label>` per label), one per input record, in input order; with each
+//! label's explanation when asked (`"baseline"` and `"evidence"` members, or columns).
 
 use std::io::{self, Write};
 use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::classifier::Prediction;
+use crate::classifier::{Evidence, Prediction};
 
 /// The formats predictions can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +61,17 @@ impl OutputFormat {
             _ => return None,
         })
     }
+
+    /// Refuse to write evidence where there is no room for it: one label per line.
+    pub fn check_evidence(self) -> io::Result<()> {
+        if self == OutputFormat::Labels {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "one label per line has no room for the evidence: write JSON lines, CSV or TSV instead",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Writes predictions in one of the [`OutputFormat`]s. A batch is formatted in parallel
@@ -76,6 +88,9 @@ struct LineFormat {
     /// JSON lines: each label's `"label":` key, JSON-escaped, with the label's index, in the
     /// order of the keys' text (as a `serde_json` map orders them).
     json_keys: Vec<(usize, Vec<u8>)>,
+    /// Write each prediction's [`Explanation`](crate::classifier::Explanation): JSON
+    /// members, or the last two columns.
+    explain: bool,
 }
 
 /// Predictions formatted per parallel task.
@@ -83,12 +98,20 @@ const FORMAT_CHUNK: usize = 1024;
 
 impl PredictionWriter {
     /// A writer for `labels` (the classifier's label order); CSV and TSV start with a header.
-    /// One-label-per-line output refuses labels with a line break, which it could not show.
+    /// One-label-per-line output refuses labels with a line break, which it could not show,
+    /// and explanations ([`OutputFormat::check_evidence`]). With `explain`, JSON lines carry
+    /// each prediction's explanation as `"baseline"` and `"evidence"` members, and CSV
+    /// and TSV end with `baseline` and `evidence` columns (empty for a prediction without
+    /// one).
     pub fn new(
         mut writer: Box<dyn Write>,
         format: OutputFormat,
         labels: &[String],
+        explain: bool,
     ) -> io::Result<Self> {
+        if explain {
+            format.check_evidence()?;
+        }
         let mut json_keys = Vec::new();
         match format {
             OutputFormat::Jsonl => {
@@ -103,6 +126,9 @@ impl PredictionWriter {
             OutputFormat::Csv | OutputFormat::Tsv => {
                 let mut header = vec!["label".to_string()];
                 header.extend(labels.iter().map(|l| format!("p_{l}")));
+                if explain {
+                    header.extend(["baseline", "evidence"].map(String::from));
+                }
                 let mut w = delimited_writer(&mut writer, format);
                 w.write_record(&header).map_err(csv_io_error)?;
                 w.flush()?;
@@ -111,7 +137,11 @@ impl PredictionWriter {
         }
         Ok(PredictionWriter {
             out: writer,
-            lines: LineFormat { format, json_keys },
+            lines: LineFormat {
+                format,
+                json_keys,
+                explain,
+            },
         })
     }
 
@@ -158,7 +188,14 @@ impl LineFormat {
                         bytes.extend_from_slice(key);
                         serde_json::to_writer(&mut bytes, &prediction.probs[*i])?;
                     }
-                    bytes.extend_from_slice(b"}}\n");
+                    bytes.push(b'}');
+                    if let (true, Some(explanation)) = (self.explain, &prediction.explanation) {
+                        bytes.extend_from_slice(b",\"baseline\":");
+                        serde_json::to_writer(&mut bytes, &explanation.baseline)?;
+                        bytes.extend_from_slice(b",\"evidence\":");
+                        serde_json::to_writer(&mut bytes, &explanation.evidence)?;
+                    }
+                    bytes.extend_from_slice(b"}\n");
                 }
             }
             OutputFormat::Csv | OutputFormat::Tsv => {
@@ -166,6 +203,13 @@ impl LineFormat {
                 for prediction in predictions {
                     let mut record = vec![prediction.label.clone()];
                     record.extend(prediction.probs.iter().map(|p| p.to_string()));
+                    if self.explain {
+                        let explanation = prediction.explanation.as_ref();
+                        record.push(explanation.map_or(String::new(), |e| e.baseline.to_string()));
+                        record.push(
+                            explanation.map_or(String::new(), |e| evidence_cell(&e.evidence)),
+                        );
+                    }
                     w.write_record(&record).map_err(csv_io_error)?;
                 }
                 w.flush()?;
@@ -179,6 +223,25 @@ impl LineFormat {
         }
         Ok(bytes)
     }
+}
+
+/// `+0.412 sanctions, −0.120 talks`: each item's contribution formatted by `number`, then
+/// its feature, joined by `separator`.
+pub fn join_evidence(
+    evidence: &[Evidence],
+    separator: &str,
+    number: impl Fn(f64) -> String,
+) -> String {
+    evidence
+        .iter()
+        .map(|e| format!("{} {}", number(e.contribution), e.feature))
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+/// Evidence in one CSV or TSV cell: `+0.4120 sanctions; -0.1200 talks`.
+pub fn evidence_cell(evidence: &[Evidence]) -> String {
+    join_evidence(evidence, "; ", |c| format!("{c:+.4}"))
 }
 
 /// A CSV or TSV writer over `out`, with `csv`'s defaults otherwise.
@@ -204,9 +267,28 @@ fn csv_io_error(e: csv::Error) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classifier::Explanation;
 
     /// What `write_all` produced into a shared buffer.
     fn written(format: OutputFormat, labels: &[String], predictions: &[Prediction]) -> String {
+        written_as(format, labels, predictions, false)
+    }
+
+    /// What `write_all` produced with explanations asked for.
+    fn written_explained(
+        format: OutputFormat,
+        labels: &[String],
+        predictions: &[Prediction],
+    ) -> String {
+        written_as(format, labels, predictions, true)
+    }
+
+    fn written_as(
+        format: OutputFormat,
+        labels: &[String],
+        predictions: &[Prediction],
+        explain: bool,
+    ) -> String {
         #[derive(Clone, Default)]
         struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
         impl Write for Shared {
@@ -219,7 +301,8 @@ mod tests {
             }
         }
         let shared = Shared::default();
-        let mut w = PredictionWriter::new(Box::new(shared.clone()), format, labels).unwrap();
+        let mut w =
+            PredictionWriter::new(Box::new(shared.clone()), format, labels, explain).unwrap();
         w.write_all(predictions).unwrap();
         w.flush().unwrap();
         let bytes = shared.0.lock().unwrap().clone();
@@ -242,6 +325,7 @@ mod tests {
                 Prediction {
                     label: labels[i % 4].clone(),
                     probs,
+                    explanation: None,
                 }
             })
             .collect();
@@ -272,12 +356,71 @@ mod tests {
     }
 
     #[test]
+    fn explanations_are_json_members_and_last_columns_when_asked_for() {
+        let (labels, mut predictions) = example();
+        for (i, p) in predictions.iter_mut().enumerate() {
+            // Every third prediction has no evidence, which is written as an empty list,
+            // and every fifth no explanation at all, which is written as nothing.
+            p.explanation = (i % 5 != 4).then(|| Explanation {
+                baseline: i as f64 / 7.0 - 1.0,
+                evidence: (0..i % 3)
+                    .map(|k| Evidence {
+                        feature: format!("n\"gram, {k}"),
+                        contribution: (k as f64 - 0.5) / (i + 1) as f64,
+                    })
+                    .collect(),
+            });
+        }
+        let jsonl = written_explained(OutputFormat::Jsonl, &labels, &predictions);
+        assert_eq!(jsonl.lines().count(), predictions.len());
+        for (line, p) in jsonl.lines().zip(&predictions) {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(value["label"], serde_json::json!(p.label));
+            match &p.explanation {
+                Some(e) => {
+                    assert_eq!(value["baseline"], serde_json::json!(e.baseline), "{line}");
+                    assert_eq!(value["evidence"], serde_json::json!(e.evidence), "{line}");
+                }
+                None => assert!(value.get("baseline").is_none() && value.get("evidence").is_none()),
+            }
+        }
+        for (format, delimiter) in [(OutputFormat::Csv, b','), (OutputFormat::Tsv, b'\t')] {
+            let text = written_explained(format, &labels, &predictions);
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .from_reader(text.as_bytes());
+            let header: Vec<&str> = reader.headers().unwrap().iter().skip(5).collect();
+            assert_eq!(header, ["baseline", "evidence"]);
+            let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+            assert_eq!(rows.len(), predictions.len());
+            for (row, p) in rows.iter().zip(&predictions) {
+                match &p.explanation {
+                    Some(e) => {
+                        assert_eq!(row[5].parse::<f64>().unwrap(), e.baseline);
+                        assert_eq!(&row[6], evidence_cell(&e.evidence));
+                    }
+                    None => assert_eq!((&row[5], &row[6]), ("", "")),
+                }
+            }
+        }
+        assert_eq!(
+            evidence_cell(&predictions[2].explanation.as_ref().unwrap().evidence),
+            "-0.1667 n\"gram, 0; +0.1667 n\"gram, 1"
+        );
+        let err = PredictionWriter::new(Box::new(io::sink()), OutputFormat::Labels, &labels, true)
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("no room for the evidence"));
+    }
+
+    #[test]
     fn labels_are_one_per_line_in_input_order() {
         let labels: Vec<String> = ["zeta", "a\"b", "é,x"].map(String::from).to_vec();
         let predictions: Vec<Prediction> = (0..2500)
             .map(|i| Prediction {
                 label: labels[i % 3].clone(),
                 probs: vec![0.2, 0.3, 0.5],
+                explanation: None,
             })
             .collect();
         let expected: String = predictions
@@ -293,13 +436,16 @@ mod tests {
     #[test]
     fn a_label_with_a_line_break_is_refused_one_per_line() {
         let labels = vec!["fine".to_string(), "two\nlines".to_string()];
-        let err = PredictionWriter::new(Box::new(io::sink()), OutputFormat::Labels, &labels)
+        let err = PredictionWriter::new(Box::new(io::sink()), OutputFormat::Labels, &labels, false)
             .err()
             .expect("refused");
         assert!(err
             .to_string()
             .contains("\"two\\nlines\" contains a line break"));
-        assert!(PredictionWriter::new(Box::new(io::sink()), OutputFormat::Jsonl, &labels).is_ok());
+        assert!(
+            PredictionWriter::new(Box::new(io::sink()), OutputFormat::Jsonl, &labels, false)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -37,6 +37,7 @@ use crate::classifier::{Classifier, Evidence};
 use crate::error::{Error, Result};
 use crate::logistic::argmax;
 use crate::model_file;
+use crate::output::{evidence_cell, join_evidence};
 use crate::overlap::Seen;
 use crate::sentences::{segment_article, Segment, SkipReason, Span};
 
@@ -499,9 +500,7 @@ pub fn csv_records(score: &ArticleScore) -> Vec<Vec<String>> {
             for prediction in sentence.predictions.values() {
                 row.push(prediction.label.clone());
                 row.push(predicted_probability(prediction).to_string());
-                row.push(join_evidence(&prediction.evidence, "; ", |c| {
-                    format!("{c:+.4}")
-                }));
+                row.push(evidence_cell(&prediction.evidence));
                 row.push(prediction.seen.map_or("", Seen::as_str).to_string());
             }
             row
@@ -516,15 +515,6 @@ fn predicted_probability(prediction: &SentencePrediction) -> f64 {
         .get(&prediction.label)
         .copied()
         .unwrap_or(f64::NAN)
-}
-
-/// `+0.412 sanctions, −0.120 talks`, with the contribution formatted by `number`.
-fn join_evidence(evidence: &[Evidence], separator: &str, number: impl Fn(f64) -> String) -> String {
-    evidence
-        .iter()
-        .map(|e| format!("{} {}", number(e.contribution), e.feature))
-        .collect::<Vec<_>>()
-        .join(separator)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1147,6 +1147,169 @@ fn predict_handles_more_records_than_one_batch() {
     }
 }
 
+/// `predict --evidence N` lines for `data`.
+fn predict_explained(model: &Path, data: &Path, n: &str) -> Vec<Value> {
+    run(&[
+        "predict",
+        "--model",
+        s(model),
+        "--data",
+        s(data),
+        "--evidence",
+        n,
+    ])
+    .success()
+    .json_lines()
+}
+
+/// A line's baseline plus every contribution listed.
+fn explained_total(line: &Value) -> f64 {
+    let evidence = line["evidence"].as_array().expect("an evidence list");
+    line["baseline"].as_f64().expect("a baseline")
+        + evidence
+            .iter()
+            .map(|e| e["contribution"].as_f64().unwrap())
+            .sum::<f64>()
+}
+
+#[test]
+fn predict_evidence_is_what_score_shows_for_the_same_sentence() {
+    let model = shared_model();
+    let data = fixture("unlabelled.txt");
+    let plain = predict_file(model, &data).success().json_lines();
+    let explained = predict_explained(model, &data, "4");
+    assert_eq!(explained.len(), plain.len());
+    let sentences: Vec<String> = fs::read_to_string(&data)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    for ((with, without), sentence) in explained.iter().zip(&plain).zip(&sentences) {
+        // The same prediction, with the explanation added.
+        assert_eq!(with["label"], without["label"], "{sentence}");
+        assert_eq!(with["probs"], without["probs"], "{sentence}");
+        let evidence = with["evidence"].as_array().expect("an evidence list");
+        assert_eq!(evidence.len(), 4, "{sentence}: {with}");
+        let pushes: Vec<f64> = evidence
+            .iter()
+            .map(|e| e["contribution"].as_f64().unwrap().abs())
+            .collect();
+        assert!(pushes.windows(2).all(|w| w[0] >= w[1]), "{with}");
+        // `score` explains one sentence the same way.
+        let scored = run_stdin(
+            &["score", "--model", s(model), "--json", "--evidence", "4"],
+            sentence.as_bytes(),
+        )
+        .success()
+        .json();
+        let shown = &scored["sentences"][0]["predictions"]["shared-framing"];
+        assert_eq!(shown["label"], with["label"], "{sentence}");
+        assert_eq!(shown["evidence"], with["evidence"], "{sentence}");
+    }
+
+    // CSV: the same explanation in the last two columns, the evidence as `score --csv`
+    // writes it.
+    let csv_out = run(&[
+        "predict",
+        "--model",
+        s(model),
+        "--data",
+        s(&data),
+        "--evidence",
+        "4",
+        "--output-format",
+        "csv",
+    ])
+    .success();
+    let mut reader = csv::Reader::from_reader(csv_out.stdout.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[header.len() - 2..], ["baseline", "evidence"]);
+    for (row, line) in reader.records().zip(&explained) {
+        let row = row.unwrap();
+        let cell: Vec<String> = line["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{:+.4} {}",
+                    e["contribution"].as_f64().unwrap(),
+                    e["feature"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(&row[row.len() - 1], cell.join("; "));
+        assert_eq!(
+            row[row.len() - 2].parse::<f64>().unwrap(),
+            line["baseline"].as_f64().unwrap()
+        );
+    }
+}
+
+#[test]
+fn the_baseline_and_all_the_evidence_add_up_to_the_predicted_log_odds() {
+    // Multinomial (three labels): the label's log-probability against the mean over labels.
+    let data = fixture("unlabelled.txt");
+    for line in predict_explained(shared_model(), &data, "100000") {
+        let (label, probs) = check_prediction(&line);
+        let logs: Vec<f64> = probs.iter().map(|p| p.ln()).collect();
+        let k = LABELS.iter().position(|l| *l == label).unwrap();
+        let centred = logs[k] - logs.iter().sum::<f64>() / logs.len() as f64;
+        let total = explained_total(&line);
+        assert!(
+            (total - centred).abs() < 1e-4,
+            "{total} vs {centred}: {line}"
+        );
+    }
+
+    // Binary: the label's log-odds against the other label.
+    let two_labels: String = fs::read_to_string(fixture("framing_small.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("\"neutral\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (out, _, dir) = train_on("two.jsonl", two_labels.as_bytes(), &[]);
+    out.success();
+    let model = dir.path().join("m.stance");
+    for line in predict_explained(&model, &data, "100000") {
+        let label = line["label"].as_str().unwrap();
+        let p = line["probs"][label].as_f64().unwrap();
+        let log_odds = (p / (1.0 - p)).ln();
+        let total = explained_total(&line);
+        assert!(
+            (total - log_odds).abs() < 1e-4,
+            "{total} vs {log_odds}: {line}"
+        );
+    }
+}
+
+#[test]
+fn predict_evidence_needs_room_for_it() {
+    let model = shared_model();
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("labels.txt");
+    let out = run(&[
+        "predict",
+        "--model",
+        s(model),
+        "--data",
+        s(&fixture("unlabelled.txt")),
+        "--evidence",
+        "3",
+        "--output",
+        s(&output),
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("error: --evidence 3: one label per line has no room for the evidence"),
+        "{}",
+        out.stderr
+    );
+    assert!(!output.exists(), "no output file is created");
+}
+
 // ---------------------------------------------------------------------------------------
 // inspect
 // ---------------------------------------------------------------------------------------
