@@ -158,6 +158,9 @@ pub struct Record {
     pub line: u64,
     pub text: String,
     pub label: Option<String>,
+    /// The values of the fields [`RecordReader::keep_fields`] asked for, in its order: JSON
+    /// values as they are, CSV and TSV fields as strings. Empty unless asked for.
+    pub kept: Vec<serde_json::Value>,
 }
 
 /// A labelled data set held in memory, in input order.
@@ -388,14 +391,20 @@ enum Inner {
         format: Format,
         text_field: String,
         label_field: String,
+        /// JSON keys to carry into [`Record::kept`].
+        kept_fields: Vec<String>,
         line: u64,
         buf: Vec<u8>,
     },
     Delimited {
         reader: csv::Reader<NewlineCounter>,
         newlines: Rc<RefCell<NewlineLog>>,
+        /// The header's column names.
+        columns: Vec<String>,
         text_col: usize,
         label_col: Option<usize>,
+        /// Columns to carry into [`Record::kept`].
+        kept_cols: Vec<usize>,
         record: csv::ByteRecord,
     },
 }
@@ -507,8 +516,10 @@ impl RecordReader {
                 Inner::Delimited {
                     reader: csv_reader,
                     newlines,
+                    columns,
                     text_col,
                     label_col,
+                    kept_cols: Vec::new(),
                     record: csv::ByteRecord::new(),
                 }
             }
@@ -517,6 +528,7 @@ impl RecordReader {
                 format,
                 text_field: text_field.to_string(),
                 label_field: label_field.to_string(),
+                kept_fields: Vec::new(),
                 line: 0,
                 buf: Vec::new(),
             },
@@ -526,6 +538,55 @@ impl RecordReader {
             labelled,
             inner,
         })
+    }
+
+    /// Carry `fields` (CSV or TSV columns, JSON keys) of every record into [`Record::kept`],
+    /// so that what is written about a record can name it (an id, a date) as well as its
+    /// position. A column missing from the header is refused here; a key missing from a
+    /// JSON record, when that record is read. Plain text and fastText lines have no fields.
+    pub fn keep_fields(mut self, fields: &[String]) -> Result<Self> {
+        if fields.is_empty() {
+            return Ok(self);
+        }
+        match &mut self.inner {
+            Inner::Delimited {
+                columns, kept_cols, ..
+            } => {
+                for field in fields {
+                    let col =
+                        columns
+                            .iter()
+                            .position(|c| c == field)
+                            .ok_or_else(|| Error::BadInput {
+                                path: self.name.clone(),
+                                problem: format!(
+                                    "no `{field}` column to keep (columns: {})",
+                                    columns.join(", ")
+                                ),
+                            })?;
+                    kept_cols.push(col);
+                }
+            }
+            Inner::Lines {
+                format: Format::Jsonl,
+                kept_fields,
+                ..
+            } => kept_fields.extend(fields.iter().cloned()),
+            Inner::Lines { format, .. } => {
+                return Err(Error::BadInput {
+                    path: self.name.clone(),
+                    problem: format!(
+                        "{} have no fields to keep: keep fields of CSV, TSV or JSON lines",
+                        if *format == Format::FastText {
+                            "fastText lines"
+                        } else {
+                            "plain text lines"
+                        }
+                    ),
+                })
+            }
+        }
+        Ok(self)
     }
 
     fn next_record(&mut self) -> Result<Option<Record>> {
@@ -546,7 +607,9 @@ impl RecordReader {
                 newlines,
                 text_col,
                 label_col,
+                kept_cols,
                 record,
+                ..
             } => {
                 let more = reader
                     .read_byte_record(record)
@@ -575,15 +638,21 @@ impl RecordReader {
                     Some(col) => Some(field(col).map_err(|p| bad(line, p))?),
                     None => None,
                 };
+                let kept = kept_cols
+                    .iter()
+                    .map(|&col| field(col).map(serde_json::Value::String))
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|p| bad(line, p))?;
                 finish(line, text, label, labelled)
                     .map_err(|p| bad(line, p))
-                    .map(Some)
+                    .map(|record| Some(Record { kept, ..record }))
             }
             Inner::Lines {
                 reader,
                 format,
                 text_field,
                 label_field,
+                kept_fields,
                 line,
                 buf,
             } => loop {
@@ -610,23 +679,29 @@ impl RecordReader {
                 if format != Format::Text && content.trim().is_empty() {
                     continue;
                 }
-                let (text, label) = match format {
-                    Format::Jsonl => parse_json_line(content, text_field, label_field, labelled)
-                        .map_err(|p| bad(current, p))?,
+                let (text, label, kept) = match format {
+                    Format::Jsonl => {
+                        parse_json_line(content, text_field, label_field, kept_fields, labelled)
+                            .map_err(|p| bad(current, p))?
+                    }
                     // Plain lines drop fastText label prefixes too, so a labelled .txt
                     // file can be predicted on as it is.
-                    _ => parse_fasttext_line(content),
+                    _ => {
+                        let (text, label) = parse_fasttext_line(content);
+                        (text, label, Vec::new())
+                    }
                 };
                 if format == Format::Text {
                     return Ok(Some(Record {
                         line: current,
                         text,
                         label: None,
+                        kept,
                     }));
                 }
                 return finish(current, text, label, labelled)
                     .map_err(|p| bad(current, p))
-                    .map(Some);
+                    .map(|record| Some(Record { kept, ..record }));
             },
         }
     }
@@ -648,6 +723,7 @@ fn finish(
         line,
         text,
         label: if labelled { label } else { None },
+        kept: Vec::new(),
     })
 }
 
@@ -760,13 +836,14 @@ fn csv_error(name: &Path, error: csv::Error, newlines: &RefCell<NewlineLog>) -> 
     }
 }
 
-/// Parse one JSON-lines record into (text, label).
+/// Parse one JSON-lines record into (text, label, the values of `kept_fields`).
 fn parse_json_line(
     content: &str,
     text_field: &str,
     label_field: &str,
+    kept_fields: &[String],
     labelled: bool,
-) -> std::result::Result<(String, Option<String>), String> {
+) -> std::result::Result<(String, Option<String>, Vec<serde_json::Value>), String> {
     let value: serde_json::Value = serde_json::from_str(content).map_err(|e| {
         let what = e.to_string();
         let what = what.split(" at line ").next().unwrap_or(&what).to_string();
@@ -800,7 +877,18 @@ fn parse_json_line(
         }
         _ => None,
     };
-    Ok((text, label))
+    let kept = kept_fields
+        .iter()
+        .map(|field| {
+            object.get(field).cloned().ok_or_else(|| {
+                format!(
+                    "no `{field}` field to keep (fields: {})",
+                    object.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    Ok((text, label, kept))
 }
 
 /// Parse one fastText line: leading `__label__X` tokens, then the text.
@@ -835,9 +923,84 @@ mod tests {
 
     #[test]
     fn json_numbers_are_labels() {
-        let (text, label) =
-            parse_json_line(r#"{"text":"hi","label":3}"#, "text", "label", true).unwrap();
+        let (text, label, _) =
+            parse_json_line(r#"{"text":"hi","label":3}"#, "text", "label", &[], true).unwrap();
         assert_eq!((text.as_str(), label.as_deref()), ("hi", Some("3")));
+    }
+
+    /// Records of `input` in `format`, keeping `fields`, or the error.
+    fn kept_records(input: &str, format: Format, fields: &[&str]) -> Result<Vec<Record>> {
+        let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+        RecordReader::from_reader(
+            io::Cursor::new(input.as_bytes().to_vec()),
+            "in",
+            format,
+            "text",
+            "label",
+            false,
+        )?
+        .keep_fields(&fields)?
+        .collect()
+    }
+
+    #[test]
+    fn kept_fields_are_carried_in_the_order_asked() {
+        let csv = "id,text,when\n7,\"a, b\",monday\n8,c,\n";
+        let records = kept_records(csv, Format::Csv, &["when", "id"]).unwrap();
+        let kept: Vec<&Vec<serde_json::Value>> = records.iter().map(|r| &r.kept).collect();
+        assert_eq!(
+            kept,
+            [
+                &vec![serde_json::json!("monday"), serde_json::json!("7")],
+                &vec![serde_json::json!(""), serde_json::json!("8")]
+            ]
+        );
+        assert_eq!(records[0].text, "a, b");
+
+        let jsonl = "{\"text\":\"a\",\"id\":7,\"meta\":{\"x\":[1]}}\n\n{\"id\":\"b-8\",\"text\":\"b\",\"meta\":null}\n";
+        let records = kept_records(jsonl, Format::Jsonl, &["id", "meta"]).unwrap();
+        assert_eq!(
+            records[0].kept,
+            [serde_json::json!(7), serde_json::json!({"x": [1]})]
+        );
+        assert_eq!(
+            records[1].kept,
+            [serde_json::json!("b-8"), serde_json::Value::Null]
+        );
+        assert_eq!(records[1].line, 3);
+        // Nothing kept unless asked.
+        assert!(kept_records(jsonl, Format::Jsonl, &[]).unwrap()[0]
+            .kept
+            .is_empty());
+    }
+
+    #[test]
+    fn a_field_that_cannot_be_kept_is_named() {
+        let err = kept_records("id,text\n1,a\n", Format::Csv, &["date"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "in: no `date` column to keep (columns: id, text)"
+        );
+        let err = kept_records(
+            "{\"text\":\"a\",\"id\":1}\n{\"text\":\"b\"}\n",
+            Format::Jsonl,
+            &["id"],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "in:2: no `id` field to keep (fields: text)"
+        );
+        for (format, what) in [
+            (Format::Text, "plain text lines"),
+            (Format::FastText, "fastText lines"),
+        ] {
+            let err = kept_records("a line\n", format, &["id"]).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("in: {what} have no fields to keep: keep fields of CSV, TSV or JSON lines")
+            );
+        }
     }
 
     #[test]

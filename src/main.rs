@@ -21,7 +21,7 @@ use stance::label_shift::LabelShift;
 use stance::logistic::{ClassWeight, Solver};
 use stance::metrics::{Metric, Report};
 use stance::model_file;
-use stance::output::{OutputFormat, PredictionWriter};
+use stance::output::{Extras, OutputFormat, PredictionWriter};
 use stance::overlap::Overlap;
 use stance::report::{self, Evaluation, Page};
 use stance::score::{self, ScoreOptions};
@@ -364,10 +364,16 @@ struct PredictArgs {
     #[arg(long, value_name = "FORMAT", value_parser = parse_output_format)]
     output_format: Option<OutputFormat>,
     /// With each prediction, the N n-grams that pushed hardest toward or away from its label
-    /// (value × weight, in log-odds, signed), as `stance score` shows them: an `evidence`
-    /// list in JSON lines, an `evidence` column in CSV and TSV. Not with one label per line.
+    /// (value × weight, in log-odds, signed), as `stance score` shows them, and the label's
+    /// baseline (its intercept's push): `baseline` and `evidence` members in JSON lines,
+    /// columns in CSV and TSV. Not with one label per line.
     #[arg(long, value_name = "N", default_value_t = 0)]
     evidence: usize,
+    /// Copy these fields of each input record (CSV or TSV columns, JSON keys) into its
+    /// output, in front of the prediction: an id, say, to join the predictions back to the
+    /// input. Comma-separated or repeated. Not with plain text input or one label per line.
+    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    keep: Vec<String>,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -1271,18 +1277,17 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
                 .exit()
         }),
     };
-    if args.evidence > 0 {
-        if let Err(e) = format.check_evidence() {
-            Cli::command()
-                .error(
-                    clap::error::ErrorKind::ArgumentConflict,
-                    format!("--evidence {}: {e}", args.evidence),
-                )
-                .exit()
-        }
-    }
+    let extras = Extras {
+        kept_fields: args.keep.clone(),
+        explain: args.evidence > 0,
+    };
     ui.say(format!("loading {}", args.model.display()));
     let classifier = model_file::load(&args.model)?;
+    if let Err(e) = format.check_extras(&classifier.labels, &extras) {
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, e.to_string())
+            .exit()
+    }
     let source = args.input.source(args.data.clone());
     // Opening checks the source (found, not a directory, a known format) and reads it.
     let mut reader = RecordReader::open(&source, false)?;
@@ -1312,6 +1317,7 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
     } else {
         ui.say("predicting");
     }
+    let mut reader = reader.keep_fields(&extras.kept_fields)?;
     format.check_labels(&classifier.labels)?;
     let writer: Box<dyn Write> = match &args.output {
         None => Box::new(BufWriter::new(io::stdout().lock())),
@@ -1321,13 +1327,19 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
             })?))
         }
     };
-    let mut sink = PredictionWriter::new(writer, format, &classifier.labels, args.evidence > 0)?;
+    let mut sink = PredictionWriter::new(writer, format, &classifier.labels, &extras)?;
     let mut batch: Vec<String> = Vec::with_capacity(PREDICT_BATCH);
+    let mut kept: Vec<Vec<serde_json::Value>> = Vec::new();
     let mut done = false;
     while !done {
         batch.clear();
+        kept.clear();
         for record in reader.by_ref() {
-            batch.push(record?.text);
+            let record = record?;
+            batch.push(record.text);
+            if !extras.kept_fields.is_empty() {
+                kept.push(record.kept);
+            }
             if batch.len() == PREDICT_BATCH {
                 break;
             }
@@ -1338,7 +1350,7 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
         } else {
             classifier.predict(&batch)
         };
-        if let Err(e) = sink.write_all(&predictions) {
+        if let Err(e) = sink.write_all_keeping(&predictions, &kept) {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 return Ok(());
             }

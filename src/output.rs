@@ -62,16 +62,49 @@ impl OutputFormat {
         })
     }
 
-    /// Refuse to write evidence where there is no room for it: one label per line.
-    pub fn check_evidence(self) -> io::Result<()> {
+    /// Refuse `extras` this format cannot write for `labels`: one label per line has no room
+    /// for anything else, and a kept field may not share a name with another field of the
+    /// output (`label`, a `p_LABEL` column, …) or with another kept field.
+    pub fn check_extras(self, labels: &[String], extras: &Extras) -> io::Result<()> {
+        let refuse = |problem: String| Err(io::Error::new(io::ErrorKind::InvalidInput, problem));
         if self == OutputFormat::Labels {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "one label per line has no room for the evidence: write JSON lines, CSV or TSV instead",
-            ));
+            if extras.explain {
+                return refuse("one label per line has no room for the evidence: write JSON lines, CSV or TSV instead".into());
+            }
+            if let Some(field) = extras.kept_fields.first() {
+                return refuse(format!("one label per line has no room for the kept field `{field}`: write JSON lines, CSV or TSV instead"));
+            }
+        }
+        let mut own: Vec<String> = vec!["label".into()];
+        match self {
+            OutputFormat::Jsonl => own.push("probs".into()),
+            _ => own.extend(labels.iter().map(|l| format!("p_{l}"))),
+        }
+        if extras.explain {
+            own.extend(["baseline", "evidence"].map(String::from));
+        }
+        for (i, field) in extras.kept_fields.iter().enumerate() {
+            if own.contains(field) {
+                return refuse(format!("the kept field `{field}` has the name of the output's own `{field}`: rename it in the input"));
+            }
+            if extras.kept_fields[..i].contains(field) {
+                return refuse(format!("the field `{field}` is kept twice"));
+            }
         }
         Ok(())
     }
+}
+
+/// What each written prediction carries besides its label and probabilities.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// Names of the input fields written in front of each prediction, whose values come
+    /// with the predictions ([`PredictionWriter::write_all_keeping`]): an id, say, to join
+    /// the predictions back to the input.
+    pub kept_fields: Vec<String>,
+    /// Write each prediction's [`Explanation`](crate::classifier::Explanation): `baseline`
+    /// and `evidence`, as JSON members or the last two columns.
+    pub explain: bool,
 }
 
 /// Writes predictions in one of the [`OutputFormat`]s. A batch is formatted in parallel
@@ -88,8 +121,8 @@ struct LineFormat {
     /// JSON lines: each label's `"label":` key, JSON-escaped, with the label's index, in the
     /// order of the keys' text (as a `serde_json` map orders them).
     json_keys: Vec<(usize, Vec<u8>)>,
-    /// Write each prediction's [`Explanation`](crate::classifier::Explanation): JSON
-    /// members, or the last two columns.
+    /// JSON lines: each kept field's `"field":` key, JSON-escaped.
+    kept_keys: Vec<Vec<u8>>,
     explain: bool,
 }
 
@@ -99,20 +132,20 @@ const FORMAT_CHUNK: usize = 1024;
 impl PredictionWriter {
     /// A writer for `labels` (the classifier's label order); CSV and TSV start with a header.
     /// One-label-per-line output refuses labels with a line break, which it could not show,
-    /// and explanations ([`OutputFormat::check_evidence`]). With `explain`, JSON lines carry
-    /// each prediction's explanation as `"baseline"` and `"evidence"` members, and CSV
-    /// and TSV end with `baseline` and `evidence` columns (empty for a prediction without
-    /// one).
+    /// and what [`OutputFormat::check_extras`] refuses. Kept fields come first (JSON members
+    /// or columns); with `extras.explain`, JSON lines carry each prediction's explanation as
+    /// `"baseline"` and `"evidence"` members, and CSV and TSV end with `baseline` and
+    /// `evidence` columns (empty for a prediction without one).
     pub fn new(
         mut writer: Box<dyn Write>,
         format: OutputFormat,
         labels: &[String],
-        explain: bool,
+        extras: &Extras,
     ) -> io::Result<Self> {
-        if explain {
-            format.check_evidence()?;
-        }
+        format.check_extras(labels, extras)?;
+        let explain = extras.explain;
         let mut json_keys = Vec::new();
+        let mut kept_keys = Vec::new();
         match format {
             OutputFormat::Jsonl => {
                 let mut order: Vec<usize> = (0..labels.len()).collect();
@@ -122,9 +155,15 @@ impl PredictionWriter {
                     key.push(b':');
                     json_keys.push((i, key));
                 }
+                for field in &extras.kept_fields {
+                    let mut key = serde_json::to_vec(field)?;
+                    key.push(b':');
+                    kept_keys.push(key);
+                }
             }
             OutputFormat::Csv | OutputFormat::Tsv => {
-                let mut header = vec!["label".to_string()];
+                let mut header = extras.kept_fields.clone();
+                header.push("label".to_string());
                 header.extend(labels.iter().map(|l| format!("p_{l}")));
                 if explain {
                     header.extend(["baseline", "evidence"].map(String::from));
@@ -140,6 +179,7 @@ impl PredictionWriter {
             lines: LineFormat {
                 format,
                 json_keys,
+                kept_keys,
                 explain,
             },
         })
@@ -150,12 +190,33 @@ impl PredictionWriter {
         self.write_all(std::slice::from_ref(prediction))
     }
 
-    /// Write predictions, in order.
+    /// Write predictions, in order (with no kept fields).
     pub fn write_all(&mut self, predictions: &[Prediction]) -> io::Result<()> {
+        self.write_all_keeping(predictions, &[])
+    }
+
+    /// Write predictions, in order, each after the values of its record's kept fields
+    /// (`kept[i]` for `predictions[i]`, in the order of [`Extras::kept_fields`]; `kept` is
+    /// empty when no field is kept). A JSON value is written as it is, and in CSV or TSV a
+    /// string as it is and any other value as its JSON text.
+    pub fn write_all_keeping(
+        &mut self,
+        predictions: &[Prediction],
+        kept: &[Vec<serde_json::Value>],
+    ) -> io::Result<()> {
         let lines = &self.lines;
+        let no_fields: &[Vec<serde_json::Value>] = &[];
         let chunks: Vec<io::Result<Vec<u8>>> = predictions
             .par_chunks(FORMAT_CHUNK)
-            .map(|chunk| lines.format(chunk))
+            .enumerate()
+            .map(|(n, chunk)| {
+                let kept = if kept.is_empty() {
+                    no_fields
+                } else {
+                    &kept[n * FORMAT_CHUNK..n * FORMAT_CHUNK + chunk.len()]
+                };
+                lines.format(chunk, kept)
+            })
             .collect();
         for bytes in chunks {
             self.out.write_all(&bytes?)?;
@@ -170,15 +231,27 @@ impl PredictionWriter {
 }
 
 impl LineFormat {
-    /// The bytes of `predictions`, one line (or row) each.
-    fn format(&self, predictions: &[Prediction]) -> io::Result<Vec<u8>> {
+    /// The bytes of `predictions`, one line (or row) each, after their `kept` values (or
+    /// none, when `kept` is empty).
+    fn format(
+        &self,
+        predictions: &[Prediction],
+        kept: &[Vec<serde_json::Value>],
+    ) -> io::Result<Vec<u8>> {
         let mut bytes = Vec::with_capacity(predictions.len() * 64);
+        let kept_of = |i: usize| kept.get(i).map_or(&[][..], Vec::as_slice);
         match self.format {
             OutputFormat::Jsonl => {
-                for prediction in predictions {
+                for (i, prediction) in predictions.iter().enumerate() {
                     // The bytes of `json!({"label": …, "probs": {label: p}})`, without
                     // building that value.
-                    bytes.extend_from_slice(b"{\"label\":");
+                    bytes.push(b'{');
+                    for (key, value) in self.kept_keys.iter().zip(kept_of(i)) {
+                        bytes.extend_from_slice(key);
+                        serde_json::to_writer(&mut bytes, value)?;
+                        bytes.push(b',');
+                    }
+                    bytes.extend_from_slice(b"\"label\":");
                     serde_json::to_writer(&mut bytes, &prediction.label)?;
                     bytes.extend_from_slice(b",\"probs\":{");
                     for (n, (i, key)) in self.json_keys.iter().enumerate() {
@@ -200,8 +273,15 @@ impl LineFormat {
             }
             OutputFormat::Csv | OutputFormat::Tsv => {
                 let mut w = delimited_writer(&mut bytes, self.format);
-                for prediction in predictions {
-                    let mut record = vec![prediction.label.clone()];
+                for (i, prediction) in predictions.iter().enumerate() {
+                    let mut record: Vec<String> = kept_of(i)
+                        .iter()
+                        .map(|value| match value {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect();
+                    record.push(prediction.label.clone());
                     record.extend(prediction.probs.iter().map(|p| p.to_string()));
                     if self.explain {
                         let explanation = prediction.explanation.as_ref();
@@ -271,7 +351,7 @@ mod tests {
 
     /// What `write_all` produced into a shared buffer.
     fn written(format: OutputFormat, labels: &[String], predictions: &[Prediction]) -> String {
-        written_as(format, labels, predictions, false)
+        written_as(format, labels, predictions, &Extras::default(), &[])
     }
 
     /// What `write_all` produced with explanations asked for.
@@ -280,14 +360,20 @@ mod tests {
         labels: &[String],
         predictions: &[Prediction],
     ) -> String {
-        written_as(format, labels, predictions, true)
+        let extras = Extras {
+            explain: true,
+            ..Extras::default()
+        };
+        written_as(format, labels, predictions, &extras, &[])
     }
 
+    /// What `write_all_keeping` produced.
     fn written_as(
         format: OutputFormat,
         labels: &[String],
         predictions: &[Prediction],
-        explain: bool,
+        extras: &Extras,
+        kept: &[Vec<serde_json::Value>],
     ) -> String {
         #[derive(Clone, Default)]
         struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
@@ -302,8 +388,8 @@ mod tests {
         }
         let shared = Shared::default();
         let mut w =
-            PredictionWriter::new(Box::new(shared.clone()), format, labels, explain).unwrap();
-        w.write_all(predictions).unwrap();
+            PredictionWriter::new(Box::new(shared.clone()), format, labels, extras).unwrap();
+        w.write_all_keeping(predictions, kept).unwrap();
         w.flush().unwrap();
         let bytes = shared.0.lock().unwrap().clone();
         String::from_utf8(bytes).unwrap()
@@ -407,10 +493,126 @@ mod tests {
             evidence_cell(&predictions[2].explanation.as_ref().unwrap().evidence),
             "-0.1667 n\"gram, 0; +0.1667 n\"gram, 1"
         );
-        let err = PredictionWriter::new(Box::new(io::sink()), OutputFormat::Labels, &labels, true)
-            .err()
-            .expect("refused");
+        let explain = Extras {
+            explain: true,
+            ..Extras::default()
+        };
+        let err = PredictionWriter::new(
+            Box::new(io::sink()),
+            OutputFormat::Labels,
+            &labels,
+            &explain,
+        )
+        .err()
+        .expect("refused");
         assert!(err.to_string().contains("no room for the evidence"));
+    }
+
+    #[test]
+    fn kept_fields_come_first_as_json_values_or_cells() {
+        let (labels, predictions) = example();
+        let extras = Extras {
+            kept_fields: vec!["id".into(), "when, \"quoted\"".into()],
+            explain: false,
+        };
+        // Across chunk boundaries: each record's own values.
+        let kept: Vec<Vec<serde_json::Value>> = (0..predictions.len())
+            .map(|i| {
+                vec![
+                    serde_json::json!(i),
+                    if i % 2 == 0 {
+                        serde_json::json!(format!("day, {i}"))
+                    } else {
+                        serde_json::json!({"nested": [i, null]})
+                    },
+                ]
+            })
+            .collect();
+        let plain = written(OutputFormat::Jsonl, &labels, &predictions);
+        let jsonl = written_as(OutputFormat::Jsonl, &labels, &predictions, &extras, &kept);
+        for ((line, plain_line), values) in jsonl.lines().zip(plain.lines()).zip(&kept) {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(value["id"], values[0]);
+            assert_eq!(value["when, \"quoted\""], values[1]);
+            // The rest is the line written without kept fields.
+            let mut rest = value.as_object().unwrap().clone();
+            for field in &extras.kept_fields {
+                rest.remove(field);
+            }
+            let plain_value: serde_json::Value = serde_json::from_str(plain_line).unwrap();
+            assert_eq!(serde_json::Value::Object(rest), plain_value);
+        }
+        assert_eq!(jsonl.lines().count(), predictions.len());
+        assert!(jsonl.starts_with("{\"id\":0,\"when, \\\"quoted\\\"\":\"day, 0\",\"label\":"));
+
+        let text = written_as(OutputFormat::Csv, &labels, &predictions, &extras, &kept);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header[..3], ["id", "when, \"quoted\"", "label"]);
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), predictions.len());
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(&row[0], i.to_string());
+            let expected = match &kept[i][1] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(&row[1], expected);
+            assert_eq!(&row[2], predictions[i].label);
+        }
+    }
+
+    #[test]
+    fn a_kept_field_may_not_take_the_name_of_another_field() {
+        let labels: Vec<String> = vec!["no".into(), "yes".into()];
+        let keep = |fields: &[&str], explain: bool| Extras {
+            kept_fields: fields.iter().map(|f| f.to_string()).collect(),
+            explain,
+        };
+        let check = |format: OutputFormat, extras: &Extras| {
+            format
+                .check_extras(&labels, extras)
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(
+            check(OutputFormat::Jsonl, &keep(&["id", "date"], true)),
+            None
+        );
+        for (format, fields, explain, problem) in [
+            (
+                OutputFormat::Jsonl,
+                &["label"][..],
+                false,
+                "the kept field `label` has the name of the output's own `label`",
+            ),
+            (OutputFormat::Jsonl, &["probs"][..], false, "own `probs`"),
+            (OutputFormat::Csv, &["p_yes"][..], false, "own `p_yes`"),
+            (OutputFormat::Tsv, &["evidence"][..], true, "own `evidence`"),
+            (
+                OutputFormat::Jsonl,
+                &["id", "id"][..],
+                false,
+                "the field `id` is kept twice",
+            ),
+            (
+                OutputFormat::Labels,
+                &["id"][..],
+                false,
+                "one label per line has no room for the kept field `id`",
+            ),
+        ] {
+            let found = check(format, &keep(fields, explain));
+            assert!(
+                found.as_deref().is_some_and(|f| f.contains(problem)),
+                "{format:?} {fields:?}: {found:?}"
+            );
+        }
+        // `p_yes` and `evidence` are other fields' names only where those fields exist.
+        assert_eq!(
+            check(OutputFormat::Jsonl, &keep(&["p_yes", "evidence"], false)),
+            None
+        );
     }
 
     #[test]
@@ -436,16 +638,24 @@ mod tests {
     #[test]
     fn a_label_with_a_line_break_is_refused_one_per_line() {
         let labels = vec!["fine".to_string(), "two\nlines".to_string()];
-        let err = PredictionWriter::new(Box::new(io::sink()), OutputFormat::Labels, &labels, false)
-            .err()
-            .expect("refused");
+        let err = PredictionWriter::new(
+            Box::new(io::sink()),
+            OutputFormat::Labels,
+            &labels,
+            &Extras::default(),
+        )
+        .err()
+        .expect("refused");
         assert!(err
             .to_string()
             .contains("\"two\\nlines\" contains a line break"));
-        assert!(
-            PredictionWriter::new(Box::new(io::sink()), OutputFormat::Jsonl, &labels, false)
-                .is_ok()
-        );
+        assert!(PredictionWriter::new(
+            Box::new(io::sink()),
+            OutputFormat::Jsonl,
+            &labels,
+            &Extras::default()
+        )
+        .is_ok());
     }
 
     #[test]

@@ -1303,11 +1303,131 @@ fn predict_evidence_needs_room_for_it() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr
-            .starts_with("error: --evidence 3: one label per line has no room for the evidence"),
+            .starts_with("error: one label per line has no room for the evidence"),
         "{}",
         out.stderr
     );
     assert!(!output.exists(), "no output file is created");
+}
+
+/// `predict` with the shared model on `framing_fields.csv` (columns id, sentence, stance),
+/// plus `extra`.
+fn predict_fields_csv(extra: &[&str]) -> Output {
+    let csv_in = fixture("framing_fields.csv");
+    let mut args = vec![
+        "predict",
+        "--model",
+        s(shared_model()),
+        "--data",
+        s(&csv_in),
+        "--text-field",
+        "sentence",
+    ];
+    args.extend(extra);
+    run(&args)
+}
+
+#[test]
+fn predict_keeps_the_fields_asked_for_in_front_of_each_prediction() {
+    let ids: Vec<String> = fs::read_to_string(fixture("framing_fields.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    let plain = predict_fields_csv(&[]).success().json_lines();
+    let kept = predict_fields_csv(&["--keep", "id,stance"])
+        .success()
+        .json_lines();
+    assert_eq!(kept.len(), ids.len());
+    for ((line, plain_line), id) in kept.iter().zip(&plain).zip(&ids) {
+        assert_eq!(line["id"], Value::String(id.clone()), "{line}");
+        assert!(line["stance"].is_string(), "{line}");
+        assert_eq!(line["label"], plain_line["label"]);
+        assert_eq!(line["probs"], plain_line["probs"]);
+    }
+
+    // CSV output: the kept columns first.
+    let out = predict_fields_csv(&["--keep", "id", "--keep", "stance", "--output-format", "csv"])
+        .success();
+    let mut reader = csv::Reader::from_reader(out.stdout.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[..3], ["id", "stance", "label"]);
+    let first_ids: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    assert_eq!(first_ids, ids);
+
+    // JSON values keep their type.
+    let jsonl = b"{\"id\": 17, \"text\": \"Officials threatened hostile retaliation.\"}\n{\"text\": \"The agencies agreed to cooperate.\", \"id\": null}\n";
+    let lines = run_stdin(
+        &[
+            "predict",
+            "--model",
+            s(shared_model()),
+            "--format",
+            "jsonl",
+            "--keep",
+            "id",
+        ],
+        jsonl,
+    )
+    .success()
+    .json_lines();
+    assert_eq!(lines[0]["id"], serde_json::json!(17));
+    assert_eq!(lines[1]["id"], Value::Null);
+    assert!(lines[1].as_object().unwrap().contains_key("id"));
+}
+
+#[test]
+fn a_field_predict_cannot_keep_is_refused() {
+    let model = shared_model();
+    // Not in the input: the file and its columns are named, and nothing is written.
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.csv");
+    predict_fields_csv(&["--keep", "date", "--output", s(&output)]).fails_with(&[
+        s(&fixture("framing_fields.csv")),
+        "no `date` column to keep (columns: id, sentence, stance)",
+    ]);
+    assert!(!output.exists(), "no output file is created");
+    // A JSON record without it: its line is named.
+    let out = run_stdin(
+        &[
+            "predict",
+            "--model",
+            s(model),
+            "--format",
+            "jsonl",
+            "--keep",
+            "id",
+        ],
+        b"{\"id\": 1, \"text\": \"a\"}\n{\"text\": \"b\"}\n",
+    );
+    out.fails_with(&["<stdin>:2:", "no `id` field to keep (fields: text)"]);
+    // Plain lines have no fields.
+    let out = run_stdin(&["predict", "--model", s(model), "--keep", "id"], b"a\n");
+    out.fails_with(&["plain text lines have no fields to keep"]);
+    // A name the output already uses, or no room for it: usage errors.
+    for (extra, problem) in [
+        (
+            &["--keep", "stance,label"][..],
+            "the kept field `label` has the name of the output's own `label`",
+        ),
+        (
+            &["--keep", "id", "--output-format", "labels"][..],
+            "one label per line has no room for the kept field `id`",
+        ),
+    ] {
+        let out = predict_fields_csv(extra);
+        assert_eq!(out.code, 2, "{extra:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with(&format!("error: {problem}")),
+            "{extra:?}: {}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty());
+    }
 }
 
 // ---------------------------------------------------------------------------------------
