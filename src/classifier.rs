@@ -232,12 +232,24 @@ impl Classifier {
     /// The `top` features that pushed `text` hardest toward or away from `class`, by
     /// absolute contribution, largest first.
     pub fn explain(&self, text: &str, class: usize, top: usize) -> Vec<Evidence> {
-        let row = self.vectorizer.transform_one(text);
-        let mut evidence: Vec<Evidence> = row
-            .iter()
-            .map(|&(col, value)| Evidence {
+        let mut pushes: Vec<(u32, f64)> = self
+            .vectorizer
+            .transform_one(text)
+            .into_iter()
+            .map(|(col, value)| (col, self.model.contribution(col, value, class)))
+            .collect();
+        // Name only the features that can make the list: the `top` largest pushes and any
+        // that tie the last of them (ties are ordered by name).
+        pushes.sort_unstable_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+        if let Some(&(_, last)) = pushes.get(top.saturating_sub(1)) {
+            let keep = top + pushes[top..].partition_point(|p| p.1.abs() == last.abs());
+            pushes.truncate(keep);
+        }
+        let mut evidence: Vec<Evidence> = pushes
+            .into_iter()
+            .map(|(col, contribution)| Evidence {
                 feature: self.vectorizer.feature_name(col),
-                contribution: self.model.contribution(col, value, class),
+                contribution,
             })
             .collect();
         evidence.sort_by(|a, b| {
