@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
-use crate::classifier::{Classifier, Evidence};
+use crate::classifier::{Classifier, Explanation};
 use crate::error::{Error, Result};
 use crate::logistic::argmax;
 use crate::model_file;
@@ -279,9 +279,10 @@ pub struct SentencePrediction {
     pub label: String,
     /// Every label's probability, in the model's label order.
     pub probs: ByName<f64>,
-    /// The n-grams that pushed the predicted label's score hardest, by absolute
-    /// contribution.
-    pub evidence: Vec<Evidence>,
+    /// Why: the label's baseline and the n-grams that pushed its score hardest, by
+    /// absolute contribution (`baseline` and `evidence` in JSON).
+    #[serde(flatten)]
+    pub explanation: Explanation,
     /// Whether the model was fitted on this very text, or chose its C on it
     /// ([`Classifier::seen`]); `null` in JSON for a text new to it.
     pub seen: Option<Seen>,
@@ -347,25 +348,23 @@ pub fn score_article(
     }
 }
 
-/// Every sentence's prediction under one model: one batch for the probabilities, then the
-/// evidence for the predicted label only.
+/// Every sentence's prediction under one model, explained.
 fn predict_sentences(
     classifier: &Classifier,
     texts: &[String],
     evidence: usize,
 ) -> Vec<SentencePrediction> {
     classifier
-        .predict_proba(texts)
+        .predict_with_evidence(texts, evidence)
         .into_iter()
         .zip(texts)
-        .map(|(probs, text)| {
-            let class = argmax(&probs);
-            SentencePrediction {
-                label: classifier.labels[class].clone(),
-                probs: label_values(&classifier.labels, probs),
-                evidence: classifier.explain(text, class, evidence),
-                seen: classifier.seen(text),
-            }
+        .map(|(prediction, text)| SentencePrediction {
+            label: prediction.label,
+            probs: label_values(&classifier.labels, prediction.probs),
+            explanation: prediction
+                .explanation
+                .expect("predict_with_evidence explains every prediction"),
+            seen: classifier.seen(text),
         })
         .collect()
 }
@@ -468,15 +467,16 @@ fn skipped_texts(text: &str, segments: &[Segment]) -> Vec<SkippedText> {
 // ---------------------------------------------------------------------------------------
 
 /// The `--csv` header: `path,sentence,start,end,text`, then `MODEL_label`, `MODEL_p` (the
-/// probability of the predicted label), `MODEL_evidence` and `MODEL_seen` (`fitted`,
-/// `selected` or empty, see [`SentencePrediction::seen`]) for each model.
+/// probability of the predicted label), `MODEL_baseline`, `MODEL_evidence` and
+/// `MODEL_seen` (`fitted`, `selected` or empty, see [`SentencePrediction::seen`]) for each
+/// model.
 pub fn csv_header(models: &[NamedModel]) -> Vec<String> {
     let mut header: Vec<String> = ["path", "sentence", "start", "end", "text"]
         .iter()
         .map(|s| s.to_string())
         .collect();
     for model in models {
-        for column in ["label", "p", "evidence", "seen"] {
+        for column in ["label", "p", "baseline", "evidence", "seen"] {
             header.push(format!("{}_{column}", model.name));
         }
     }
@@ -500,7 +500,8 @@ pub fn csv_records(score: &ArticleScore) -> Vec<Vec<String>> {
             for prediction in sentence.predictions.values() {
                 row.push(prediction.label.clone());
                 row.push(predicted_probability(prediction).to_string());
-                row.push(evidence_cell(&prediction.evidence));
+                row.push(prediction.explanation.baseline.to_string());
+                row.push(evidence_cell(&prediction.explanation.evidence));
                 row.push(prediction.seen.map_or("", Seen::as_str).to_string());
             }
             row
@@ -634,10 +635,10 @@ impl ArticleScore {
             let text = shorten(&sentence.text, TABLE_TEXT_CHARS);
             writeln!(f, "  [{}] {text}", sentence.index)?;
             for (name, prediction) in &sentence.predictions.0 {
-                let evidence = if prediction.evidence.is_empty() {
+                let evidence = if prediction.explanation.evidence.is_empty() {
                     "(no known n-gram)".to_string()
                 } else {
-                    join_evidence(&prediction.evidence, "   ", signed)
+                    join_evidence(&prediction.explanation.evidence, "   ", signed)
                 };
                 writeln!(
                     f,

@@ -292,6 +292,14 @@ fn check_sentence_prediction(
         );
     }
     let explained = classifier.explain(text, class, n_evidence);
+    let predicted = classifier
+        .predict_with_evidence(&[text.to_string()], n_evidence)
+        .remove(0);
+    assert_eq!(
+        f(&prediction["baseline"]),
+        predicted.explanation.as_ref().unwrap().baseline,
+        "the baseline predict --evidence gives: {prediction}"
+    );
     let features: Vec<&str> = evidence
         .iter()
         .map(|e| e["feature"].as_str().unwrap())
@@ -640,10 +648,12 @@ fn csv_has_one_row_per_sentence_with_proper_quoting() {
             "text",
             "framing-stance_label",
             "framing-stance_p",
+            "framing-stance_baseline",
             "framing-stance_evidence",
             "framing-stance_seen",
             "framing-topic_label",
             "framing-topic_p",
+            "framing-topic_baseline",
             "framing-topic_evidence",
             "framing-topic_seen",
         ]
@@ -669,13 +679,15 @@ fn csv_has_one_row_per_sentence_with_proper_quoting() {
         for (m, name) in [STANCE, TOPIC].iter().enumerate() {
             let prediction = &sentence["predictions"][name];
             let label = prediction["label"].as_str().unwrap();
-            assert_eq!(&row[5 + 4 * m], label);
-            let p: f64 = row[6 + 4 * m].parse().unwrap();
+            assert_eq!(&row[5 + 5 * m], label);
+            let p: f64 = row[6 + 5 * m].parse().unwrap();
             assert!((p - f(&prediction["probs"][label])).abs() < TOLERANCE);
-            let items: Vec<&str> = row[7 + 4 * m].split("; ").collect();
+            let baseline: f64 = row[7 + 5 * m].parse().unwrap();
+            assert_eq!(baseline, f(&prediction["baseline"]));
+            let items: Vec<&str> = row[8 + 5 * m].split("; ").collect();
             let evidence = prediction["evidence"].as_array().unwrap();
-            assert_eq!(items.len(), evidence.len(), "{}", &row[7 + 4 * m]);
-            assert_eq!(&row[8 + 4 * m], prediction["seen"].as_str().unwrap_or(""));
+            assert_eq!(items.len(), evidence.len(), "{}", &row[8 + 5 * m]);
+            assert_eq!(&row[9 + 5 * m], prediction["seen"].as_str().unwrap_or(""));
             for (item, e) in items.iter().zip(evidence) {
                 let expected = format!(
                     "{:+.4} {}",
