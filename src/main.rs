@@ -59,7 +59,8 @@ enum Command {
     /// Classify text with a saved model: one prediction per input record, in input order.
     #[command(after_help = EXIT_CODES)]
     Predict(PredictArgs),
-    /// Show a saved model's metadata and its most heavily weighted n-grams per class.
+    /// Show a saved model's metadata and, per class, its baseline and most heavily weighted
+    /// n-grams.
     #[command(after_help = EXIT_CODES)]
     Inspect(InspectArgs),
     /// Score whole articles sentence by sentence with one or more models, showing the n-grams
@@ -1418,6 +1419,12 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
                 "fit": classifier.model.fit_info,
                 "selection": meta.selection,
                 "top_features": top_json,
+                "baselines": classifier
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .map(|(k, label)| (label.clone(), json!(classifier.model.intercept_contribution(k))))
+                    .collect::<serde_json::Map<String, serde_json::Value>>(),
             }),
         )?;
         writeln!(out)?;
@@ -1510,8 +1517,12 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
             writeln!(out, "note           {note}")?;
         }
     }
-    for (label, feats) in &top {
-        writeln!(out, "\ntop n-grams for {label}:")?;
+    for (k, (label, feats)) in top.iter().enumerate() {
+        writeln!(
+            out,
+            "\ntop n-grams for {label} (baseline {:+.4}):",
+            classifier.model.intercept_contribution(k)
+        )?;
         for (feature, weight) in feats {
             writeln!(out, "  {weight:>+9.4}  {feature}")?;
         }

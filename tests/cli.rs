@@ -1179,6 +1179,14 @@ fn predict_evidence_is_what_score_shows_for_the_same_sentence() {
     let plain = predict_file(model, &data).success().json_lines();
     let explained = predict_explained(model, &data, "4");
     assert_eq!(explained.len(), plain.len());
+    // Each label's baseline is the one `inspect` shows.
+    let inspected = run(&["inspect", "--model", s(model), "--json"])
+        .success()
+        .json();
+    for line in &explained {
+        let label = line["label"].as_str().unwrap();
+        assert_eq!(line["baseline"], inspected["baselines"][label], "{line}");
+    }
     let sentences: Vec<String> = fs::read_to_string(&data)
         .unwrap()
         .lines()
@@ -1478,7 +1486,7 @@ fn inspect_shows_labels_version_and_top_ngrams() {
     for (label, words) in distinctive {
         let section: Vec<&str> = text
             .lines()
-            .skip_while(|l| *l != format!("top n-grams for {label}:"))
+            .skip_while(|l| !l.starts_with(&format!("top n-grams for {label} (baseline ")))
             .skip(1)
             .take_while(|l| !l.is_empty())
             .collect();
@@ -1525,6 +1533,11 @@ fn inspect_json() {
         }
     }
     assert_eq!(top["confrontational"][0]["feature"], "hostile");
+    // The baselines are the intercept's pushes, centred: they sum to zero.
+    let baselines = j["baselines"].as_object().unwrap();
+    assert_eq!(baselines.keys().collect::<Vec<_>>(), LABELS);
+    let sum: f64 = baselines.values().map(|b| b.as_f64().unwrap()).sum();
+    assert!(sum.abs() < 1e-9, "{baselines:?}");
 }
 
 #[test]
