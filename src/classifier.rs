@@ -1,7 +1,6 @@
 //! A trained classifier: the fitted vectoriser, the logistic-regression weights, the label
 //! names and the metadata that make a model file self-describing.
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::logistic::{argmax, LogisticRegression};
@@ -198,18 +197,20 @@ impl Classifier {
     /// n-grams that pushed hardest toward or away from its label ([`Self::explain`]), so
     /// every label can be checked against the words it came from.
     pub fn predict_with_evidence(&self, texts: &[String], top: usize) -> Vec<Prediction> {
-        let mut predictions = self.predict(texts);
-        predictions
-            .par_iter_mut()
-            .zip(texts)
-            .for_each(|(prediction, text)| {
-                let class = argmax(&prediction.probs);
-                prediction.explanation = Some(Explanation {
-                    baseline: self.model.intercept_contribution(class),
-                    evidence: self.explain(text, class, top),
-                });
-            });
-        predictions
+        self.vectorizer.map_rows(texts, |row| {
+            let probs = self.model.predict_proba_row(&row.cols, &row.vals);
+            let class = argmax(&probs);
+            let pushes = row
+                .cols
+                .iter()
+                .zip(&row.vals)
+                .map(|(&col, &value)| (col, value));
+            Prediction {
+                label: self.labels[class].clone(),
+                explanation: Some(self.explanation_of_row(pushes, class, top)),
+                probs,
+            }
+        })
     }
 
     /// Whether, and how, this model has seen `text` exactly ([`crate::overlap`]): fitted
@@ -232,9 +233,36 @@ impl Classifier {
     /// The `top` features that pushed `text` hardest toward or away from `class`, by
     /// absolute contribution, largest first.
     pub fn explain(&self, text: &str, class: usize, top: usize) -> Vec<Evidence> {
-        let mut pushes: Vec<(u32, f64)> = self
-            .vectorizer
-            .transform_one(text)
+        self.strongest_pushes(self.vectorizer.transform_one(text), class, top)
+    }
+
+    /// Why `text` scores as it does for `class`: the class's baseline and the `top` n-grams
+    /// of [`Self::explain`].
+    pub fn explanation(&self, text: &str, class: usize, top: usize) -> Explanation {
+        self.explanation_of_row(self.vectorizer.transform_one(text), class, top)
+    }
+
+    /// [`Self::explanation`] for a vectorised row of (column, value).
+    fn explanation_of_row(
+        &self,
+        row: impl IntoIterator<Item = (u32, f32)>,
+        class: usize,
+        top: usize,
+    ) -> Explanation {
+        Explanation {
+            baseline: self.model.intercept_contribution(class),
+            evidence: self.strongest_pushes(row, class, top),
+        }
+    }
+
+    /// [`Self::explain`] for a vectorised row of (column, value).
+    fn strongest_pushes(
+        &self,
+        row: impl IntoIterator<Item = (u32, f32)>,
+        class: usize,
+        top: usize,
+    ) -> Vec<Evidence> {
+        let mut pushes: Vec<(u32, f64)> = row
             .into_iter()
             .map(|(col, value)| (col, self.model.contribution(col, value, class)))
             .collect();
