@@ -16,10 +16,12 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Serialize;
 
 use crate::bootstrap::{self, BootstrapIntervals, Interval};
+use crate::classifier::{Classifier, Explanation};
 use crate::error::{Error, Result};
 use crate::label_shift::LabelShift;
 use crate::logistic::argmax;
 use crate::metrics::{Calibration, Metric, Report};
+use crate::output::evidence_cell;
 use crate::overlap::Overlap;
 
 /// The charts of a report: (file name, title).
@@ -31,6 +33,9 @@ pub const CHARTS: [(&str, &str); 3] = [
 
 /// Misclassified examples listed in a report.
 pub const TOP_ERRORS: usize = 10;
+
+/// N-grams shown to explain each listed misclassified example.
+pub const ERROR_EVIDENCE: usize = 5;
 
 /// Characters of an example's text shown in a report.
 const TEXT_CHARS: usize = 400;
@@ -121,6 +126,10 @@ pub struct Misclassified {
     pub predicted: String,
     /// The probability the model gave its (wrong) prediction.
     pub probability: f64,
+    /// Why the model predicted what it did ([`Page::explainer`]): the predicted label's
+    /// baseline and the n-grams that pushed hardest toward or away from it.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
 }
 
 /// The `top` misclassified examples with the highest probability for their wrong
@@ -143,6 +152,7 @@ pub fn most_confident_errors(
                 truth: truth[i].clone(),
                 predicted: labels[best].clone(),
                 probability: p[best],
+                explanation: None,
             })
         })
         .collect();
@@ -174,6 +184,10 @@ pub struct Page<'a> {
     pub texts: &'a [String],
     pub truth: &'a [String],
     pub probs: &'a [Vec<f64>],
+    /// The model that made `probs`, to explain the misclassified records with (`stance
+    /// eval`); `None` when the predictions came from other fits than the saved model (the
+    /// folds of a search, or a model refitted after it).
+    pub explainer: Option<&'a Classifier>,
     /// The model's top-weighted n-grams per class, as
     /// [`Classifier::top_features`](crate::Classifier::top_features) gives them.
     pub top_features: Vec<(String, Vec<(String, f64)>)>,
@@ -190,7 +204,14 @@ pub fn write_report(dir: &Path, page: &Page) -> Result<Vec<PathBuf>> {
         per_class_svg(report)?,
         reliability_svg(&page.evaluation.calibration)?,
     ];
-    let errors = most_confident_errors(page.labels, page.texts, page.truth, page.probs, TOP_ERRORS);
+    let mut errors =
+        most_confident_errors(page.labels, page.texts, page.truth, page.probs, TOP_ERRORS);
+    if let Some(classifier) = page.explainer {
+        for error in &mut errors {
+            let class = argmax(&page.probs[error.index]);
+            error.explanation = Some(classifier.explanation(&error.text, class, ERROR_EVIDENCE));
+        }
+    }
     let html = render_html(page, &svgs, &errors);
     let json = metrics_json(page, &errors);
     let mut files: Vec<(PathBuf, String)> = vec![
@@ -450,11 +471,31 @@ fn render_html(page: &Page, svgs: &[String; 3], errors: &[Misclassified]) -> Str
     if errors.is_empty() {
         h.push_str("<p>No example was misclassified.</p>\n");
     } else {
-        h.push_str("<table class=\"errors\">\n<thead><tr><th>#</th><th class=\"label\">text</th><th class=\"label\">true</th><th class=\"label\">predicted</th><th>probability</th></tr></thead>\n<tbody>\n");
+        let explained = errors.iter().all(|m| m.explanation.is_some());
+        let why_header = if explained {
+            "<th class=\"label\">why: the predicted label's baseline, then the n-grams that pushed hardest toward or away from it (log-odds)</th>"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            h,
+            "<table class=\"errors\">\n<thead><tr><th>#</th><th class=\"label\">text</th><th class=\"label\">true</th><th class=\"label\">predicted</th><th>probability</th>{why_header}</tr></thead>\n<tbody>"
+        );
         for m in errors {
+            let why = match &m.explanation {
+                Some(e) if explained => format!(
+                    "<td class=\"text\">{}</td>",
+                    esc(&format!(
+                        "baseline {:+.4}; {}",
+                        e.baseline,
+                        evidence_cell(&e.evidence)
+                    ))
+                ),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td class=\"text\">{}</td><td class=\"label\">{}</td><td class=\"label\">{}</td><td>{:.3}</td></tr>",
+                "<tr><td>{}</td><td class=\"text\">{}</td><td class=\"label\">{}</td><td class=\"label\">{}</td><td>{:.3}</td>{why}</tr>",
                 m.index + 1,
                 esc(&truncate_chars(&m.text, TEXT_CHARS)),
                 esc(&m.truth),

@@ -253,7 +253,45 @@ fn report_text_from_the_data_is_escaped() {
     assert!(html.contains("&lt;i&gt;pro&lt;/i&gt;"));
     assert!(html.contains("con &amp; &quot;anti&quot;"));
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
-    assert!(metrics["most_confident_errors"].as_array().unwrap().len() >= 2);
+    let errors = metrics["most_confident_errors"].as_array().unwrap();
+    assert!(errors.len() >= 2);
+    // Each listed error is explained as `predict --evidence 5` explains its record.
+    let predicted = run(&[
+        "predict",
+        "--model",
+        s(&model),
+        "--data",
+        s(&data),
+        "--format",
+        "jsonl",
+        "--evidence",
+        "5",
+    ])
+    .success()
+    .json_lines();
+    for error in errors {
+        let line = &predicted[error["index"].as_u64().unwrap() as usize];
+        assert_eq!(error["predicted"], line["label"], "{error}");
+        assert_eq!(error["baseline"], line["baseline"], "{error}");
+        assert_eq!(error["evidence"], line["evidence"], "{error}");
+    }
+    assert!(html.contains("why: the predicted label's baseline"));
+    // A search's held-out predictions come from other fits than the saved model, so the
+    // saved model does not explain them.
+    let search_dir = dir.path().join("search");
+    train_fast(
+        &data,
+        &dir.path().join("cv.stance"),
+        &["--cv", "3", "--report", s(&search_dir)],
+    )
+    .success();
+    let (search_html, search_metrics) = report_files(&search_dir);
+    let search_errors = search_metrics["most_confident_errors"].as_array().unwrap();
+    assert!(!search_errors.is_empty());
+    for error in search_errors {
+        assert!(error.get("evidence").is_none(), "{error}");
+    }
+    assert!(!search_html.contains("why: "));
     for name in ["confusion.svg", "per_class.svg"] {
         let svg = check_svg(&out_dir.join(name));
         assert!(svg.contains("&lt;i&gt;pro&lt;/i&gt;"), "{name}");
