@@ -198,12 +198,23 @@ impl PredictionWriter {
     /// Write predictions, in order, each after the values of its record's kept fields
     /// (`kept[i]` for `predictions[i]`, in the order of [`Extras::kept_fields`]; `kept` is
     /// empty when no field is kept). A JSON value is written as it is, and in CSV or TSV a
-    /// string as it is and any other value as its JSON text.
+    /// string as it is and any other value as its JSON text. Kept values for a different
+    /// number of records are refused, and nothing is written.
     pub fn write_all_keeping(
         &mut self,
         predictions: &[Prediction],
         kept: &[Vec<serde_json::Value>],
     ) -> io::Result<()> {
+        if !kept.is_empty() && kept.len() != predictions.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "kept fields for {} records, predictions for {}",
+                    kept.len(),
+                    predictions.len()
+                ),
+            ));
+        }
         let lines = &self.lines;
         let no_fields: &[Vec<serde_json::Value>] = &[];
         let chunks: Vec<io::Result<Vec<u8>>> = predictions
@@ -560,6 +571,24 @@ mod tests {
             assert_eq!(&row[1], expected);
             assert_eq!(&row[2], predictions[i].label);
         }
+    }
+
+    #[test]
+    fn kept_values_for_other_records_are_refused() {
+        let (labels, predictions) = example();
+        let extras = Extras {
+            kept_fields: vec!["id".into()],
+            explain: false,
+        };
+        let mut w =
+            PredictionWriter::new(Box::new(io::sink()), OutputFormat::Csv, &labels, &extras)
+                .unwrap();
+        let kept = vec![vec![serde_json::json!(1)]; predictions.len() - 1];
+        let err = w.write_all_keeping(&predictions, &kept).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "kept fields for 2499 records, predictions for 2500"
+        );
     }
 
     #[test]
