@@ -903,7 +903,9 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             caveat,
             overlap: None,
             label_shift: None,
-            explainer: None,
+            explainer: validation
+                .saved_model_predicted(classifier.metadata.options.refit)
+                .then_some(&classifier),
             labels: &classifier.labels,
             texts: &records.texts,
             truth: &records.labels,

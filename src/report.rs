@@ -185,8 +185,10 @@ pub struct Page<'a> {
     pub truth: &'a [String],
     pub probs: &'a [Vec<f64>],
     /// The model that made `probs`, to explain the misclassified records with (`stance
-    /// eval`); `None` when the predictions came from other fits than the saved model (the
-    /// folds of a search, or a model refitted after it).
+    /// eval`, and `stance train` when the saved model made its held-out predictions, see
+    /// [`Validation::saved_model_predicted`](crate::train::Validation::saved_model_predicted));
+    /// `None` when they came from other fits (the folds of a search, or a model refitted
+    /// after it).
     pub explainer: Option<&'a Classifier>,
     /// The model's top-weighted n-grams per class, as
     /// [`Classifier::top_features`](crate::Classifier::top_features) gives them.

@@ -157,6 +157,21 @@ impl Validation {
     }
 }
 
+impl Validation {
+    /// Whether the saved model made the predictions a training report is on, so that it
+    /// can explain them: the held-out predictions of a validation file or split when no
+    /// refit followed (`refit`, as the saved options say), or without held-out data the
+    /// predictions on the training data. Not under cross-validation, whose predictions come
+    /// from fold models, nor for a pooled file (folds, or a split followed by a refit).
+    pub fn saved_model_predicted(&self, refit: bool) -> bool {
+        match self {
+            Validation::None => true,
+            Validation::File { .. } | Validation::Split { .. } => !refit,
+            Validation::CrossValidation { .. } | Validation::Pooled { .. } => false,
+        }
+    }
+}
+
 /// Whether a validation file pooled with `train` is judged on a split of both rather than
 /// by cross-validation ([`POOLED_SPLIT_FROM`]).
 fn pooled_by_split(train: &LabelledCorpus, valid: &LabelledCorpus) -> bool {

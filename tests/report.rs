@@ -276,28 +276,70 @@ fn report_text_from_the_data_is_escaped() {
         assert_eq!(error["evidence"], line["evidence"], "{error}");
     }
     assert!(html.contains("why: the predicted label's baseline"));
-    // A search's held-out predictions come from other fits than the saved model, so the
-    // saved model does not explain them.
-    let search_dir = dir.path().join("search");
-    train_fast(
-        &data,
-        &dir.path().join("cv.stance"),
-        &["--cv", "3", "--report", s(&search_dir)],
-    )
-    .success();
-    let (search_html, search_metrics) = report_files(&search_dir);
-    let search_errors = search_metrics["most_confident_errors"].as_array().unwrap();
-    assert!(!search_errors.is_empty());
-    for error in search_errors {
-        assert!(error.get("evidence").is_none(), "{error}");
-    }
-    assert!(!search_html.contains("why: "));
+    check_training_report_explanations(dir.path(), &data);
     for name in ["confusion.svg", "per_class.svg"] {
         let svg = check_svg(&out_dir.join(name));
         assert!(svg.contains("&lt;i&gt;pro&lt;/i&gt;"), "{name}");
         assert!(!svg.contains("<i>"), "{name}");
     }
     assert_eq!(metrics["bootstrap"]["resamples"], 50);
+}
+
+/// `train --report` explains its listed errors exactly when the saved model made the
+/// predictions: on the training data, or a validation split without a refit; not the fold
+/// models of cross-validation, nor a split's model once refitted. The explanations are
+/// the saved model's own: `predict --evidence 5` gives the same label, probability,
+/// baseline and evidence for each listed record.
+fn check_training_report_explanations(dir: &Path, data: &Path) {
+    let model = dir.join("explained.stance");
+    let mut explained_errors = 0;
+    for (options, explained) in [
+        (&[][..], true),
+        (&["--valid-split", "0.5"][..], true),
+        (&["--valid-split", "0.5", "--refit"][..], false),
+        (&["--cv", "3"][..], false),
+    ] {
+        let out_dir = dir.join(format!("explained-{}", options.join("")));
+        let args: Vec<&str> = [options, &["--report", s(&out_dir)]].concat();
+        train_fast(data, &model, &args).success();
+        let (html, metrics) = report_files(&out_dir);
+        let errors = metrics["most_confident_errors"].as_array().unwrap();
+        assert!(
+            !errors.is_empty() || options.contains(&"--valid-split"),
+            "{options:?}: the contradictory records are misclassified"
+        );
+        if !explained {
+            for error in errors {
+                assert!(error.get("evidence").is_none(), "{options:?}: {error}");
+            }
+            assert!(!html.contains("why: "), "{options:?}");
+            continue;
+        }
+        for error in errors {
+            let text = error["text"].as_str().unwrap();
+            let predicted = run_stdin(
+                &["predict", "--model", s(&model), "--evidence", "5"],
+                text.as_bytes(),
+            )
+            .success()
+            .json_lines()
+            .remove(0);
+            assert_eq!(
+                error["predicted"], predicted["label"],
+                "{options:?}: {error}"
+            );
+            let label = predicted["label"].as_str().unwrap();
+            let p = predicted["probs"][label].as_f64().unwrap();
+            assert!(
+                (error["probability"].as_f64().unwrap() - p).abs() < 1e-6,
+                "{options:?}: the saved model gives {p}: {error}"
+            );
+            assert_eq!(error["baseline"], predicted["baseline"], "{options:?}");
+            assert_eq!(error["evidence"], predicted["evidence"], "{options:?}");
+            explained_errors += 1;
+        }
+    }
+    assert!(explained_errors > 0);
 }
 
 #[test]
