@@ -128,8 +128,8 @@ pub fn truth_indices(report: &Report, truth: &[String]) -> Vec<usize> {
         .collect()
 }
 
-/// A uniform index in `0..n`.
-fn draw(rng: &mut SplitMix64, n: usize) -> usize {
+/// A uniform index in `0..n` (Lemire's multiply-shift, see the module documentation).
+pub(crate) fn draw(rng: &mut SplitMix64, n: usize) -> usize {
     ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
 }
 

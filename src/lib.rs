@@ -20,6 +20,7 @@
 pub mod bootstrap;
 pub mod calibration;
 pub mod classifier;
+pub mod compare;
 pub mod corpus;
 pub mod decision;
 pub mod error;

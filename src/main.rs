@@ -16,6 +16,7 @@ use serde_json::json;
 
 use stance::bootstrap::DEFAULT_RESAMPLES;
 use stance::classifier::{Classifier, Selection};
+use stance::compare;
 use stance::corpus::{self, Format, LabelledCorpus, RecordReader, Source};
 use stance::label_shift::LabelShift;
 use stance::logistic::{ClassWeight, Solver};
@@ -81,6 +82,11 @@ enum Command {
     /// JSON, no CSV row).
     #[command(after_help = EXIT_CODES)]
     Score(ScoreArgs),
+    /// Compare models on the same labelled records: each model's figures, and each model
+    /// against the first with the paired bootstrap interval of the difference and McNemar's
+    /// exact test, to tell a real improvement from the luck of the test set.
+    #[command(after_help = EXIT_CODES)]
+    Compare(CompareArgs),
     /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
     ///
     /// For example `stance completions bash > ~/.local/share/bash-completion/completions/stance`
@@ -347,6 +353,32 @@ struct EvalArgs {
 }
 
 #[derive(Args)]
+struct CompareArgs {
+    /// Model files, at least two; the first is the baseline the others are compared with.
+    #[arg(long = "model", value_name = "MODEL", required = true)]
+    models: Vec<PathBuf>,
+    /// Labelled test data: a file, or a directory with one sub-directory per label.
+    #[arg(long)]
+    data: PathBuf,
+    /// Metric to compare by besides macro-F1 and accuracy (default: the first model's
+    /// selection metric).
+    #[arg(long, value_parser = parse_metric)]
+    metric: Option<Metric>,
+    /// Paired bootstrap resamples for the 95% intervals of the differences; 0 turns them
+    /// off.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RESAMPLES)]
+    bootstrap: usize,
+    /// Seed for --bootstrap.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Print the comparison as one JSON object.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    input: LabelledInputArgs,
+}
+
+#[derive(Args)]
 struct PredictArgs {
     /// The model file.
     #[arg(long)]
@@ -498,6 +530,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Predict(args) => cmd_predict(args, &ui),
         Command::Inspect(args) => cmd_inspect(args),
         Command::Score(args) => cmd_score(args),
+        Command::Compare(args) => cmd_compare(args, &ui),
         Command::Completions(args) => cmd_completions(args),
     };
     ui.finish();
@@ -1531,6 +1564,93 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
             writeln!(out, "  {weight:>+9.4}  {feature}")?;
         }
     }
+    Ok(())
+}
+
+fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
+    if args.models.len() < 2 {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::TooFewValues,
+                "compare needs at least two --model: the baseline, then the models to compare with it",
+            )
+            .exit()
+    }
+    let models: Vec<(String, Classifier)> = args
+        .models
+        .iter()
+        .map(|path| {
+            ui.say(format!("loading {}", path.display()));
+            Ok((path.display().to_string(), model_file::load(path)?))
+        })
+        .collect::<Result<_>>()?;
+    ui.say(format!("reading {}", args.data.display()));
+    let data = args.input.read(&args.data)?;
+    let metric = args
+        .metric
+        .unwrap_or_else(|| models[0].1.metadata.options.metric.clone());
+    let mut notes = Vec::new();
+    let mut predictions = Vec::with_capacity(models.len());
+    for (name, classifier) in &models {
+        metric
+            .check_labels(&classifier.labels)
+            .with_context(|| format!("cannot compare {name} by {metric}"))?;
+        ui.say(format!("predicting with {name}"));
+        let probs = classifier.predict_proba(&data.texts);
+        let predicted: Vec<usize> = probs.iter().map(|p| stance::logistic::argmax(p)).collect();
+        let report = Report::new(
+            &classifier.labels,
+            &data.labels,
+            &predicted,
+            Some(&probs),
+            Some(&metric),
+        );
+        let overlap = Overlap::of(
+            &data.texts,
+            &classifier.metadata.fitted_texts,
+            &classifier.metadata.selected_texts,
+        );
+        if let Some(note) = overlap.describe() {
+            notes.push(format!("{name}: {note}"));
+        }
+        predictions.push(compare::Predictions {
+            name: name.clone(),
+            truth: stance::bootstrap::truth_indices(&report, &data.labels),
+            report,
+            predicted,
+        });
+    }
+    if args.bootstrap > 0 {
+        ui.say(format!("paired bootstrap ({} resamples)", args.bootstrap));
+    }
+    let comparison = compare::compare(
+        &predictions,
+        &metric,
+        args.bootstrap,
+        args.seed,
+        stance::bootstrap::DEFAULT_LEVEL,
+    );
+    ui.clear();
+    let mut out = io::stdout().lock();
+    if args.json {
+        let mut value = serde_json::to_value(&comparison)?;
+        value["data"] = json!(args.data.display().to_string());
+        value["notes"] = json!(notes);
+        serde_json::to_writer(&mut out, &value)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for note in &notes {
+        writeln!(out, "note: {note}")?;
+    }
+    if !notes.is_empty() {
+        writeln!(out)?;
+    }
+    write!(
+        out,
+        "{}",
+        compare::render(&comparison, &args.data.display().to_string())
+    )?;
     Ok(())
 }
 

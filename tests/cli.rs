@@ -1147,6 +1147,20 @@ fn predict_handles_more_records_than_one_batch() {
     }
 }
 
+/// A model of the fixture's confrontational and cooperative sentences only (two labels),
+/// with the directory that holds it.
+fn binary_model() -> (PathBuf, tempfile::TempDir) {
+    let two_labels: String = fs::read_to_string(fixture("framing_small.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("\"neutral\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (out, _, dir) = train_on("two.jsonl", two_labels.as_bytes(), &[]);
+    out.success();
+    (dir.path().join("m.stance"), dir)
+}
+
 /// `predict --evidence N` lines for `data`.
 fn predict_explained(model: &Path, data: &Path, n: &str) -> Vec<Value> {
     run(&[
@@ -1271,15 +1285,7 @@ fn the_baseline_and_all_the_evidence_add_up_to_the_predicted_log_odds() {
     }
 
     // Binary: the label's log-odds against the other label.
-    let two_labels: String = fs::read_to_string(fixture("framing_small.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.contains("\"neutral\""))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let (out, _, dir) = train_on("two.jsonl", two_labels.as_bytes(), &[]);
-    out.success();
-    let model = dir.path().join("m.stance");
+    let (model, _dir) = binary_model();
     for line in predict_explained(&model, &data, "100000") {
         let label = line["label"].as_str().unwrap();
         let p = line["probs"][label].as_f64().unwrap();
@@ -1436,6 +1442,189 @@ fn a_field_predict_cannot_keep_is_refused() {
         );
         assert!(out.stdout.is_empty());
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// compare
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn compare_gives_each_models_eval_figures_and_their_paired_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = fixture("framing_valid.jsonl");
+    // A weaker model: word unigrams only, strongly regularised.
+    let weak = dir.path().join("weak.stance");
+    train_fast(
+        &fixture("framing_small.jsonl"),
+        &weak,
+        &["--word-ngrams", "1-1", "--c", "0.01"],
+    )
+    .success();
+    let strong = shared_model();
+    let args = [
+        "compare",
+        "--model",
+        s(strong),
+        "--model",
+        s(&weak),
+        "--data",
+        s(&data),
+        "--metric",
+        "f1:cooperative",
+    ];
+    let json = run(&[&args[..], &["--json"]].concat()).success().json();
+    assert_eq!(json["records"], 9);
+    assert_eq!(json["metric"], "f1:cooperative");
+    assert_eq!(json["resamples"], 1000);
+    // Each model's figures are what `eval` reports for it.
+    let models = json["models"].as_array().unwrap();
+    for (figures, model) in models.iter().zip([strong, weak.as_path()]) {
+        let eval = run(&[
+            "eval",
+            "--model",
+            s(model),
+            "--data",
+            s(&data),
+            "--metric",
+            "f1:cooperative",
+            "--json",
+        ])
+        .success()
+        .json();
+        assert_eq!(figures["name"], s(model));
+        assert_eq!(figures["accuracy"], eval["accuracy"]);
+        assert_eq!(figures["macro_f1"], eval["macro_avg"]["f1"]);
+        assert_eq!(figures["metric"], eval["metric"]["value"]);
+    }
+    // The difference is the weak model's figure minus the baseline's, inside its interval.
+    let d = &json["differences"][0];
+    assert_eq!(d["baseline"], s(strong));
+    assert_eq!(d["model"], s(&weak));
+    for (key, figure) in [
+        ("accuracy", "accuracy"),
+        ("macro_f1", "macro_f1"),
+        ("metric", "metric"),
+    ] {
+        let estimate = d[key]["estimate"].as_f64().unwrap();
+        let expected = models[1][figure].as_f64().unwrap() - models[0][figure].as_f64().unwrap();
+        assert!((estimate - expected).abs() < 1e-12, "{key}");
+        let (lower, upper) = (
+            d[key]["lower"].as_f64().unwrap(),
+            d[key]["upper"].as_f64().unwrap(),
+        );
+        assert!(lower <= estimate && estimate <= upper, "{key}: {d}");
+    }
+    let (b, c) = (
+        d["only_baseline_right"].as_u64().unwrap(),
+        d["only_model_right"].as_u64().unwrap(),
+    );
+    let accuracy_gap = d["accuracy"]["estimate"].as_f64().unwrap() * 9.0;
+    assert!((c as f64 - b as f64 - accuracy_gap).abs() < 1e-9, "{d}");
+    let p = d["mcnemar_p"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+
+    // The text says the same, and the same seed gives the same intervals.
+    let text = run(&args).success().stdout;
+    assert!(
+        text.starts_with(&format!(
+            "2 models on {} (9 records), compared by f1:cooperative",
+            s(&data)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("against the baseline {}", s(strong))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "McNemar's exact test: {b} records right by {} alone, {c} by {} alone",
+            s(strong),
+            s(&weak)
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        run(&[&args[..], &["--json"]].concat()).success().json(),
+        json
+    );
+
+    // A model against itself differs by nothing.
+    let same = run(&[
+        "compare",
+        "--model",
+        s(strong),
+        "--model",
+        s(strong),
+        "--data",
+        s(&data),
+        "--json",
+    ])
+    .success()
+    .json();
+    let d = &same["differences"][0];
+    assert_eq!(d["accuracy"]["lower"], 0.0);
+    assert_eq!(d["accuracy"]["upper"], 0.0);
+    assert_eq!(d["mcnemar_p"], 1.0);
+}
+
+#[test]
+fn compare_notes_records_a_model_has_seen_and_refuses_what_it_cannot_compare() {
+    let model = shared_model();
+    // On its own training data: a note names the model.
+    let text = run(&[
+        "compare",
+        "--model",
+        s(model),
+        "--model",
+        s(model),
+        "--data",
+        s(&fixture("framing_small.jsonl")),
+        "--bootstrap",
+        "0",
+    ])
+    .success()
+    .stdout;
+    assert!(
+        text.starts_with(&format!(
+            "note: {}: 54 of the 54 records (100.0 %) have a text the model was fitted on",
+            s(model)
+        )),
+        "{text}"
+    );
+    assert!(text.contains("no bootstrap"), "{text}");
+    // One model is not a comparison.
+    let out = run(&[
+        "compare",
+        "--model",
+        s(model),
+        "--data",
+        s(&fixture("framing_valid.jsonl")),
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("error: compare needs at least two --model"),
+        "{}",
+        out.stderr
+    );
+    // A metric naming a label one model lacks.
+    let (binary, _dir) = binary_model();
+    run(&[
+        "compare",
+        "--model",
+        s(model),
+        "--model",
+        s(&binary),
+        "--data",
+        s(&fixture("framing_valid.jsonl")),
+        "--metric",
+        "f1:neutral",
+    ])
+    .fails_with(&[
+        &format!("cannot compare {} by f1:neutral", s(&binary)),
+        "names label `neutral`",
+    ]);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,395 @@
+//! Comparing models on the same labelled records: is one really better than another, or
+//! did the test set's luck of the draw decide?
+//!
+//! Each model after the first is compared with the first (the baseline) on the very same
+//! records, so the comparison is *paired*: the records are resampled with replacement as in
+//! [`crate::bootstrap`], and on every resample both models' figures are recomputed from the
+//! same draws, giving the percentile interval of the difference (model − baseline) of the
+//! chosen metric, macro-F1 and accuracy. Pairing removes what the two models share — which
+//! records are easy, which hard — so the interval of a difference is much narrower than the
+//! two models' own intervals would suggest. Beside it, McNemar's exact test looks at the
+//! records exactly one of the two gets right: if neither model were better, each such
+//! record would be equally likely to favour either, and the two-sided binomial p-value says
+//! how surprising the split is.
+
+use serde::Serialize;
+
+use crate::bootstrap::{draw, percentile_interval, Interval};
+use crate::metrics::{Metric, Report};
+use crate::train::SplitMix64;
+
+/// One model's predictions on the compared records.
+#[derive(Debug, Clone)]
+pub struct Predictions {
+    /// The model's name in reports (its file name, say).
+    pub name: String,
+    /// Its evaluation on the records ([`Report::new`]): its classes are the model's labels,
+    /// then true labels it never saw.
+    pub report: Report,
+    /// Each record's true label, as an index into `report.classes`.
+    pub truth: Vec<usize>,
+    /// Each record's predicted label, as an index into `report.classes`.
+    pub predicted: Vec<usize>,
+}
+
+/// One model's figures on the compared records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    pub name: String,
+    /// The chosen metric.
+    pub metric: f64,
+    pub macro_f1: f64,
+    pub accuracy: f64,
+}
+
+/// One model against the baseline, on the same records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Difference {
+    pub model: String,
+    pub baseline: String,
+    /// model − baseline, of the chosen metric, with its paired bootstrap interval (the
+    /// interval is `NaN` without resamples).
+    pub metric: Interval,
+    pub macro_f1: Interval,
+    pub accuracy: Interval,
+    /// Records the baseline gets right and the model wrong.
+    pub only_baseline_right: usize,
+    /// Records the model gets right and the baseline wrong.
+    pub only_model_right: usize,
+    /// McNemar's exact test: the two-sided binomial p-value of that split.
+    pub mcnemar_p: f64,
+}
+
+/// Every model's figures, and every model after the first against the first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Number of records compared on.
+    pub records: usize,
+    /// The chosen metric's name.
+    pub metric: String,
+    pub resamples: usize,
+    pub seed: u64,
+    /// Confidence level of the intervals, e.g. 0.95.
+    pub level: f64,
+    pub models: Vec<Figures>,
+    pub differences: Vec<Difference>,
+}
+
+/// Compare `models` (at least one; all on the same records, in the same order) by
+/// `metric`, with `resamples` paired bootstrap resamples drawn from [`SplitMix64`] seeded
+/// with `seed`, at confidence `level`.
+pub fn compare(
+    models: &[Predictions],
+    metric: &Metric,
+    resamples: usize,
+    seed: u64,
+    level: f64,
+) -> Comparison {
+    let n = models.first().map_or(0, |m| m.truth.len());
+    assert!(
+        models
+            .iter()
+            .all(|m| m.truth.len() == n && m.predicted.len() == n),
+        "every model is compared on the same records"
+    );
+    let figures: Vec<Figures> = models
+        .iter()
+        .map(|m| Figures {
+            name: m.name.clone(),
+            metric: metric.value(&m.report),
+            macro_f1: m.report.macro_avg.f1,
+            accuracy: m.report.accuracy,
+        })
+        .collect();
+    // Per resample, each model's (metric, macro-F1, accuracy) on the same draws.
+    let mut resampled: Vec<Vec<[f64; 3]>> = vec![Vec::with_capacity(resamples); models.len()];
+    if n > 0 {
+        let mut rng = SplitMix64::new(seed);
+        let mut draws = vec![0usize; n];
+        for _ in 0..resamples {
+            for d in draws.iter_mut() {
+                *d = draw(&mut rng, n);
+            }
+            for (m, out) in models.iter().zip(&mut resampled) {
+                let r = resampled_report(m, &draws);
+                out.push([metric.value(&r), r.macro_avg.f1, r.accuracy]);
+            }
+        }
+    }
+    let baseline = &models[0];
+    let differences = models
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, model)| {
+            let interval = |which: usize, estimate: f64| {
+                let mut values: Vec<f64> = resampled[i]
+                    .iter()
+                    .zip(&resampled[0])
+                    .map(|(a, b)| a[which] - b[which])
+                    .collect();
+                let (lower, upper) = if values.is_empty() {
+                    (f64::NAN, f64::NAN)
+                } else {
+                    percentile_interval(&mut values, level)
+                };
+                Interval {
+                    estimate,
+                    lower,
+                    upper,
+                }
+            };
+            // Each model indexes its own classes, but whether it is right does not depend
+            // on the numbering.
+            let right = |m: &Predictions, r: usize| m.predicted[r] == m.truth[r];
+            let only_baseline_right = (0..n)
+                .filter(|&r| right(baseline, r) && !right(model, r))
+                .count();
+            let only_model_right = (0..n)
+                .filter(|&r| right(model, r) && !right(baseline, r))
+                .count();
+            Difference {
+                model: model.name.clone(),
+                baseline: baseline.name.clone(),
+                metric: interval(0, figures[i].metric - figures[0].metric),
+                macro_f1: interval(1, figures[i].macro_f1 - figures[0].macro_f1),
+                accuracy: interval(2, figures[i].accuracy - figures[0].accuracy),
+                only_baseline_right,
+                only_model_right,
+                mcnemar_p: mcnemar_exact(only_baseline_right, only_model_right),
+            }
+        })
+        .collect();
+    Comparison {
+        records: n,
+        metric: metric.to_string(),
+        resamples,
+        seed,
+        level,
+        models: figures,
+        differences,
+    }
+}
+
+/// `m`'s report on the records `draws` picks (with repeats).
+fn resampled_report(m: &Predictions, draws: &[usize]) -> Report {
+    let k = m.report.classes.len();
+    let mut confusion = vec![vec![0usize; k]; k];
+    for &i in draws {
+        confusion[m.truth[i]][m.predicted[i]] += 1;
+    }
+    let labels = m.report.classes.iter().map(|c| c.label.clone()).collect();
+    Report::from_confusion(labels, confusion, None, Vec::new(), None)
+}
+
+/// The comparison as text for a terminal: a table of every model's figures, then each
+/// model against the baseline. `data` names the records compared on.
+pub fn render(c: &Comparison, data: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    // The chosen metric gets its own column unless it is macro-F1 or accuracy.
+    let own_metric = c.metric != "macro-f1" && c.metric != "accuracy";
+    let width = c
+        .models
+        .iter()
+        .map(|m| m.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let metric_width = c.metric.len().max(8);
+    let _ = writeln!(
+        out,
+        "{} models on {data} ({} records), compared by {}\n",
+        c.models.len(),
+        c.records,
+        c.metric
+    );
+    let mut header = format!("{:<width$}", "model");
+    if own_metric {
+        let _ = write!(header, "  {:>metric_width$}", c.metric);
+    }
+    let _ = write!(header, "  {:>8}  {:>8}", "macro-f1", "accuracy");
+    let _ = writeln!(out, "{header}");
+    for m in &c.models {
+        let mut row = format!("{:<width$}", m.name);
+        if own_metric {
+            let _ = write!(row, "  {:>metric_width$.4}", m.metric);
+        }
+        let _ = write!(row, "  {:>8.4}  {:>8.4}", m.macro_f1, m.accuracy);
+        let _ = writeln!(out, "{row}");
+    }
+    let Some(first) = c.differences.first() else {
+        return out;
+    };
+    let how = if c.resamples > 0 {
+        format!(
+            "{:.0}% intervals from a paired bootstrap: {} resamples of the {} records, seed {}",
+            c.level * 100.0,
+            c.resamples,
+            c.records,
+            c.seed
+        )
+    } else {
+        "no bootstrap".to_string()
+    };
+    let _ = writeln!(
+        out,
+        "\nagainst the baseline {} (model − baseline; {how}):",
+        first.baseline
+    );
+    for d in &c.differences {
+        let _ = writeln!(out, "{}", d.model);
+        let mut rows = Vec::new();
+        if own_metric {
+            rows.push((c.metric.as_str(), &d.metric));
+        }
+        rows.push(("macro-f1", &d.macro_f1));
+        rows.push(("accuracy", &d.accuracy));
+        for (name, interval) in rows {
+            let mut line = format!("  {name:<metric_width$}  {:+.4}", interval.estimate);
+            if c.resamples > 0 {
+                let _ = write!(line, "  [{:+.4}, {:+.4}]", interval.lower, interval.upper);
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(
+            out,
+            "  McNemar's exact test: {} records right by {} alone, {} by {} alone: p = {}",
+            d.only_baseline_right,
+            d.baseline,
+            d.only_model_right,
+            d.model,
+            format_p(d.mcnemar_p)
+        );
+    }
+    out
+}
+
+/// A p-value to four decimals, or in scientific notation when below 0.0001.
+fn format_p(p: f64) -> String {
+    if p >= 1e-4 {
+        format!("{p:.4}")
+    } else {
+        format!("{p:.2e}")
+    }
+}
+
+/// McNemar's exact test: the two-sided p-value of `b` records against `c` under a fair
+/// coin over the `b + c` discordant records, `min(1, 2 · P(X ≤ min(b, c)))` with
+/// `X ~ Binomial(b + c, ½)`; 1 when there are none. Summed in log space, so it holds for
+/// any number of records.
+pub fn mcnemar_exact(b: usize, c: usize) -> f64 {
+    let n = b + c;
+    if n == 0 {
+        return 1.0;
+    }
+    let m = b.min(c);
+    // ln P(X = k), from k = 0 up: ln C(n, k) − n ln 2.
+    let mut log_pmf = -(n as f64) * std::f64::consts::LN_2;
+    let mut terms = Vec::with_capacity(m + 1);
+    for k in 0..=m {
+        terms.push(log_pmf);
+        log_pmf += ((n - k) as f64).ln() - ((k + 1) as f64).ln();
+    }
+    let top = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let tail = top.exp() * terms.iter().map(|t| (t - top).exp()).sum::<f64>();
+    (2.0 * tail).min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bootstrap::{bootstrap, truth_indices};
+
+    /// Predictions of a two-label model named `name`: record `i` is right when `right(i)`.
+    fn model(name: &str, n: usize, right: impl Fn(usize) -> bool) -> Predictions {
+        let labels = vec!["no".to_string(), "yes".to_string()];
+        let truth: Vec<String> = (0..n).map(|i| labels[i % 2].clone()).collect();
+        let predicted: Vec<usize> = (0..n)
+            .map(|i| if right(i) { i % 2 } else { 1 - i % 2 })
+            .collect();
+        let report = Report::new(&labels, &truth, &predicted, None, None);
+        Predictions {
+            name: name.into(),
+            truth: truth_indices(&report, &truth),
+            report,
+            predicted,
+        }
+    }
+
+    #[test]
+    fn a_model_against_itself_differs_by_nothing() {
+        let a = model("a", 101, |i| i % 3 != 0);
+        let c = compare(&[a.clone(), a], &Metric::MacroF1, 200, 7, 0.95);
+        let d = &c.differences[0];
+        for interval in [&d.metric, &d.macro_f1, &d.accuracy] {
+            assert_eq!(
+                (interval.estimate, interval.lower, interval.upper),
+                (0.0, 0.0, 0.0)
+            );
+        }
+        assert_eq!((d.only_baseline_right, d.only_model_right), (0, 0));
+        assert_eq!(d.mcnemar_p, 1.0);
+        assert_eq!(c.models[0], c.models[1]);
+    }
+
+    #[test]
+    fn a_better_model_is_told_apart_and_the_draws_are_the_bootstraps() {
+        let n = 200;
+        // The baseline gets every record wrong, so on every resample the difference in
+        // accuracy is the model's own accuracy: its interval is the model's bootstrap one.
+        let baseline = model("base", n, |_| false);
+        let better = model("better", n, |i| i % 10 < 7);
+        let c = compare(
+            &[baseline, better.clone()],
+            &Metric::Accuracy,
+            500,
+            42,
+            0.95,
+        );
+        let d = &c.differences[0];
+        assert_eq!((d.only_baseline_right, d.only_model_right), (0, 140));
+        assert!(d.mcnemar_p < 1e-40, "{}", d.mcnemar_p);
+        let own = bootstrap(
+            &better.report,
+            &better.truth,
+            &better.predicted,
+            None,
+            500,
+            42,
+            0.95,
+        )
+        .unwrap();
+        assert!((d.accuracy.estimate - 0.7).abs() < 1e-12);
+        assert_eq!(
+            (d.accuracy.lower, d.accuracy.upper),
+            (own.accuracy.lower, own.accuracy.upper)
+        );
+        assert_eq!(d.metric, d.accuracy);
+        assert!(d.accuracy.lower > 0.0);
+        // No resamples: the differences without intervals.
+        let bare = compare(
+            &[model("a", n, |_| false), better],
+            &Metric::Accuracy,
+            0,
+            42,
+            0.95,
+        );
+        assert!(bare.differences[0].accuracy.lower.is_nan());
+        assert_eq!(bare.differences[0].accuracy.estimate, d.accuracy.estimate);
+    }
+
+    #[test]
+    fn mcnemar_matches_the_binomial_tail() {
+        // scipy.stats.binomtest(k, n, 0.5).pvalue
+        assert_eq!(mcnemar_exact(0, 0), 1.0);
+        assert_eq!(mcnemar_exact(5, 5), 1.0);
+        assert!((mcnemar_exact(2, 10) - 0.038574).abs() < 1e-6);
+        assert!((mcnemar_exact(10, 2) - 0.038574).abs() < 1e-6);
+        assert!((mcnemar_exact(0, 6) - 0.03125).abs() < 1e-12);
+        assert!((mcnemar_exact(12, 28) - 0.016589003).abs() < 1e-9);
+        // 9,000 discordant records: each term is far below 2^-1074, the sum is not.
+        let p = mcnemar_exact(4000, 5000);
+        assert!((p / 5.581401567013917e-26 - 1.0).abs() < 1e-9, "{p}");
+    }
+}
