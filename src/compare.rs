@@ -85,7 +85,8 @@ pub fn compare(
     seed: u64,
     level: f64,
 ) -> Comparison {
-    let n = models.first().map_or(0, |m| m.truth.len());
+    assert!(!models.is_empty(), "at least one model to compare");
+    let n = models[0].truth.len();
     assert!(
         models
             .iter()
