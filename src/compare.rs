@@ -14,7 +14,10 @@
 
 use serde::Serialize;
 
-use crate::bootstrap::{draw, percentile_interval, Interval};
+use crate::bootstrap::{draw, percentile_interval, truth_indices, Interval};
+use crate::classifier::Classifier;
+use crate::corpus::LabelledCorpus;
+use crate::logistic::argmax;
 use crate::metrics::{Metric, Report};
 use crate::train::SplitMix64;
 
@@ -30,6 +33,32 @@ pub struct Predictions {
     pub truth: Vec<usize>,
     /// Each record's predicted label, as an index into `report.classes`.
     pub predicted: Vec<usize>,
+}
+
+impl Predictions {
+    /// `classifier`'s predictions on `data`, evaluated by `metric`, under `name`.
+    pub fn of(
+        name: impl Into<String>,
+        classifier: &Classifier,
+        data: &LabelledCorpus,
+        metric: &Metric,
+    ) -> Predictions {
+        let probs = classifier.predict_proba(&data.texts);
+        let predicted: Vec<usize> = probs.iter().map(|p| argmax(p)).collect();
+        let report = Report::new(
+            &classifier.labels,
+            &data.labels,
+            &predicted,
+            Some(&probs),
+            Some(metric),
+        );
+        Predictions {
+            name: name.into(),
+            truth: truth_indices(&report, &data.labels),
+            report,
+            predicted,
+        }
+    }
 }
 
 /// One model's figures on the compared records.
@@ -300,7 +329,7 @@ pub fn mcnemar_exact(b: usize, c: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bootstrap::{bootstrap, truth_indices};
+    use crate::bootstrap::bootstrap;
 
     /// Predictions of a two-label model named `name`: record `i` is right when `right(i)`.
     fn model(name: &str, n: usize, right: impl Fn(usize) -> bool) -> Predictions {

@@ -1596,15 +1596,12 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
             .check_labels(&classifier.labels)
             .with_context(|| format!("cannot compare {name} by {metric}"))?;
         ui.say(format!("predicting with {name}"));
-        let probs = classifier.predict_proba(&data.texts);
-        let predicted: Vec<usize> = probs.iter().map(|p| stance::logistic::argmax(p)).collect();
-        let report = Report::new(
-            &classifier.labels,
-            &data.labels,
-            &predicted,
-            Some(&probs),
-            Some(&metric),
-        );
+        predictions.push(compare::Predictions::of(
+            name.clone(),
+            classifier,
+            &data,
+            &metric,
+        ));
         let overlap = Overlap::of(
             &data.texts,
             &classifier.metadata.fitted_texts,
@@ -1613,12 +1610,6 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
         if let Some(note) = overlap.describe() {
             notes.push(format!("{name}: {note}"));
         }
-        predictions.push(compare::Predictions {
-            name: name.clone(),
-            truth: stance::bootstrap::truth_indices(&report, &data.labels),
-            report,
-            predicted,
-        });
     }
     if args.bootstrap > 0 {
         ui.say(format!("paired bootstrap ({} resamples)", args.bootstrap));
