@@ -155,9 +155,7 @@ impl Validation {
             }
         }
     }
-}
 
-impl Validation {
     /// Whether the saved model made the predictions a training report is on, so that it
     /// can explain them: the held-out predictions of a validation file or split when no
     /// refit followed (`refit`, as the saved options say), or without held-out data the
