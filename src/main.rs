@@ -343,6 +343,11 @@ struct EvalArgs {
     /// Print the report as one JSON object (with a `bootstrap` member when --bootstrap is in force).
     #[arg(long)]
     json: bool,
+    /// List the N most confidently misclassified records after the report, each with why:
+    /// the predicted label's baseline and the n-grams that pushed hardest toward or away
+    /// from it (`most_confident_errors` in --json).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    errors: usize,
     #[command(flatten)]
     report: ReportArgs,
     /// Seed for --bootstrap.
@@ -1236,6 +1241,16 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
     }
     ui.clear();
     let report = &evaluation.report;
+    let errors = (args.errors > 0).then(|| {
+        report::explained_errors(
+            &classifier.labels,
+            &data.texts,
+            &data.labels,
+            &probs,
+            Some(&classifier),
+            args.errors,
+        )
+    });
     let mut out = anstream::stdout().lock();
     if args.json {
         let mut value = serde_json::to_value(report)?;
@@ -1245,6 +1260,12 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             }
             object.insert("overlap".into(), serde_json::to_value(overlap)?);
             object.insert("label_shift".into(), serde_json::to_value(label_shift)?);
+            if let Some(errors) = &errors {
+                object.insert(
+                    "most_confident_errors".into(),
+                    serde_json::to_value(errors)?,
+                );
+            }
         }
         serde_json::to_writer(&mut out, &value)?;
         writeln!(out)?;
@@ -1269,6 +1290,18 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             for line in lines {
                 writeln!(out, "{line}")?;
             }
+        }
+        if let Some(errors) = &errors {
+            let right: usize = (0..report.classes.len())
+                .map(|c| report.confusion[c][c])
+                .sum();
+            let wrong = report.n - right;
+            writeln!(
+                out,
+                "\nmost confidently misclassified ({} of {wrong}; # is the record's position, from 1; why: the predicted label's baseline and n-gram pushes, in log-odds):",
+                errors.len()
+            )?;
+            write!(out, "{}", report::render_errors(errors))?;
         }
         if let Some(dir) = &args.report.report {
             writeln!(

@@ -165,6 +165,54 @@ pub fn most_confident_errors(
     errors
 }
 
+/// [`most_confident_errors`], each explained by `explainer` when given (the model that made
+/// `probs`, see [`Page::explainer`]): the predicted label's baseline and its
+/// [`ERROR_EVIDENCE`] strongest n-gram pushes.
+pub fn explained_errors(
+    labels: &[String],
+    texts: &[String],
+    truth: &[String],
+    probs: &[Vec<f64>],
+    explainer: Option<&Classifier>,
+    top: usize,
+) -> Vec<Misclassified> {
+    let mut errors = most_confident_errors(labels, texts, truth, probs, top);
+    if let Some(classifier) = explainer {
+        for error in &mut errors {
+            let class = argmax(&probs[error.index]);
+            error.explanation = Some(classifier.explanation(&error.text, class, ERROR_EVIDENCE));
+        }
+    }
+    errors
+}
+
+/// Misclassified records as text for a terminal: the record's position among the evaluated
+/// records (from 1), its true and predicted labels, the probability of the prediction and
+/// the text, then the explanation when there is one.
+pub fn render_errors(errors: &[Misclassified]) -> String {
+    let mut out = String::new();
+    for m in errors {
+        let _ = writeln!(
+            out,
+            "  #{}  true {}, predicted {} ({:.3}): {}",
+            m.index + 1,
+            m.truth,
+            m.predicted,
+            m.probability,
+            truncate_chars(&m.text, TEXT_CHARS).replace(['\n', '\r'], " ")
+        );
+        if let Some(e) = &m.explanation {
+            let _ = writeln!(
+                out,
+                "      why: baseline {:+.4}; {}",
+                e.baseline,
+                evidence_cell(&e.evidence)
+            );
+        }
+    }
+    out
+}
+
 /// What a report page shows besides the evaluation.
 pub struct Page<'a> {
     /// One line under the heading, e.g. `model.stance on test.jsonl`.
@@ -206,14 +254,14 @@ pub fn write_report(dir: &Path, page: &Page) -> Result<Vec<PathBuf>> {
         per_class_svg(report)?,
         reliability_svg(&page.evaluation.calibration)?,
     ];
-    let mut errors =
-        most_confident_errors(page.labels, page.texts, page.truth, page.probs, TOP_ERRORS);
-    if let Some(classifier) = page.explainer {
-        for error in &mut errors {
-            let class = argmax(&page.probs[error.index]);
-            error.explanation = Some(classifier.explanation(&error.text, class, ERROR_EVIDENCE));
-        }
-    }
+    let errors = explained_errors(
+        page.labels,
+        page.texts,
+        page.truth,
+        page.probs,
+        page.explainer,
+        TOP_ERRORS,
+    );
     let html = render_html(page, &svgs, &errors);
     let json = metrics_json(page, &errors);
     let mut files: Vec<(PathBuf, String)> = vec![

@@ -213,6 +213,77 @@ fn eval_report_writes_every_file_with_the_reports_figures() {
 }
 
 #[test]
+fn eval_lists_the_most_confident_errors_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every fifth sentence mislabelled, so that a regularised model gets some wrong.
+    let data = dir.path().join("mislabelled.jsonl");
+    let lines: Vec<String> = fs::read_to_string(fixture("framing_small.jsonl"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut record: Value = serde_json::from_str(line).unwrap();
+            if i % 5 == 2 {
+                let flipped = match record["label"].as_str().unwrap() {
+                    "confrontational" => "cooperative",
+                    "cooperative" => "neutral",
+                    _ => "confrontational",
+                };
+                record["label"] = Value::from(flipped);
+            }
+            record.to_string()
+        })
+        .collect();
+    fs::write(&data, lines.join("\n")).unwrap();
+    let model = dir.path().join("m.stance");
+    train_fast(&data, &model, &["--c", "0.01"]).success();
+    let args = ["eval", "--model", s(&model), "--data", s(&data)];
+    let json = run(&[&args[..], &["--json", "--errors", "3"]].concat())
+        .success()
+        .json();
+    let listed = json["most_confident_errors"].as_array().unwrap().clone();
+    let n = json["n"].as_u64().unwrap() as usize;
+    let wrong = n - (json["accuracy"].as_f64().unwrap() * n as f64).round() as usize;
+    assert!(wrong >= 3, "the model gets {wrong} wrong");
+    assert_eq!(listed.len(), 3);
+    // The same records and explanations as the HTML report's list, which starts with them.
+    let out_dir = dir.path().join("report");
+    run(&[&args[..], &["--report", s(&out_dir), "--bootstrap", "0"]].concat()).success();
+    let (_, metrics) = report_files(&out_dir);
+    let in_report = metrics["most_confident_errors"].as_array().unwrap();
+    assert_eq!(listed[..], in_report[..3]);
+    assert!(listed
+        .iter()
+        .all(|e| e["evidence"].is_array() && e["baseline"].is_number()));
+    // Without --errors there is no list.
+    let plain = run(&[&args[..], &["--json"]].concat()).success().json();
+    assert!(plain.get("most_confident_errors").is_none());
+    // The text lists them under the report.
+    let text = run(&[&args[..], &["--errors", "3"]].concat())
+        .success()
+        .stdout;
+    assert!(
+        text.contains(&format!("most confidently misclassified (3 of {wrong};")),
+        "{text}"
+    );
+    for e in &listed {
+        let line = format!(
+            "  #{}  true {}, predicted {} ({:.3}): ",
+            e["index"].as_u64().unwrap() + 1,
+            e["truth"].as_str().unwrap(),
+            e["predicted"].as_str().unwrap(),
+            e["probability"].as_f64().unwrap()
+        );
+        assert!(text.contains(&line), "{line}\n{text}");
+        let why = format!(
+            "      why: baseline {:+.4}; ",
+            e["baseline"].as_f64().unwrap()
+        );
+        assert!(text.contains(&why), "{why}\n{text}");
+    }
+}
+
+#[test]
 fn report_text_from_the_data_is_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("nasty.jsonl");
