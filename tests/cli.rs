@@ -1452,14 +1452,14 @@ fn a_field_predict_cannot_keep_is_refused() {
 fn compare_gives_each_models_eval_figures_and_their_paired_differences() {
     let dir = tempfile::tempdir().unwrap();
     let data = fixture("framing_valid.jsonl");
-    // A weaker model: word unigrams only, strongly regularised.
+    // A model taught the wrong label for every sentence, which gets every record wrong
+    // that the shared model gets right.
+    let (mislabelled, _mislabelled_dir) = write_data(
+        "mislabelled.jsonl",
+        mislabelled_framing(|_| true).as_bytes(),
+    );
     let weak = dir.path().join("weak.stance");
-    train_fast(
-        &fixture("framing_small.jsonl"),
-        &weak,
-        &["--word-ngrams", "1-1", "--c", "0.01"],
-    )
-    .success();
+    train_fast(&mislabelled, &weak, &[]).success();
     let strong = shared_model();
     let args = [
         "compare",
@@ -1520,8 +1520,12 @@ fn compare_gives_each_models_eval_figures_and_their_paired_differences() {
     );
     let accuracy_gap = d["accuracy"]["estimate"].as_f64().unwrap() * 9.0;
     assert!((c as f64 - b as f64 - accuracy_gap).abs() < 1e-9, "{d}");
-    let p = d["mcnemar_p"].as_f64().unwrap();
-    assert!((0.0..=1.0).contains(&p));
+    // The shared model gets all 9 right, the mislabelled one none: every draw of the
+    // bootstrap costs the model, and McNemar's p is 2 · ½⁹.
+    assert_eq!((b, c), (9, 0), "{d}");
+    assert_eq!(d["accuracy"]["estimate"], -1.0);
+    assert!(d["accuracy"]["upper"].as_f64().unwrap() < 0.0, "{d}");
+    assert!((d["mcnemar_p"].as_f64().unwrap() - 2.0 / 512.0).abs() < 1e-12);
 
     // The text says the same, and the same seed gives the same intervals.
     let text = run(&args).success().stdout;

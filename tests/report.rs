@@ -217,24 +217,7 @@ fn eval_lists_the_most_confident_errors_with_why() {
     let dir = tempfile::tempdir().unwrap();
     // Every fifth sentence mislabelled, so that a regularised model gets some wrong.
     let data = dir.path().join("mislabelled.jsonl");
-    let lines: Vec<String> = fs::read_to_string(fixture("framing_small.jsonl"))
-        .unwrap()
-        .lines()
-        .enumerate()
-        .map(|(i, line)| {
-            let mut record: Value = serde_json::from_str(line).unwrap();
-            if i % 5 == 2 {
-                let flipped = match record["label"].as_str().unwrap() {
-                    "confrontational" => "cooperative",
-                    "cooperative" => "neutral",
-                    _ => "confrontational",
-                };
-                record["label"] = Value::from(flipped);
-            }
-            record.to_string()
-        })
-        .collect();
-    fs::write(&data, lines.join("\n")).unwrap();
+    fs::write(&data, mislabelled_framing(|i| i % 5 == 2)).unwrap();
     let model = dir.path().join("m.stance");
     train_fast(&data, &model, &["--c", "0.01"]).success();
     let args = ["eval", "--model", s(&model), "--data", s(&data)];

@@ -190,3 +190,24 @@ pub fn train_on(
     }
     (out, data, dir)
 }
+
+/// `framing_small.jsonl` as JSON lines with the records `mislabel(i)` picks (0-based)
+/// given the next label instead of their own (confrontational → cooperative → neutral →
+/// confrontational): data a model learns wrong labels from.
+pub fn mislabelled_framing(mislabel: impl Fn(usize) -> bool) -> String {
+    let lines: Vec<String> = fs::read_to_string(fixture("framing_small.jsonl"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut record: Value = serde_json::from_str(line).unwrap();
+            if mislabel(i) {
+                let label = record["label"].as_str().unwrap();
+                let next = LABELS[(LABELS.iter().position(|l| *l == label).unwrap() + 1) % 3];
+                record["label"] = Value::from(next);
+            }
+            record.to_string()
+        })
+        .collect();
+    lines.join("\n")
+}
