@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::logistic::{argmax, LogisticRegression};
 use crate::metrics::{Metric, Report};
-use crate::overlap::{share, text_fingerprint, Seen, TextSet};
+use crate::overlap::{share, text_fingerprint, Overlap, Seen, TextSet};
 use crate::sparse::CsrMatrix;
 use crate::train::TrainOptions;
 use crate::vectorize::TfidfVectorizer;
@@ -218,6 +218,16 @@ impl Classifier {
     pub fn seen(&self, text: &str) -> Option<Seen> {
         Seen::of(
             text_fingerprint(text),
+            &self.metadata.fitted_texts,
+            &self.metadata.selected_texts,
+        )
+    }
+
+    /// How many of `texts` (each record counted) this model was fitted on, and how many it
+    /// was selected on ([`Overlap`]): what a figure on them is not a held-out estimate for.
+    pub fn overlap(&self, texts: &[String]) -> Overlap {
+        Overlap::of(
+            texts,
             &self.metadata.fitted_texts,
             &self.metadata.selected_texts,
         )

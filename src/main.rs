@@ -23,7 +23,6 @@ use stance::logistic::{ClassWeight, Solver};
 use stance::metrics::{Metric, Report};
 use stance::model_file;
 use stance::output::{Extras, OutputFormat, PredictionWriter};
-use stance::overlap::Overlap;
 use stance::report::{self, Evaluation, Page};
 use stance::score::{self, ScoreOptions};
 use stance::train::{self, Event, TrainOptions, Validation, DEFAULT_C_BELOW, DEFAULT_C_GRID};
@@ -1172,11 +1171,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
     metric.check_labels(&classifier.labels)?;
     ui.say("predicting");
     let probs = classifier.predict_proba(&data.texts);
-    let overlap = Overlap::of(
-        &data.texts,
-        &classifier.metadata.fitted_texts,
-        &classifier.metadata.selected_texts,
-    );
+    let overlap = classifier.overlap(&data.texts);
     let label_shift = LabelShift::between(
         &classifier.metadata.label_counts,
         &data.label_counts(&classifier.labels),
@@ -1635,12 +1630,7 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
             &data,
             &metric,
         ));
-        let overlap = Overlap::of(
-            &data.texts,
-            &classifier.metadata.fitted_texts,
-            &classifier.metadata.selected_texts,
-        );
-        if let Some(note) = overlap.describe() {
+        if let Some(note) = classifier.overlap(&data.texts).describe() {
             notes.push(format!("{name}: {note}"));
         }
     }
