@@ -781,8 +781,10 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     } else {
         Validation::None
     };
+    let resamples = args.report.resamples();
+    let needs_evaluation = resamples > 0 || args.report.report.is_some();
     // The model search's progress: a bar of candidates (or of folds for --cv).
-    let mut held_out: Option<Vec<Vec<f64>>> = None;
+    let mut held_out: Option<(LabelledCorpus, Vec<Vec<f64>>)> = None;
     let mut fitted: Option<Vec<Vec<f64>>> = None;
     let mut counting_candidates = false;
     let mut on_event = |event: Event| match event {
@@ -828,15 +830,17 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
                 ui.inc();
             }
         }
-        Event::HeldOut { probs } => held_out = Some(probs),
+        Event::HeldOut { probs, records } => {
+            if needs_evaluation {
+                held_out = Some((records.clone(), probs));
+            }
+        }
         Event::Fitted { probs } => fitted = Some(probs),
     };
     let classifier = train::train(&data, &validation, &options, &mut on_event)?;
     ui.say(format!("writing {}", args.model.display()));
     model_file::save(&classifier, &args.model)
         .with_context(|| format!("could not save the model to {}", args.model.display()))?;
-    let resamples = args.report.resamples();
-    let needs_evaluation = resamples > 0 || args.report.report.is_some();
     let training_probs = match &classifier.metadata.selection {
         Some(_) => None,
         None => Some(fitted.context("training gave no predictions on its training data")?),
@@ -852,23 +856,14 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         )
     });
     // The records behind the held-out predictions, in their order.
-    let evaluated: Option<(LabelledCorpus, Vec<Vec<f64>>, String)> = if !needs_evaluation {
+    let evaluated: Option<(LabelledCorpus, Vec<Vec<f64>>)> = if !needs_evaluation {
         None
     } else if let Some(probs) = training_probs {
-        Some((data.clone(), probs, "the training data".into()))
+        Some((data.clone(), probs))
     } else {
-        let probs = held_out.context("training gave no held-out predictions to report on")?;
-        let (records, scored_on) = validation.held_out_records(&data);
-        if records.len() != probs.len() {
-            bail!(
-                "internal error: {} held-out predictions for {} records",
-                probs.len(),
-                records.len()
-            );
-        }
-        Some((records, probs, scored_on.to_string()))
+        Some(held_out.context("training gave no held-out predictions to report on")?)
     };
-    let evaluation = evaluated.as_ref().map(|(records, probs, _)| {
+    let evaluation = evaluated.as_ref().map(|(records, probs)| {
         ui.say(if resamples > 0 {
             format!("bootstrap ({resamples} resamples)")
         } else {
@@ -883,7 +878,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             args.seed,
         )
     });
-    if let (Some(dir), Some((records, probs, _)), Some(evaluation)) =
+    if let (Some(dir), Some((records, probs)), Some(evaluation)) =
         (&args.report.report, &evaluated, &evaluation)
     {
         ui.say(format!("writing the report to {}", dir.display()));

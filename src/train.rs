@@ -131,31 +131,6 @@ impl Validation {
         }
     }
 
-    /// The records behind training's held-out predictions ([`Event::HeldOut`]), in their
-    /// order, with what they are for reports: the validation file, the held-out part of a
-    /// split, or every record for cross-validation's out-of-fold predictions.
-    pub fn held_out_records(&self, train: &LabelledCorpus) -> (LabelledCorpus, &'static str) {
-        match self {
-            Validation::File { corpus, .. } => (corpus.clone(), "validation file"),
-            Validation::Split { fraction, seed } => {
-                let held = stratified_split(&train.labels, *fraction, *seed).1;
-                (train.subset(&held), "held-out split")
-            }
-            Validation::Pooled { corpus, seed, .. } => {
-                let all = train.concat(corpus);
-                if pooled_by_split(train, corpus) {
-                    let held = stratified_split(&all.labels, POOLED_SPLIT, *seed).1;
-                    (all.subset(&held), "held-out split of the pooled records")
-                } else {
-                    (all, "pooled out-of-fold predictions")
-                }
-            }
-            Validation::None | Validation::CrossValidation { .. } => {
-                (train.clone(), "pooled out-of-fold predictions")
-            }
-        }
-    }
-
     /// Whether the saved model made the predictions a training report is on, so that it
     /// can explain them: the held-out predictions of a validation file or split when no
     /// refit followed (`refit`, as the saved options say), or without held-out data the
@@ -244,7 +219,7 @@ impl Default for TrainOptions {
 
 /// What training reports while it works, for progress display.
 #[derive(Debug, Clone)]
-pub enum Event {
+pub enum Event<'a> {
     /// A new stage begins.
     Stage(String),
     /// The C search begins: `candidates` fits at most (the search may stop early).
@@ -262,12 +237,15 @@ pub enum Event {
     /// A candidate has been scored.
     Candidate { c: f64, score: f64, iterations: u64 },
     /// The chosen candidate's held-out probabilities (in label order), the predictions its
-    /// selection report was computed from, for evaluation reports: one row per record of the
-    /// validation file, of the split's held-out part (in the order of
-    /// [`stratified_split`]'s held-out indices) or, for cross-validation, of the whole
-    /// training data (pooled out-of-fold predictions, in input order);
-    /// [`Validation::held_out_records`] gives them.
-    HeldOut { probs: Vec<Vec<f64>> },
+    /// selection report was computed from, for evaluation reports, with the records they
+    /// are of: the validation file, the split's held-out part (in the order of
+    /// [`stratified_split`]'s held-out indices) or, for cross-validation, every record
+    /// (pooled out-of-fold predictions; for a pooled file, the training records then the
+    /// file's).
+    HeldOut {
+        probs: Vec<Vec<f64>>,
+        records: &'a LabelledCorpus,
+    },
     /// With no held-out data (`Validation::None`), the final model's probabilities on its
     /// own training data, in input order and label order: the figures of a training-data
     /// report, computed from the matrix the model was fitted on rather than by vectorising
@@ -997,7 +975,10 @@ fn search(
             model_probs(&model, &x_held)
         },
     );
-    progress(Event::HeldOut { probs });
+    progress(Event::HeldOut {
+        probs,
+        records: held,
+    });
     let selection = Selection {
         scored_on,
         metric: options.metric.clone(),
@@ -1227,6 +1208,7 @@ fn cross_validate(
     );
     progress(Event::HeldOut {
         probs: chosen_probs,
+        records: data,
     });
     // A record whose text another record shares is scored by a fold fitted on its text
     // when the copies fall in different folds.
@@ -1622,23 +1604,21 @@ mod tests {
         options.c_grid = vec![1.0];
         options.epochs = Some(1);
         let pooled = Validation::for_file("v".into(), valid_rows.clone(), true, 3);
-        let (held, scored_on) = pooled.held_out_records(&train_rows);
-        assert_eq!(scored_on, "held-out split of the pooled records");
-        assert_eq!(
-            held.len(),
-            POOLED_SPLIT_FROM / 10,
-            "10 % of the pooled records"
-        );
-        let mut held_out_probs = 0;
+        let mut held_out: Option<(usize, LabelledCorpus)> = None;
         let model = train(&train_rows, &pooled, &options, &mut |event| {
-            if let Event::HeldOut { probs } = event {
-                held_out_probs = probs.len();
+            if let Event::HeldOut { probs, records } = event {
+                held_out = Some((probs.len(), records.clone()));
             }
         })
         .unwrap();
-        let meta = &model.metadata;
-        // Chosen on the split, then fitted on both files.
+        let (held_out_probs, held) = held_out.expect("held-out predictions");
+        // Chosen on a 10 % split of both files, then fitted on both.
+        assert_eq!(held.len(), POOLED_SPLIT_FROM / 10);
         assert_eq!(held_out_probs, held.len());
+        let both = train_rows.concat(&valid_rows);
+        let (_, split) = stratified_split(&both.labels, POOLED_SPLIT, 3);
+        assert_eq!(held.texts, both.subset(&split).texts, "the split's records");
+        let meta = &model.metadata;
         assert_eq!(meta.n_train, POOLED_SPLIT_FROM);
         assert!(meta.options.refit);
         let selection = meta.selection.as_ref().unwrap();
@@ -1651,10 +1631,11 @@ mod tests {
         assert!(selection.report.accuracy > 0.99);
 
         // One record fewer, and the folds judge.
-        let fewer = rows(POOLED_SPLIT_FROM - 101, 0);
-        let (held, scored_on) = pooled.held_out_records(&fewer);
-        assert_eq!(scored_on, "pooled out-of-fold predictions");
-        assert_eq!(held.len(), POOLED_SPLIT_FROM - 1);
+        assert!(pooled_by_split(&train_rows, &valid_rows));
+        assert!(!pooled_by_split(
+            &rows(POOLED_SPLIT_FROM - 101, 0),
+            &valid_rows
+        ));
     }
 
     #[test]
