@@ -1076,9 +1076,10 @@ fn model_probs(model: &LogisticRegression, x: &CsrMatrix) -> Vec<Vec<f64>> {
 /// default values (two chains from 0.1 and 0.3 up), on test sets carved from TweetEval's
 /// train and val (`benches/selection_sim.py TASK --protocols defaults`, which pools the
 /// small validation files for cross-validation; new − old, ± one standard error): stance
-/// −0.14 ± 0.17 (20 repetitions), emotion +0.17 ± 0.10, hate +0.27 ± 0.19 (12 each), in
-/// 0.75× the training time (stance/abortion 1.86 → 1.37 s, emotion 3.92 → 2.76 s, medians
-/// of six alternated runs).
+/// −0.14 ± 0.17 (20 repetitions), emotion +0.17 ± 0.10, hate +0.27 ± 0.19 (12 each; at
+/// b847d51, before a round tying the best started from the tying model), in 0.77× the
+/// training time (stance/abortion 1.71 → 1.32 s, emotion 3.23 → 2.50 s: bd46015 against
+/// 1dfda55, medians of six paired runs).
 fn cross_validate(
     data: &LabelledCorpus,
     labels: &[String],
