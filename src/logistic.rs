@@ -853,6 +853,55 @@ mod tests {
     }
 
     #[test]
+    fn the_baseline_and_the_pushes_add_up_to_the_centred_log_odds() {
+        // Intercepts that do not sum to zero (as after a class-prior shift), and a binary
+        // model, where the parts are the log-odds against the other class.
+        let row: [(u32, f32); 3] = [(0, 0.5), (2, 0.25), (4, 1.0)];
+        for (n_classes, width, intercept) in [(3, 3, vec![0.4, -0.2, 1.0 / 3.0]), (2, 1, vec![0.7])]
+        {
+            let model = LogisticRegression {
+                n_classes,
+                coef: Array2::from_shape_fn((5, width), |(i, j)| {
+                    (i as f64 - 2.1) / (j as f64 + 3.0)
+                }),
+                intercept: Array1::from(intercept),
+                fit_info: FitInfo {
+                    solver: Solver::Asgd,
+                    iterations: 1,
+                    evaluations: 1,
+                    converged: true,
+                    objective: None,
+                    gradient_max: None,
+                    c: 1.0,
+                    class_weight: ClassWeight::Balanced,
+                },
+            };
+            let (cols, vals): (Vec<u32>, Vec<f32>) = row.iter().copied().unzip();
+            let logs: Vec<f64> = model
+                .predict_proba_row(&cols, &vals)
+                .iter()
+                .map(|p| p.ln())
+                .collect();
+            for class in 0..n_classes {
+                let parts = model.intercept_contribution(class)
+                    + row
+                        .iter()
+                        .map(|&(col, value)| model.contribution(col, value, class))
+                        .sum::<f64>();
+                let centred = if n_classes == 2 {
+                    logs[class] - logs[1 - class]
+                } else {
+                    logs[class] - logs.iter().sum::<f64>() / n_classes as f64
+                };
+                assert!(
+                    (parts - centred).abs() < 1e-12,
+                    "{n_classes} classes, {class}: {parts} vs {centred}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn softplus_and_sigmoid_are_stable() {
         assert_eq!(softplus(1000.0), 1000.0);
         assert!(softplus(-1000.0) >= 0.0 && softplus(-1000.0) < 1e-300);
