@@ -751,6 +751,27 @@ pub(crate) fn residuals(scores: &mut [f64], target: usize, weight: f64) -> f64 {
     }
 }
 
+/// A model with the given weights (one column for two classes) and intercepts, as if
+/// fitted, for tests that need exact numbers.
+#[cfg(test)]
+pub(crate) fn hand_built(coef: Array2<f64>, intercept: Array1<f64>) -> LogisticRegression {
+    LogisticRegression {
+        n_classes: if coef.ncols() == 1 { 2 } else { coef.ncols() },
+        coef,
+        intercept,
+        fit_info: FitInfo {
+            solver: Solver::Asgd,
+            iterations: 1,
+            evaluations: 1,
+            converged: true,
+            objective: None,
+            gradient_max: None,
+            c: 1.0,
+            class_weight: ClassWeight::Balanced,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -815,21 +836,10 @@ mod tests {
 
     #[test]
     fn rounded_weights_survive_serialisation_exactly() {
-        let mut model = LogisticRegression {
-            n_classes: 3,
-            coef: Array2::from_shape_fn((5, 3), |(i, j)| (i as f64 - 2.1) / (j as f64 + 3.0)),
-            intercept: Array1::from(vec![0.1, -0.2, 1.0 / 3.0]),
-            fit_info: FitInfo {
-                solver: Solver::Asgd,
-                iterations: 2,
-                evaluations: 2,
-                converged: true,
-                objective: None,
-                gradient_max: None,
-                c: 1.0,
-                class_weight: ClassWeight::Balanced,
-            },
-        };
+        let mut model = hand_built(
+            Array2::from_shape_fn((5, 3), |(i, j)| (i as f64 - 2.1) / (j as f64 + 3.0)),
+            Array1::from(vec![0.1, -0.2, 1.0 / 3.0]),
+        );
         model.round_weights_to_f32();
         let bytes = postcard::to_allocvec(&model).unwrap();
         assert_eq!(
@@ -859,23 +869,10 @@ mod tests {
         let row: [(u32, f32); 3] = [(0, 0.5), (2, 0.25), (4, 1.0)];
         for (n_classes, width, intercept) in [(3, 3, vec![0.4, -0.2, 1.0 / 3.0]), (2, 1, vec![0.7])]
         {
-            let model = LogisticRegression {
-                n_classes,
-                coef: Array2::from_shape_fn((5, width), |(i, j)| {
-                    (i as f64 - 2.1) / (j as f64 + 3.0)
-                }),
-                intercept: Array1::from(intercept),
-                fit_info: FitInfo {
-                    solver: Solver::Asgd,
-                    iterations: 1,
-                    evaluations: 1,
-                    converged: true,
-                    objective: None,
-                    gradient_max: None,
-                    c: 1.0,
-                    class_weight: ClassWeight::Balanced,
-                },
-            };
+            let model = hand_built(
+                Array2::from_shape_fn((5, width), |(i, j)| (i as f64 - 2.1) / (j as f64 + 3.0)),
+                Array1::from(intercept),
+            );
             let (cols, vals): (Vec<u32>, Vec<f32>) = row.iter().copied().unzip();
             let logs: Vec<f64> = model
                 .predict_proba_row(&cols, &vals)

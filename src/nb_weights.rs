@@ -132,21 +132,8 @@ mod tests {
         let mut scaled = x.clone();
         scaled.scale_columns(&scale);
         assert_eq!(scaled.row(0).1, [1.2, 0.4]);
-        let mut model = LogisticRegression {
-            n_classes: 2,
-            coef: ndarray::array![[0.5], [3.0]],
-            intercept: ndarray::array![0.1],
-            fit_info: crate::logistic::FitInfo {
-                solver: crate::logistic::Solver::Asgd,
-                iterations: 1,
-                evaluations: 1,
-                converged: true,
-                objective: None,
-                gradient_max: None,
-                c: 1.0,
-                class_weight: crate::logistic::ClassWeight::Uniform,
-            },
-        };
+        let mut model =
+            crate::logistic::hand_built(ndarray::array![[0.5], [3.0]], ndarray::array![0.1]);
         let on_scaled = model.predict_proba(&scaled);
         fold_into(&mut model, &scale);
         assert_eq!(model.coef, ndarray::array![[1.0], [1.5]]);
