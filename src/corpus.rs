@@ -106,6 +106,10 @@ pub struct Source {
     pub label_field: String,
     /// Refuse labelled records with an empty text instead of skipping them.
     pub strict: bool,
+    /// The field naming each labelled record's group — the article a sentence comes from,
+    /// the author of a post — read into [`LabelledCorpus::groups`] so that model selection
+    /// never fits on some of a group's records and scores the others. `None`: no groups.
+    pub group_field: Option<String>,
 }
 
 impl Source {
@@ -117,6 +121,7 @@ impl Source {
             text_field: "text".into(),
             label_field: "label".into(),
             strict: false,
+            group_field: None,
         }
     }
 
@@ -161,6 +166,9 @@ pub struct Record {
     /// The values of the fields [`RecordReader::keep_fields`] asked for, in its order: JSON
     /// values as they are, CSV and TSV fields as strings. Empty unless asked for.
     pub kept: Vec<serde_json::Value>,
+    /// The value of the field [`RecordReader::group_field`] names (JSON numbers and booleans
+    /// as text); `None` unless asked for.
+    pub group: Option<String>,
 }
 
 /// A labelled data set held in memory, in input order.
@@ -170,6 +178,11 @@ pub struct LabelledCorpus {
     pub labels: Vec<String>,
     /// Lines of the records left out because their text was empty.
     pub skipped_empty: Vec<u64>,
+    /// Each record's group ([`Source::group_field`]), in record order; empty when the data
+    /// has no groups. Splits and folds keep a group's records together
+    /// ([`crate::train::grouped_folds`]), so that held-out figures are for groups the model
+    /// has not seen, as new articles or new authors will be.
+    pub groups: Vec<String>,
 }
 
 impl LabelledCorpus {
@@ -185,20 +198,40 @@ impl LabelledCorpus {
 
     /// The records at `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> LabelledCorpus {
+        let pick = |values: &[String]| indices.iter().map(|&i| values[i].clone()).collect();
         LabelledCorpus {
-            texts: indices.iter().map(|&i| self.texts[i].clone()).collect(),
-            labels: indices.iter().map(|&i| self.labels[i].clone()).collect(),
+            texts: pick(&self.texts),
+            labels: pick(&self.labels),
             skipped_empty: Vec::new(),
+            groups: if self.groups.is_empty() {
+                Vec::new()
+            } else {
+                pick(&self.groups)
+            },
         }
     }
 
-    /// These records followed by `other`'s.
+    /// These records followed by `other`'s; with groups only when both have them.
     pub fn concat(&self, other: &LabelledCorpus) -> LabelledCorpus {
+        let join = |a: &[String], b: &[String]| a.iter().chain(b).cloned().collect();
         LabelledCorpus {
-            texts: self.texts.iter().chain(&other.texts).cloned().collect(),
-            labels: self.labels.iter().chain(&other.labels).cloned().collect(),
+            texts: join(&self.texts, &other.texts),
+            labels: join(&self.labels, &other.labels),
             skipped_empty: Vec::new(),
+            groups: if self.groups.is_empty() || other.groups.is_empty() {
+                Vec::new()
+            } else {
+                join(&self.groups, &other.groups)
+            },
         }
+    }
+
+    /// The number of distinct groups (0 without groups).
+    pub fn n_groups(&self) -> usize {
+        let mut groups: Vec<&String> = self.groups.iter().collect();
+        groups.sort_unstable();
+        groups.dedup();
+        groups.len()
     }
 
     /// Refuse data with fewer than two distinct labels, naming the source.
@@ -342,7 +375,11 @@ pub fn read_labelled_dir(dir: &Path, strict: bool) -> Result<LabelledDir> {
 /// [`Source::strict`]).
 pub fn read_labelled(source: &Source) -> Result<LabelledCorpus> {
     let mut corpus = LabelledCorpus::default();
-    for record in RecordReader::open(source, true)? {
+    let mut reader = RecordReader::open(source, true)?;
+    if let Some(field) = &source.group_field {
+        reader = reader.group_field(field)?;
+    }
+    for record in reader {
         let record = record?;
         if record.text.trim().is_empty() {
             if source.strict {
@@ -360,6 +397,7 @@ pub fn read_labelled(source: &Source) -> Result<LabelledCorpus> {
         corpus
             .labels
             .push(record.label.expect("labelled reader yields labels"));
+        corpus.groups.extend(record.group);
     }
     if corpus.is_empty() {
         let problem = if corpus.skipped_empty.is_empty() {
@@ -393,6 +431,8 @@ enum Inner {
         label_field: String,
         /// JSON keys to carry into [`Record::kept`].
         kept_fields: Vec<String>,
+        /// The JSON key of [`Record::group`].
+        group_field: Option<String>,
         line: u64,
         buf: Vec<u8>,
     },
@@ -405,6 +445,8 @@ enum Inner {
         label_col: Option<usize>,
         /// Columns to carry into [`Record::kept`].
         kept_cols: Vec<usize>,
+        /// The column of [`Record::group`].
+        group_col: Option<usize>,
         record: csv::ByteRecord,
     },
 }
@@ -520,6 +562,7 @@ impl RecordReader {
                     text_col,
                     label_col,
                     kept_cols: Vec::new(),
+                    group_col: None,
                     record: csv::ByteRecord::new(),
                 }
             }
@@ -529,6 +572,7 @@ impl RecordReader {
                 text_field: text_field.to_string(),
                 label_field: label_field.to_string(),
                 kept_fields: Vec::new(),
+                group_field: None,
                 line: 0,
                 buf: Vec::new(),
             },
@@ -589,6 +633,48 @@ impl RecordReader {
         Ok(self)
     }
 
+    /// Read `field` (a CSV or TSV column, a JSON key) of every record into
+    /// [`Record::group`]. A column missing from the header is refused here; a key missing
+    /// from a JSON record, or a value that is empty or not a string, number or boolean,
+    /// when that record is read. Plain text and fastText lines have no fields.
+    pub fn group_field(mut self, field: &str) -> Result<Self> {
+        let refuse = |problem: String| {
+            Err(Error::BadInput {
+                path: self.name.clone(),
+                problem,
+            })
+        };
+        match &mut self.inner {
+            Inner::Delimited {
+                columns, group_col, ..
+            } => match columns.iter().position(|c| c == field) {
+                Some(col) => *group_col = Some(col),
+                None => {
+                    return refuse(format!(
+                        "no `{field}` column for the group (columns: {}); choose one with --group-field",
+                        columns.join(", ")
+                    ))
+                }
+            },
+            Inner::Lines {
+                format: Format::Jsonl,
+                group_field,
+                ..
+            } => *group_field = Some(field.to_string()),
+            Inner::Lines { format, .. } => {
+                let what = if *format == Format::FastText {
+                    "fastText lines"
+                } else {
+                    "plain text lines"
+                };
+                return refuse(format!(
+                    "{what} have no fields to name a group: use CSV, TSV or JSON lines with a column or key for it"
+                ));
+            }
+        }
+        Ok(self)
+    }
+
     fn next_record(&mut self) -> Result<Option<Record>> {
         let RecordReader {
             name,
@@ -605,11 +691,12 @@ impl RecordReader {
             Inner::Delimited {
                 reader,
                 newlines,
+                columns,
                 text_col,
                 label_col,
                 kept_cols,
+                group_col,
                 record,
-                ..
             } => {
                 let more = reader
                     .read_byte_record(record)
@@ -643,9 +730,23 @@ impl RecordReader {
                     .map(|&col| field(col).map(serde_json::Value::String))
                     .collect::<std::result::Result<_, _>>()
                     .map_err(|p| bad(line, p))?;
+                let group = match *group_col {
+                    Some(col) => Some(
+                        field(col)
+                            .and_then(|g| group_name(g, &columns[col], "column"))
+                            .map_err(|p| bad(line, p))?,
+                    ),
+                    None => None,
+                };
                 finish(line, text, label, labelled)
                     .map_err(|p| bad(line, p))
-                    .map(|record| Some(Record { kept, ..record }))
+                    .map(|record| {
+                        Some(Record {
+                            kept,
+                            group,
+                            ..record
+                        })
+                    })
             }
             Inner::Lines {
                 reader,
@@ -653,6 +754,7 @@ impl RecordReader {
                 text_field,
                 label_field,
                 kept_fields,
+                group_field,
                 line,
                 buf,
             } => loop {
@@ -679,16 +781,21 @@ impl RecordReader {
                 if format != Format::Text && content.trim().is_empty() {
                     continue;
                 }
-                let (text, label, kept) = match format {
-                    Format::Jsonl => {
-                        parse_json_line(content, text_field, label_field, kept_fields, labelled)
-                            .map_err(|p| bad(current, p))?
-                    }
+                let (text, label, kept, group) = match format {
+                    Format::Jsonl => parse_json_line(
+                        content,
+                        text_field,
+                        label_field,
+                        kept_fields,
+                        group_field.as_deref(),
+                        labelled,
+                    )
+                    .map_err(|p| bad(current, p))?,
                     // Plain lines drop fastText label prefixes too, so a labelled .txt
                     // file can be predicted on as it is.
                     _ => {
                         let (text, label) = parse_fasttext_line(content);
-                        (text, label, Vec::new())
+                        (text, label, Vec::new(), None)
                     }
                 };
                 if format == Format::Text {
@@ -697,11 +804,18 @@ impl RecordReader {
                         text,
                         label: None,
                         kept,
+                        group: None,
                     }));
                 }
                 return finish(current, text, label, labelled)
                     .map_err(|p| bad(current, p))
-                    .map(|record| Some(Record { kept, ..record }));
+                    .map(|record| {
+                        Some(Record {
+                            kept,
+                            group,
+                            ..record
+                        })
+                    });
             },
         }
     }
@@ -724,7 +838,20 @@ fn finish(
         text,
         label: if labelled { label } else { None },
         kept: Vec::new(),
+        group: None,
     })
+}
+
+/// A record's group as read from `field` (a `what`: column or key): any text but an empty
+/// one, which would put every record missing the value into one group.
+fn group_name(value: String, field: &str, what: &str) -> std::result::Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(format!(
+            "empty group in {what} `{field}`: give every record a group (its article, author or source)"
+        ));
+    }
+    Ok(value.to_string())
 }
 
 impl Iterator for RecordReader {
@@ -836,14 +963,24 @@ fn csv_error(name: &Path, error: csv::Error, newlines: &RefCell<NewlineLog>) -> 
     }
 }
 
-/// Parse one JSON-lines record into (text, label, the values of `kept_fields`).
+/// One JSON-lines record: its text, label, the values of the kept fields and its group.
+type JsonRecord = (
+    String,
+    Option<String>,
+    Vec<serde_json::Value>,
+    Option<String>,
+);
+
+/// Parse one JSON-lines record into (text, label, the values of `kept_fields`, the value
+/// of `group_field`).
 fn parse_json_line(
     content: &str,
     text_field: &str,
     label_field: &str,
     kept_fields: &[String],
+    group_field: Option<&str>,
     labelled: bool,
-) -> std::result::Result<(String, Option<String>, Vec<serde_json::Value>), String> {
+) -> std::result::Result<JsonRecord, String> {
     let value: serde_json::Value = serde_json::from_str(content).map_err(|e| {
         let what = e.to_string();
         let what = what.split(" at line ").next().unwrap_or(&what).to_string();
@@ -888,7 +1025,25 @@ fn parse_json_line(
             })
         })
         .collect::<std::result::Result<_, _>>()?;
-    Ok((text, label, kept))
+    let group = match group_field {
+        None => None,
+        Some(field) => {
+            let value = match object.get(field) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                Some(serde_json::Value::Bool(b)) => b.to_string(),
+                Some(serde_json::Value::Null) | None => {
+                    return Err(format!(
+                        "no `{field}` field for the group (fields: {}); every record needs one, or choose another field with --group-field",
+                        object.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ))
+                }
+                Some(_) => return Err(format!("field `{field}` is not a string or number")),
+            };
+            Some(group_name(value, field, "field")?)
+        }
+    };
+    Ok((text, label, kept, group))
 }
 
 /// Parse one fastText line: leading `__label__X` tokens, then the text.
@@ -923,8 +1078,15 @@ mod tests {
 
     #[test]
     fn json_numbers_are_labels() {
-        let (text, label, _) =
-            parse_json_line(r#"{"text":"hi","label":3}"#, "text", "label", &[], true).unwrap();
+        let (text, label, _, _) = parse_json_line(
+            r#"{"text":"hi","label":3}"#,
+            "text",
+            "label",
+            &[],
+            None,
+            true,
+        )
+        .unwrap();
         assert_eq!((text.as_str(), label.as_deref()), ("hi", Some("3")));
     }
 
@@ -941,6 +1103,66 @@ mod tests {
         )?
         .keep_fields(&fields)?
         .collect()
+    }
+
+    /// The groups of labelled `input` read with `--group-field group`.
+    fn groups_of(input: &str, format: Format) -> Result<Vec<String>> {
+        RecordReader::from_reader(
+            io::Cursor::new(input.as_bytes().to_vec()),
+            "in",
+            format,
+            "text",
+            "label",
+            true,
+        )?
+        .group_field("group")?
+        .map(|r| r.map(|r| r.group.expect("asked for")))
+        .collect()
+    }
+
+    #[test]
+    fn groups_are_read_from_a_column_or_key_as_text() {
+        let csv = "text,label,group\na,x,story 1\nb,y, story 2 \n";
+        assert_eq!(groups_of(csv, Format::Csv).unwrap(), ["story 1", "story 2"]);
+        let tsv = "group\ttext\tlabel\n3\ta\tx\n";
+        assert_eq!(groups_of(tsv, Format::Tsv).unwrap(), ["3"]);
+        let jsonl = "{\"text\":\"a\",\"label\":\"x\",\"group\":17}\n{\"text\":\"b\",\"label\":\"x\",\"group\":\"s\"}\n";
+        assert_eq!(groups_of(jsonl, Format::Jsonl).unwrap(), ["17", "s"]);
+    }
+
+    #[test]
+    fn a_missing_or_empty_group_is_named_with_its_line() {
+        let err = groups_of("text,label\na,x\n", Format::Csv).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "in: no `group` column for the group (columns: text, label); choose one with --group-field"
+        );
+        let err = groups_of("text,label,group\na,x,g\nb,x,\n", Format::Csv).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("in:3: empty group in column `group`"),
+            "{err}"
+        );
+        let jsonl =
+            "{\"text\":\"a\",\"label\":\"x\",\"group\":\"g\"}\n{\"text\":\"b\",\"label\":\"x\"}\n";
+        let err = groups_of(jsonl, Format::Jsonl).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("in:2: no `group` field for the group (fields: label, text)"),
+            "{err}"
+        );
+        let jsonl = "{\"text\":\"a\",\"label\":\"x\",\"group\":[1]}\n";
+        let err = groups_of(jsonl, Format::Jsonl).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "in:1: field `group` is not a string or number"
+        );
+        let err = groups_of("__label__x a\n", Format::FastText).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("in: fastText lines have no fields to name a group"),
+            "{err}"
+        );
     }
 
     #[test]

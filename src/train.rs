@@ -288,9 +288,16 @@ pub fn train(
     // Once, on the whole training data, so that every fold and the final fit keep the same
     // n-grams' threshold and the model records the count.
     options.vectorizer.min_df = options.vectorizer.min_df.resolved(train.len());
+    check_groups("the training data", train)?;
     if let Validation::File { name, corpus } | Validation::Pooled { name, corpus, .. } = validation
     {
         check_labels_known(name, corpus, &labels)?;
+        check_groups(name, corpus)?;
+        if train.groups.is_empty() != corpus.groups.is_empty() {
+            return Err(Error::InvalidOption(format!(
+                "the training data and the validation file {name} must both name each record's group, or neither"
+            )));
+        }
     }
 
     // With held-out data the chosen candidate is kept exactly as fitted, unless
@@ -307,7 +314,11 @@ pub fn train(
         }
         Validation::File { name, corpus } => {
             options.validation = format!("file {name}");
-            let scored_on = format!("validation file {name} ({} records)", corpus.len());
+            let scored_on = format!(
+                "validation file {name} ({} records{})",
+                corpus.len(),
+                shared_groups(train, corpus)
+            );
             let (mut selection, vectorizer, model) =
                 search(train, corpus, &labels, &options, scored_on, progress)?;
             let (repeats, texts) = held_out_texts(train, corpus, options.refit);
@@ -326,7 +337,10 @@ pub fn train(
                     "validation split {fraction} must be between 0 and 1"
                 )));
             }
-            options.validation = format!("stratified split {fraction} (seed {seed})");
+            options.validation = format!(
+                "stratified split {fraction} (seed {seed}{})",
+                grouping(train, "side")
+            );
             let held_out = SplitSearch::run(
                 train,
                 "the training data",
@@ -345,7 +359,10 @@ pub fn train(
             (fit_on, Some(held_out.selection), fitted, held_out.texts)
         }
         Validation::CrossValidation { folds, seed } => {
-            options.validation = format!("stratified {folds}-fold cross-validation (seed {seed})");
+            options.validation = format!(
+                "stratified {folds}-fold cross-validation (seed {seed}{})",
+                grouping(train, "fold")
+            );
             // The final model is fitted on all the data anyway.
             options.refit = false;
             let over = format!("{} records", train.len());
@@ -375,8 +392,10 @@ pub fn train(
             // Either way the saved model is fitted on both.
             let (mut selection, texts) = if pooled_by_split(train, corpus) {
                 options.refit = true;
-                options.validation =
-                    format!("{file}: stratified split {POOLED_SPLIT} of both (seed {seed})");
+                options.validation = format!(
+                    "{file}: stratified split {POOLED_SPLIT} of both (seed {seed}{})",
+                    grouping(&all, "side")
+                );
                 let why = format!(
                     ", since {too_small} and {folds}-fold cross-validation over {} records costs {folds} searches",
                     all.len()
@@ -394,8 +413,10 @@ pub fn train(
                 (held_out.selection, held_out.texts)
             } else {
                 options.refit = false;
-                options.validation =
-                    format!("{file}: stratified {folds}-fold cross-validation (seed {seed})");
+                options.validation = format!(
+                    "{file}: stratified {folds}-fold cross-validation (seed {seed}{})",
+                    grouping(&all, "fold")
+                );
                 let over = format!("{together}, since {too_small}");
                 cross_validate(&all, &labels, *folds, *seed, &options, &over, progress)?
             };
@@ -482,13 +503,26 @@ impl SplitSearch {
         options: &TrainOptions,
         progress: &mut dyn FnMut(Event),
     ) -> Result<SplitSearch> {
-        let (part_idx, held_idx) = stratified_split(&data.labels, fraction, seed);
+        let (part_idx, held_idx) = if data.groups.is_empty() {
+            stratified_split(&data.labels, fraction, seed)
+        } else {
+            grouped_split(&data.labels, &data.groups, fraction, seed)
+        };
+        if held_idx.is_empty() || part_idx.is_empty() {
+            return Err(Error::InvalidOption(format!(
+                "the {} groups of {what} cannot be split {:.0}:{:.0} with each group on one side: use --cv, a different --valid-split, or smaller groups",
+                data.n_groups(),
+                (1.0 - fraction) * 100.0,
+                fraction * 100.0
+            )));
+        }
         let (part, held) = (data.subset(&part_idx), data.subset(&held_idx));
         check_has_labels(&part, labels)?;
         let scored_on = format!(
-            "a stratified {:.0}% split of {what} ({} records, seed {seed}){why}",
+            "a stratified {:.0}% split of {what} ({} records, seed {seed}{}){why}",
             fraction * 100.0,
-            held.len()
+            held.len(),
+            grouping(data, "side")
         );
         let (mut selection, vectorizer, model) =
             search(&part, &held, labels, options, scored_on, progress)?;
@@ -500,6 +534,46 @@ impl SplitSearch {
             fitted: (vectorizer, model),
             texts,
         })
+    }
+}
+
+/// What a split or the folds of `data` do with its groups, for reports: each is kept within
+/// one `part` (side, fold). Empty without groups.
+fn grouping(data: &LabelledCorpus, part: &str) -> String {
+    match data.n_groups() {
+        0 => String::new(),
+        n => format!("; each of its {n} groups within one {part}"),
+    }
+}
+
+/// Groups, when a corpus has them, must be one per record.
+fn check_groups(name: &str, corpus: &LabelledCorpus) -> Result<()> {
+    if !corpus.groups.is_empty() && corpus.groups.len() != corpus.len() {
+        return Err(Error::InvalidOption(format!(
+            "{name} has {} groups for {} records: give every record one group or none",
+            corpus.groups.len(),
+            corpus.len()
+        )));
+    }
+    Ok(())
+}
+
+/// How many of a validation file's groups the training data also has, for the report:
+/// its figures are for unseen groups only when none. Empty without groups.
+fn shared_groups(train: &LabelledCorpus, valid: &LabelledCorpus) -> String {
+    if valid.groups.is_empty() {
+        return String::new();
+    }
+    let seen: std::collections::HashSet<&String> = train.groups.iter().collect();
+    let mut groups: Vec<&String> = valid.groups.iter().collect();
+    groups.sort_unstable();
+    groups.dedup();
+    match groups.iter().filter(|g| seen.contains(**g)).count() {
+        0 => format!("; none of its {} groups in the training data", groups.len()),
+        shared => format!(
+            "; {shared} of its {} groups also in the training data",
+            groups.len()
+        ),
     }
 }
 
@@ -1095,17 +1169,52 @@ fn cross_validate(
             data.len()
         )));
     }
-    let smallest = labels
-        .iter()
-        .map(|l| data.labels.iter().filter(|t| *t == l).count())
-        .min()
-        .unwrap_or(0);
-    let caveat = if smallest < folds {
-        format!("; the smallest class has only {smallest} records, so some folds hold none of it")
+    let n_groups = data.n_groups();
+    if !data.groups.is_empty() && folds > n_groups {
+        return Err(Error::InvalidOption(format!(
+            "{folds}-fold cross-validation keeping each group within one fold needs at least {folds} groups; the data has {n_groups}: use --cv {n_groups} or fewer"
+        )));
+    }
+    let caveat = if data.groups.is_empty() {
+        let smallest = labels
+            .iter()
+            .map(|l| data.labels.iter().filter(|t| *t == l).count())
+            .min()
+            .unwrap_or(0);
+        if smallest < folds {
+            format!(
+                "; the smallest class has only {smallest} records, so some folds hold none of it"
+            )
+        } else {
+            String::new()
+        }
     } else {
-        String::new()
+        // Per label, the groups holding it: a label in fewer groups than folds is missing
+        // from some folds, and a label in one group from the fitted part of its fold.
+        let fewest = labels
+            .iter()
+            .map(|l| {
+                let mut holding: Vec<&String> = (0..data.len())
+                    .filter(|&i| &data.labels[i] == l)
+                    .map(|i| &data.groups[i])
+                    .collect();
+                holding.sort_unstable();
+                holding.dedup();
+                (holding.len(), l)
+            })
+            .min()
+            .expect("at least two labels");
+        match fewest {
+            (1, label) => format!("; every `{label}` record is in one group, so the fold holding it is fitted without the label"),
+            (n, label) if n < folds => format!("; `{label}` occurs in only {n} groups, so some folds hold none of it"),
+            _ => String::new(),
+        }
     };
-    let fold_of = stratified_folds(&data.labels, folds, seed);
+    let fold_of = if data.groups.is_empty() {
+        stratified_folds(&data.labels, folds, seed)
+    } else {
+        grouped_folds(&data.labels, &data.groups, folds, seed)
+    };
     let fold_records: Vec<(Vec<usize>, Vec<usize>)> = (0..folds)
         .map(|fold| (0..data.len()).partition(|&i| fold_of[i] != fold))
         .collect();
@@ -1216,7 +1325,8 @@ fn cross_validate(
     let (data_texts, held_out_repeats) = TextSet::with_repeats(&data.texts);
     let selection = Selection {
         scored_on: format!(
-            "stratified {folds}-fold cross-validation over {over} (seed {seed}); pooled out-of-fold predictions{caveat}"
+            "stratified {folds}-fold cross-validation over {over} (seed {seed}{}); pooled out-of-fold predictions{caveat}",
+            grouping(data, "fold")
         ),
         metric: options.metric.clone(),
         candidates,
@@ -1324,6 +1434,107 @@ pub fn stratified_folds(labels: &[String], k: usize, seed: u64) -> Vec<usize> {
         }
     }
     fold
+}
+
+/// Split indices into (train, held-out) keeping each group's records on one side, with
+/// about `fraction` of each label held out as far as whole groups allow
+/// ([`grouped_bins`]); the held-out side is empty when the groups cannot be split so.
+pub fn grouped_split(
+    labels: &[String],
+    groups: &[String],
+    fraction: f64,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
+    let bin = grouped_bins(labels, groups, &[1.0 - fraction, fraction], seed);
+    (0..labels.len()).partition(|&i| bin[i] == 0)
+}
+
+/// Assign each record a fold in `0..k` keeping each group's records in one fold, with each
+/// label spread over the folds as evenly as whole groups allow ([`grouped_bins`]). With at
+/// least `k` groups every fold gets one.
+pub fn grouped_folds(labels: &[String], groups: &[String], k: usize, seed: u64) -> Vec<usize> {
+    grouped_bins(labels, groups, &vec![1.0 / k as f64; k], seed)
+}
+
+/// Put every group's records into one of `shares.len()` bins so that each bin holds about
+/// its share of every label: the rule of scikit-learn's `StratifiedGroupKFold`, generalised
+/// to unequal shares. The groups are shuffled with `seed` and then taken most unevenly
+/// labelled first (largest standard deviation of their label counts, the hardest to place);
+/// each goes to the bin that leaves the smallest sum, over labels and bins, of the squared
+/// gap between the bin's fraction of the label and its share (with equal shares, the bin
+/// that leaves the labels' spread over the bins least uneven, as scikit-learn's rule
+/// chooses), ties to the bin least filled for its share, then the first.
+fn grouped_bins(labels: &[String], groups: &[String], shares: &[f64], seed: u64) -> Vec<usize> {
+    assert_eq!(labels.len(), groups.len(), "one group per record");
+    let index_of = |values: &[String]| -> (usize, Vec<usize>) {
+        let mut names: Vec<&String> = values.iter().collect();
+        names.sort_unstable();
+        names.dedup();
+        let index = values
+            .iter()
+            .map(|v| names.binary_search(&v).expect("a listed name"))
+            .collect();
+        (names.len(), index)
+    };
+    let (n_labels, label_of) = index_of(labels);
+    let (n_groups, group_of) = index_of(groups);
+    let mut counts = vec![vec![0usize; n_labels]; n_groups];
+    let mut totals = vec![0usize; n_labels];
+    for (&g, &l) in group_of.iter().zip(&label_of) {
+        counts[g][l] += 1;
+        totals[l] += 1;
+    }
+    let spread = |c: &[usize]| {
+        let mean = c.iter().sum::<usize>() as f64 / c.len() as f64;
+        c.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / c.len() as f64
+    };
+    let mut order: Vec<usize> = (0..n_groups).collect();
+    SplitMix64::new(seed).shuffle(&mut order);
+    order.sort_by(|&a, &b| spread(&counts[b]).total_cmp(&spread(&counts[a])));
+    let mut bin_counts = vec![vec![0usize; n_labels]; shares.len()];
+    let mut bin_sizes = vec![0usize; shares.len()];
+    let mut bin_of_group = vec![0usize; n_groups];
+    let gap = |bin_counts: &[Vec<usize>]| -> f64 {
+        bin_counts
+            .iter()
+            .zip(shares)
+            .map(|(c, share)| {
+                c.iter()
+                    .zip(&totals)
+                    .map(|(&n, &total)| (n as f64 / total as f64 - share).powi(2))
+                    .sum::<f64>()
+            })
+            .sum()
+    };
+    for g in order {
+        let mut best: Option<(f64, f64, usize)> = None;
+        for bin in 0..shares.len() {
+            for (n, c) in bin_counts[bin].iter_mut().zip(&counts[g]) {
+                *n += c;
+            }
+            let candidate = (gap(&bin_counts), bin_sizes[bin] as f64 / shares[bin], bin);
+            for (n, c) in bin_counts[bin].iter_mut().zip(&counts[g]) {
+                *n -= c;
+            }
+            // Gaps within 1e-9 of each other are ties: they differ by rounding only.
+            let better = match best {
+                None => true,
+                Some((gap, fill, _)) => {
+                    candidate.0 < gap - 1e-9 || (candidate.0 <= gap + 1e-9 && candidate.1 < fill)
+                }
+            };
+            if better {
+                best = Some(candidate);
+            }
+        }
+        let bin = best.expect("at least one bin").2;
+        for (n, c) in bin_counts[bin].iter_mut().zip(&counts[g]) {
+            *n += c;
+        }
+        bin_sizes[bin] += counts[g].iter().sum::<usize>();
+        bin_of_group[g] = bin;
+    }
+    group_of.iter().map(|&g| bin_of_group[g]).collect()
 }
 
 #[cfg(test)]
@@ -1708,6 +1919,96 @@ mod tests {
             (train, held),
             "same seed, same split"
         );
+    }
+
+    /// Labels and groups of records in groups of one to six records, each group mostly of
+    /// one label.
+    fn grouped_records(n_groups: usize) -> (Vec<String>, Vec<String>) {
+        let (mut y, mut groups) = (Vec::new(), Vec::new());
+        for g in 0..n_groups {
+            for r in 0..1 + g % 6 {
+                let label = if r == 2 { (g + 1) % 3 } else { g % 3 };
+                y.push(["a", "b", "c"][label].to_string());
+                groups.push(format!("article-{g}"));
+            }
+        }
+        (y, groups)
+    }
+
+    #[test]
+    fn grouped_folds_keep_each_group_in_one_fold_and_spread_the_labels() {
+        let (y, groups) = grouped_records(40);
+        let k = 5;
+        let folds = grouped_folds(&y, &groups, k, 7);
+        for i in 0..y.len() {
+            for j in 0..y.len() {
+                if groups[i] == groups[j] {
+                    assert_eq!(folds[i], folds[j], "{} split", groups[i]);
+                }
+            }
+        }
+        for label in ["a", "b", "c"] {
+            let total = y.iter().filter(|l| *l == label).count() as f64;
+            for f in 0..k {
+                let here = (0..y.len())
+                    .filter(|&i| folds[i] == f && y[i] == label)
+                    .count() as f64;
+                // Whole groups of up to six records: each fold within one group of its share.
+                assert!(
+                    (here - total / k as f64).abs() <= 6.0,
+                    "fold {f} holds {here} of {total} `{label}`"
+                );
+            }
+        }
+        assert_eq!(folds, grouped_folds(&y, &groups, k, 7), "seeded");
+        assert_ne!(folds, grouped_folds(&y, &groups, k, 8), "the seed shuffles");
+    }
+
+    #[test]
+    fn grouped_folds_are_stratified_when_whole_groups_allow_it() {
+        // Ten groups of two `a` records and ten of two `b`: by size alone any mix of them
+        // would fill five folds evenly; stratified, each fold gets two groups of each.
+        let y = labels(&[("a", 20), ("b", 20)]);
+        let groups: Vec<String> = (0..40).map(|i| format!("g{}", i / 2)).collect();
+        for seed in 0..5 {
+            let folds = grouped_folds(&y, &groups, 5, seed);
+            for f in 0..5 {
+                for label in ["a", "b"] {
+                    let here = (0..40).filter(|&i| folds[i] == f && y[i] == label).count();
+                    assert_eq!(here, 4, "seed {seed}, fold {f}, `{label}`");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn with_as_many_groups_as_folds_each_fold_gets_one() {
+        let (y, groups) = grouped_records(5);
+        let folds = grouped_folds(&y, &groups, 5, 1);
+        let mut used: Vec<usize> = folds.clone();
+        used.sort_unstable();
+        used.dedup();
+        assert_eq!(used, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_grouped_split_holds_out_about_the_fraction_in_whole_groups() {
+        let (y, groups) = grouped_records(60);
+        let (part, held) = grouped_split(&y, &groups, 0.2, 3);
+        assert_eq!(part.len() + held.len(), y.len());
+        let share = held.len() as f64 / y.len() as f64;
+        assert!((0.15..=0.25).contains(&share), "held out {share}");
+        for &i in &held {
+            assert!(
+                part.iter().all(|&j| groups[j] != groups[i]),
+                "{} split",
+                groups[i]
+            );
+        }
+        // Two groups of five cannot be split 90:10 whole: nothing is held out, and the
+        // caller says so.
+        let (y, groups) = (labels(&[("a", 5), ("b", 5)]), labels(&[("g", 5), ("h", 5)]));
+        assert!(grouped_split(&y, &groups, 0.1, 3).1.is_empty());
     }
 
     #[test]

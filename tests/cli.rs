@@ -2742,3 +2742,118 @@ fn labels_only_output_refuses_a_label_with_a_line_break_before_writing() {
         .fails_with(&["\"hostile\\nlanguage\" contains a line break", "JSON lines"]);
     assert!(!out.exists(), "no output file is created");
 }
+
+/// JSON lines of `n_groups` groups of six records, each group of one label and carrying a
+/// word of its own; the other words are drawn alike for both labels. Only the group word
+/// tells the labels apart, and only for a group the model was fitted on.
+fn records_with_group_words(n_groups: usize) -> String {
+    let filler = [
+        "alpha", "beta", "gamma", "delta", "kappa", "sigma", "omega", "theta",
+    ];
+    let mut state = 12345u64;
+    let mut lines = String::new();
+    for g in 0..n_groups {
+        for _ in 0..6 {
+            let words: Vec<&str> = (0..6)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    filler[(state >> 33) as usize % filler.len()]
+                })
+                .collect();
+            lines.push_str(&format!(
+                "{{\"text\": \"marker{g}q {}\", \"label\": \"{}\", \"article\": \"story-{g}\"}}\n",
+                words.join(" "),
+                if g % 2 == 0 { "x" } else { "y" }
+            ));
+        }
+    }
+    lines
+}
+
+#[test]
+fn grouped_cross_validation_scores_only_groups_the_fold_model_has_not_seen() {
+    let data = records_with_group_words(10);
+    let accuracy = |extra: &[&str]| {
+        let mut args = vec!["--cv", "5", "--c", "1", "--no-prior-shift", "--json"];
+        args.extend(extra);
+        let (out, _, _dir) = train_on("groups.jsonl", data.as_bytes(), &args);
+        out.success().json()["selection"]["report"]["accuracy"]
+            .as_f64()
+            .unwrap()
+    };
+    // Record by record, every held-out record's group word was fitted on.
+    let mixed = accuracy(&[]);
+    assert!(mixed >= 0.95, "ungrouped folds: {mixed}");
+    // Group by group, no held-out group word was: the labels are a guess.
+    let grouped = accuracy(&["--group-field", "article"]);
+    assert!(grouped <= 0.7, "grouped folds: {grouped}");
+
+    let (out, _, _dir) = train_on(
+        "groups.jsonl",
+        data.as_bytes(),
+        &["--cv", "5", "--c", "1", "--group-field", "article"],
+    );
+    let text = out.success().stdout;
+    assert!(
+        text.contains("stratified 5-fold cross-validation over 60 records (seed 42; each of its 10 groups within one fold)"),
+        "{text}"
+    );
+    let (out, _, _dir) = train_on(
+        "groups.jsonl",
+        data.as_bytes(),
+        &[
+            "--valid-split",
+            "0.2",
+            "--c",
+            "1",
+            "--group-field",
+            "article",
+        ],
+    );
+    let text = out.success().stdout;
+    assert!(
+        text.contains("records, seed 42; each of its 10 groups within one side)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn group_field_mistakes_are_refused_before_training() {
+    let data = records_with_group_words(4);
+    // Groups only matter for held-out data: a usage error without it.
+    let (out, _, _dir) = train_on(
+        "groups.jsonl",
+        data.as_bytes(),
+        &["--group-field", "article"],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    // More folds than groups.
+    let (out, _, _dir) = train_on(
+        "groups.jsonl",
+        data.as_bytes(),
+        &["--cv", "5", "--group-field", "article"],
+    );
+    out.fails_with(&["needs at least 5 groups; the data has 4: use --cv 4 or fewer"]);
+    // A field the records lack, named with the first record's line.
+    let (out, path, _dir) = train_on(
+        "groups.jsonl",
+        data.as_bytes(),
+        &["--cv", "2", "--group-field", "source"],
+    );
+    out.fails_with(&[&at(&path, 1), "no `source` field for the group"]);
+    // A directory of documents has no fields.
+    let dir = tempfile::tempdir().unwrap();
+    for label in ["a", "b"] {
+        fs::create_dir(dir.path().join(label)).unwrap();
+        fs::write(dir.path().join(label).join("1.txt"), "some text").unwrap();
+    }
+    let model = dir.path().join("m.stance");
+    let out = train_fast(
+        dir.path(),
+        &model,
+        &["--cv", "2", "--group-field", "article"],
+    );
+    out.fails_with(&["a directory of documents has no fields"]);
+}

@@ -218,7 +218,7 @@ pub fn small_model() -> stance::Classifier {
     let corpus = LabelledCorpus {
         texts: TRAINING.iter().map(|(t, _)| t.to_string()).collect(),
         labels: TRAINING.iter().map(|(_, l)| l.to_string()).collect(),
-        skipped_empty: Vec::new(),
+        ..LabelledCorpus::default()
     };
     let mut options = TrainOptions::default();
     options.vectorizer.min_df = DocFreq::Count(1);
