@@ -12,7 +12,12 @@
 //! The examples are treated as independent draws from the population of interest; the
 //! interval describes the sampling variability of the evaluation set, not the variability
 //! of training (a model search that chose among candidates on the same data is slightly
-//! optimistic, and the interval does not correct for that).
+//! optimistic, and the interval does not correct for that). Examples that come in groups
+//! are not independent — the sentences of one article share its subject and its writer —
+//! so with groups ([`Units::Groups`]) each resample draws whole groups instead, as many
+//! as there are, and takes every example of each (a cluster bootstrap): the interval then
+//! shows how much the figures move from one set of articles to another, which resampling
+//! sentences understates.
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +29,65 @@ pub const DEFAULT_RESAMPLES: usize = 1000;
 
 /// The default confidence level.
 pub const DEFAULT_LEVEL: f64 = 0.95;
+
+/// What each resample draws with replacement: the examples one by one, or whole groups of
+/// them (see the module documentation).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Units {
+    /// This many examples, drawn one by one.
+    Examples(usize),
+    /// The examples of each group (indices), drawn a group at a time.
+    Groups(Vec<Vec<usize>>),
+}
+
+impl Units {
+    /// The units of the examples whose groups are `groups` (one per example, in order), or
+    /// of `n` ungrouped examples when `groups` is empty.
+    pub fn new(n: usize, groups: &[String]) -> Units {
+        if groups.is_empty() {
+            return Units::Examples(n);
+        }
+        assert_eq!(groups.len(), n, "one group per example");
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| groups[a].cmp(&groups[b]));
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        for (k, &i) in order.iter().enumerate() {
+            if k == 0 || groups[order[k - 1]] != groups[i] {
+                members.push(Vec::new());
+            }
+            members.last_mut().expect("pushed").push(i);
+        }
+        Units::Groups(members)
+    }
+
+    /// The number of groups, when the examples are drawn by group.
+    pub fn groups(&self) -> Option<usize> {
+        match self {
+            Units::Examples(_) => None,
+            Units::Groups(members) => Some(members.len()),
+        }
+    }
+
+    /// Draw one resample, passing each drawn example's index to `take` (an example drawn
+    /// twice, twice). Without groups, `n` draws of [`draw`] in turn, so the same seed gives
+    /// the same resamples as before groups existed.
+    pub(crate) fn resample(&self, rng: &mut SplitMix64, mut take: impl FnMut(usize)) {
+        match self {
+            Units::Examples(n) => {
+                for _ in 0..*n {
+                    take(draw(rng, *n));
+                }
+            }
+            Units::Groups(members) => {
+                for _ in 0..members.len() {
+                    for &i in &members[draw(rng, members.len())] {
+                        take(i);
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// A figure with its percentile interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +115,9 @@ pub struct BootstrapIntervals {
     pub seed: u64,
     /// Confidence level, e.g. 0.95.
     pub level: f64,
+    /// The number of groups resampled whole ([`Units::Groups`]); `None` when the examples
+    /// were resampled one by one.
+    pub groups: Option<usize>,
     pub accuracy: Interval,
     pub macro_f1: Interval,
     /// The chosen metric, when the report has one.
@@ -59,12 +126,15 @@ pub struct BootstrapIntervals {
 
 /// Bootstrap intervals for the figures of `report`, computed from the same predictions:
 /// `truth[i]` and `predicted[i]` index `report.classes` (the model's labels, then labels the
-/// model never saw). Returns `None` when `resamples` is 0 or there are no examples.
+/// model never saw); `units` says what a resample draws. Returns `None` when `resamples` is
+/// 0 or there are no examples.
+#[allow(clippy::too_many_arguments)]
 pub fn bootstrap(
     report: &Report,
     truth: &[usize],
     predicted: &[usize],
     metric: Option<&Metric>,
+    units: &Units,
     resamples: usize,
     seed: u64,
     level: f64,
@@ -82,10 +152,7 @@ pub fn bootstrap(
     let mut chosen = Vec::with_capacity(resamples);
     for _ in 0..resamples {
         let mut confusion = vec![vec![0usize; k]; k];
-        for _ in 0..n {
-            let i = draw(&mut rng, n);
-            confusion[truth[i]][predicted[i]] += 1;
-        }
+        units.resample(&mut rng, |i| confusion[truth[i]][predicted[i]] += 1);
         let r = Report::from_confusion(labels.clone(), confusion, None, Vec::new(), None);
         accuracy.push(r.accuracy);
         macro_f1.push(r.macro_avg.f1);
@@ -105,6 +172,7 @@ pub fn bootstrap(
         resamples,
         seed,
         level,
+        groups: units.groups(),
         accuracy: interval(report.accuracy, &mut accuracy),
         macro_f1: interval(report.macro_avg.f1, &mut macro_f1),
         metric: metric.map(|m| NamedInterval {
@@ -112,6 +180,27 @@ pub fn bootstrap(
             interval: interval(m.value(report), &mut chosen),
         }),
     })
+}
+
+/// Below this many groups, a resample of whole groups can take few distinct values, and
+/// its percentile interval is rough (too narrow, as a rule); reports say so.
+pub const FEW_GROUPS: usize = 20;
+
+/// What was resampled, for reports: `1000 resamples of the 92 records, seed 42`, or with
+/// groups `1000 resamples of the 30 groups of the 300 records, seed 42`, warning when
+/// there are fewer than [`FEW_GROUPS`].
+pub fn describe_resampling(resamples: usize, n: usize, groups: Option<usize>, seed: u64) -> String {
+    let what = match groups {
+        None => format!("the {n} records"),
+        Some(g) => format!("the {g} groups of the {n} records"),
+    };
+    let caveat = match groups {
+        Some(g) if g < FEW_GROUPS => {
+            format!("; with fewer than {FEW_GROUPS} groups the intervals are rough")
+        }
+        _ => String::new(),
+    };
+    format!("{resamples} resamples of {what}, seed {seed}{caveat}")
 }
 
 /// Indices of true labels into `report.classes`, for [`bootstrap`].
@@ -166,6 +255,43 @@ mod tests {
         assert_eq!(quantile(&sorted, 0.5), 2.5);
         assert_eq!(quantile(&sorted, 0.0), 1.0);
         assert_eq!(quantile(&sorted, 1.0), 4.0);
+    }
+
+    #[test]
+    fn groups_are_drawn_whole() {
+        let groups: Vec<String> = ["b", "a", "b", "c", "a", "b"]
+            .iter()
+            .map(|g| g.to_string())
+            .collect();
+        let units = Units::new(6, &groups);
+        assert_eq!(
+            units,
+            Units::Groups(vec![vec![1, 4], vec![0, 2, 5], vec![3]])
+        );
+        assert_eq!(units.groups(), Some(3));
+        let mut rng = SplitMix64::new(3);
+        for _ in 0..100 {
+            let mut drawn = Vec::new();
+            units.resample(&mut rng, |i| drawn.push(i));
+            // Three groups drawn, each with all its members in a row.
+            let mut rest = drawn.as_slice();
+            for _ in 0..3 {
+                let group = match rest[0] {
+                    1 | 4 => &[1, 4][..],
+                    3 => &[3][..],
+                    _ => &[0, 2, 5][..],
+                };
+                assert_eq!(&rest[..group.len()], group, "{drawn:?}");
+                rest = &rest[group.len()..];
+            }
+            assert!(rest.is_empty(), "{drawn:?}");
+        }
+        // Without groups, n single draws, as before groups existed.
+        let (mut a, mut b) = (SplitMix64::new(9), SplitMix64::new(9));
+        let mut drawn = Vec::new();
+        Units::new(4, &[]).resample(&mut a, |i| drawn.push(i));
+        let expected: Vec<usize> = (0..4).map(|_| draw(&mut b, 4)).collect();
+        assert_eq!(drawn, expected);
     }
 
     #[test]

@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use crate::bootstrap::{draw, percentile_interval, truth_indices, Interval};
+use crate::bootstrap::{describe_resampling, percentile_interval, truth_indices, Interval, Units};
 use crate::classifier::Classifier;
 use crate::corpus::LabelledCorpus;
 use crate::logistic::argmax;
@@ -100,16 +100,20 @@ pub struct Comparison {
     pub seed: u64,
     /// Confidence level of the intervals, e.g. 0.95.
     pub level: f64,
+    /// The number of groups the paired bootstrap resampled whole
+    /// ([`crate::bootstrap::Units::Groups`]); `None` when it resampled records one by one.
+    pub groups: Option<usize>,
     pub models: Vec<Figures>,
     pub differences: Vec<Difference>,
 }
 
 /// Compare `models` (at least one; all on the same records, in the same order) by
-/// `metric`, with `resamples` paired bootstrap resamples drawn from [`SplitMix64`] seeded
-/// with `seed`, at confidence `level`.
+/// `metric`, with `resamples` paired bootstrap resamples of `units` drawn from
+/// [`SplitMix64`] seeded with `seed`, at confidence `level`.
 pub fn compare(
     models: &[Predictions],
     metric: &Metric,
+    units: &Units,
     resamples: usize,
     seed: u64,
     level: f64,
@@ -135,11 +139,10 @@ pub fn compare(
     let mut resampled: Vec<Vec<[f64; 3]>> = vec![Vec::with_capacity(resamples); models.len()];
     if n > 0 {
         let mut rng = SplitMix64::new(seed);
-        let mut draws = vec![0usize; n];
+        let mut draws = Vec::with_capacity(n);
         for _ in 0..resamples {
-            for d in draws.iter_mut() {
-                *d = draw(&mut rng, n);
-            }
+            draws.clear();
+            units.resample(&mut rng, |i| draws.push(i));
             for (m, out) in models.iter().zip(&mut resampled) {
                 let r = resampled_report(m, &draws);
                 out.push([metric.value(&r), r.macro_avg.f1, r.accuracy]);
@@ -196,6 +199,7 @@ pub fn compare(
         resamples,
         seed,
         level,
+        groups: units.groups(),
         models: figures,
         differences,
     }
@@ -253,11 +257,9 @@ pub fn render(c: &Comparison, data: &str) -> String {
     };
     let how = if c.resamples > 0 {
         format!(
-            "{:.0}% intervals from a paired bootstrap: {} resamples of the {} records, seed {}",
+            "{:.0}% intervals from a paired bootstrap: {}",
             c.level * 100.0,
-            c.resamples,
-            c.records,
-            c.seed
+            describe_resampling(c.resamples, c.records, c.groups, c.seed)
         )
     } else {
         "no bootstrap".to_string()
@@ -290,6 +292,12 @@ pub fn render(c: &Comparison, data: &str) -> String {
             d.only_model_right,
             d.model,
             format_p(d.mcnemar_p)
+        );
+    }
+    if c.groups.is_some() {
+        let _ = writeln!(
+            out,
+            "\nMcNemar's test counts records as independent, which records of one group are not: with groups, judge by the intervals, which resample whole groups."
         );
     }
     out
@@ -350,7 +358,14 @@ mod tests {
     #[test]
     fn a_model_against_itself_differs_by_nothing() {
         let a = model("a", 101, |i| i % 3 != 0);
-        let c = compare(&[a.clone(), a], &Metric::MacroF1, 200, 7, 0.95);
+        let c = compare(
+            &[a.clone(), a],
+            &Metric::MacroF1,
+            &Units::Examples(101),
+            200,
+            7,
+            0.95,
+        );
         let d = &c.differences[0];
         for interval in [&d.metric, &d.macro_f1, &d.accuracy] {
             assert_eq!(
@@ -373,6 +388,7 @@ mod tests {
         let c = compare(
             &[baseline, better.clone()],
             &Metric::Accuracy,
+            &Units::Examples(n),
             500,
             42,
             0.95,
@@ -385,6 +401,7 @@ mod tests {
             &better.truth,
             &better.predicted,
             None,
+            &Units::Examples(n),
             500,
             42,
             0.95,
@@ -401,6 +418,7 @@ mod tests {
         let bare = compare(
             &[model("a", n, |_| false), better],
             &Metric::Accuracy,
+            &Units::Examples(n),
             0,
             42,
             0.95,

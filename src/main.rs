@@ -376,6 +376,11 @@ struct EvalArgs {
     /// Seed for --bootstrap.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Field (CSV/TSV column or JSON key) naming each record's group (its article, its
+    /// author): --bootstrap then resamples whole groups, since records of one group are
+    /// not independent and resampling them one by one gives intervals too narrow.
+    #[arg(long, value_name = "FIELD")]
+    group_field: Option<String>,
     #[command(flatten)]
     input: LabelledInputArgs,
 }
@@ -399,6 +404,11 @@ struct CompareArgs {
     /// Seed for --bootstrap.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Field (CSV/TSV column or JSON key) naming each record's group (its article, its
+    /// author): the paired bootstrap then resamples whole groups, since records of one
+    /// group are not independent and resampling them one by one gives intervals too narrow.
+    #[arg(long, value_name = "FIELD")]
+    group_field: Option<String>,
     /// Print the comparison as one JSON object.
     #[arg(long)]
     json: bool,
@@ -898,6 +908,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             &classifier.labels,
             &records.labels,
             probs,
+            &records.groups,
             Some(&args.metric),
             resamples,
             args.seed,
@@ -1184,7 +1195,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
     ui.say(format!("loading {}", args.model.display()));
     let classifier = model_file::load(&args.model)?;
     ui.say(format!("reading {}", args.data.display()));
-    let data = args.input.read(&args.data, None)?;
+    let data = args.input.read(&args.data, args.group_field.as_deref())?;
     let metric = args
         .metric
         .unwrap_or_else(|| classifier.metadata.options.metric.clone());
@@ -1204,6 +1215,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
         &classifier.labels,
         &data.labels,
         &probs,
+        &data.groups,
         Some(&metric),
         resamples,
         args.seed,
@@ -1633,7 +1645,7 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
         })
         .collect::<Result<_>>()?;
     ui.say(format!("reading {}", args.data.display()));
-    let data = args.input.read(&args.data, None)?;
+    let data = args.input.read(&args.data, args.group_field.as_deref())?;
     let metric = args
         .metric
         .unwrap_or_else(|| models[0].1.metadata.options.metric.clone());
@@ -1660,6 +1672,7 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
     let comparison = compare::compare(
         &predictions,
         &metric,
+        &stance::bootstrap::Units::new(data.len(), &data.groups),
         args.bootstrap,
         args.seed,
         stance::bootstrap::DEFAULT_LEVEL,

@@ -53,11 +53,12 @@ pub struct Evaluation {
 impl Evaluation {
     /// Evaluate probabilities (`probs[i]` in `labels` order; the prediction is the argmax)
     /// against true label names, with `resamples` bootstrap resamples (0: none) drawn with
-    /// `seed`.
+    /// `seed`, of whole groups when `groups` (one per record) is not empty.
     pub fn new(
         labels: &[String],
         truth: &[String],
         probs: &[Vec<f64>],
+        groups: &[String],
         metric: Option<&Metric>,
         resamples: usize,
         seed: u64,
@@ -71,6 +72,7 @@ impl Evaluation {
             &truth_index,
             &predicted,
             metric,
+            &bootstrap::Units::new(truth.len(), groups),
             resamples,
             seed,
             bootstrap::DEFAULT_LEVEL,
@@ -100,11 +102,9 @@ impl Evaluation {
             .max()
             .unwrap_or(8);
         let mut lines = vec![format!(
-            "{:.0}% bootstrap intervals ({} resamples of the {} records, seed {}):",
+            "{:.0}% bootstrap intervals ({}):",
             b.level * 100.0,
-            b.resamples,
-            self.report.n,
-            b.seed
+            bootstrap::describe_resampling(b.resamples, self.report.n, b.groups, b.seed)
         )];
         for (name, i) in rows {
             lines.push(format!(
@@ -488,8 +488,8 @@ fn render_html(page: &Page, svgs: &[String; 3], errors: &[Misclassified]) -> Str
         }
         let _ = writeln!(
             h,
-            "</tbody>\n</table>\n<p class=\"muted\">Percentile bootstrap: {} resamples of the {} records with replacement (SplitMix64, seed {}).</p>",
-            b.resamples, report.n, b.seed
+            "</tbody>\n</table>\n<p class=\"muted\">Percentile bootstrap, drawing with replacement (SplitMix64): {}.</p>",
+            escape_html(&bootstrap::describe_resampling(b.resamples, report.n, b.groups, b.seed))
         );
     }
     h.push_str("</div>\n</div>\n</section>\n");

@@ -1,7 +1,7 @@
 //! Bootstrap intervals against a known answer, and the calibration figures against
 //! hand-computed ones.
 
-use stance::bootstrap::{bootstrap, truth_indices};
+use stance::bootstrap::{bootstrap, truth_indices, Units};
 use stance::metrics::{Calibration, Metric, Report};
 use stance::train::SplitMix64;
 
@@ -40,6 +40,7 @@ fn accuracy_intervals_cover_the_true_value_about_95_percent_of_the_time() {
             &truth_idx,
             &predicted,
             Some(&Metric::Accuracy),
+            &Units::Examples(n),
             1000,
             d as u64,
             0.95,
@@ -65,6 +66,64 @@ fn accuracy_intervals_cover_the_true_value_about_95_percent_of_the_time() {
     assert!((0.09..0.12).contains(&mean_width), "{mean_width}");
 }
 
+/// Simulate 200 data sets of 30 groups of 10 examples, where a group is either easy (every
+/// prediction right with probability 0.95) or hard (0.45), half and half in expectation,
+/// so the true accuracy is 0.7 but examples of one group are right or wrong together.
+/// Resampling whole groups covers the true 0.7 about 95% of the time; resampling examples
+/// one by one, blind to the groups, gives intervals too narrow to (about two thirds).
+#[test]
+fn resampling_whole_groups_covers_the_true_value_when_examples_are_not_independent() {
+    let labels: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+    let (datasets, n_groups, size) = (200, 30, 10);
+    let n = n_groups * size;
+    let groups: Vec<String> = (0..n).map(|i| format!("g{}", i / size)).collect();
+    let by_group = Units::new(n, &groups);
+    assert_eq!(by_group.groups(), Some(n_groups));
+    let mut rng = SplitMix64::new(77);
+    let (mut covered_by_group, mut covered_by_example) = (0, 0);
+    for d in 0..datasets {
+        let mut truth_idx = Vec::with_capacity(n);
+        let mut predicted = Vec::with_capacity(n);
+        for _ in 0..n_groups {
+            let p = if uniform(&mut rng) < 0.5 { 0.95 } else { 0.45 };
+            for _ in 0..size {
+                let t = (rng.next_u64() % 2) as usize;
+                truth_idx.push(t);
+                predicted.push(if uniform(&mut rng) < p { t } else { 1 - t });
+            }
+        }
+        let truth: Vec<String> = truth_idx.iter().map(|&t| labels[t].clone()).collect();
+        let report = Report::new(&labels, &truth, &predicted, None, None);
+        let interval = |units: &Units| {
+            let b = bootstrap(&report, &truth_idx, &predicted, None, units, 500, d, 0.95)
+                .expect("intervals");
+            (b.accuracy.lower, b.accuracy.upper, b.groups)
+        };
+        let (lower, upper, groups) = interval(&by_group);
+        assert_eq!(groups, Some(n_groups));
+        covered_by_group += usize::from(lower <= 0.7 && 0.7 <= upper);
+        let (lower, upper, groups) = interval(&Units::Examples(n));
+        assert_eq!(groups, None);
+        covered_by_example += usize::from(lower <= 0.7 && 0.7 <= upper);
+    }
+    let share = |covered: usize| covered as f64 / datasets as f64;
+    eprintln!(
+        "coverage of the true accuracy: by group {}, by example {}",
+        share(covered_by_group),
+        share(covered_by_example)
+    );
+    assert!(
+        (0.88..=0.99).contains(&share(covered_by_group)),
+        "by group {}",
+        share(covered_by_group)
+    );
+    assert!(
+        share(covered_by_example) < 0.85,
+        "by example {}",
+        share(covered_by_example)
+    );
+}
+
 #[test]
 fn the_same_seed_gives_the_same_intervals_and_zero_resamples_none() {
     let labels: Vec<String> = vec!["x".into(), "y".into()];
@@ -81,6 +140,7 @@ fn the_same_seed_gives_the_same_intervals_and_zero_resamples_none() {
             &t,
             &predicted,
             Some(&Metric::MacroF1),
+            &Units::Examples(6),
             300,
             seed,
             0.95,
@@ -88,7 +148,17 @@ fn the_same_seed_gives_the_same_intervals_and_zero_resamples_none() {
     };
     assert_eq!(run(1), run(1));
     assert_ne!(run(1), run(2));
-    assert!(bootstrap(&report, &t, &predicted, None, 0, 1, 0.95).is_none());
+    assert!(bootstrap(
+        &report,
+        &t,
+        &predicted,
+        None,
+        &Units::Examples(6),
+        0,
+        1,
+        0.95
+    )
+    .is_none());
     assert!(run(1).unwrap().metric.is_some());
 }
 

@@ -2555,6 +2555,7 @@ fn help_of_each_subcommand_lists_every_option_and_default() {
                 ("--valid", None),
                 ("--valid-split", None),
                 ("--cv", None),
+                ("--group-field", None),
                 ("--seed", Some("42")),
                 ("--model", None),
                 ("--metric", Some("macro-f1")),
@@ -2581,6 +2582,7 @@ fn help_of_each_subcommand_lists_every_option_and_default() {
                 ("--data", None),
                 ("--metric", None),
                 ("--json", None),
+                ("--group-field", None),
                 ("--format", None),
                 ("--text-field", Some("text")),
                 ("--label-field", Some("label")),
@@ -2856,4 +2858,47 @@ fn group_field_mistakes_are_refused_before_training() {
         &["--cv", "2", "--group-field", "article"],
     );
     out.fails_with(&["a directory of documents has no fields"]);
+}
+
+#[test]
+fn eval_and_compare_resample_whole_groups_with_a_group_field() {
+    let data = records_with_group_words(10);
+    let (out, path, dir) = train_on("groups.jsonl", data.as_bytes(), &["--c", "1"]);
+    out.success();
+    let model = dir.path().join("m.stance");
+    let (m, d) = (s(&model), s(&path));
+    let eval = |extra: &[&str]| {
+        let mut args = vec!["eval", "--model", m, "--data", d, "--bootstrap", "200"];
+        args.extend(extra);
+        run(&args).success()
+    };
+    let j = eval(&["--group-field", "article", "--json"]).json();
+    assert_eq!(j["bootstrap"]["groups"], 10);
+    assert_eq!(eval(&["--json"]).json()["bootstrap"]["groups"], Value::Null);
+    let text = eval(&["--group-field", "article"]).stdout;
+    assert!(
+        text.contains("95% bootstrap intervals (200 resamples of the 10 groups of the 60 records, seed 42; with fewer than 20 groups the intervals are rough):"),
+        "{text}"
+    );
+
+    let compare = |extra: &[&str]| {
+        let mut args = vec!["compare", "--model", m, "--model", m, "--data", d];
+        args.extend(extra);
+        run(&args).success()
+    };
+    let text = compare(&["--group-field", "article"]).stdout;
+    assert!(
+        text.contains("paired bootstrap: 1000 resamples of the 10 groups of the 60 records, seed 42; with fewer than 20 groups the intervals are rough"),
+        "{text}"
+    );
+    assert!(
+        text.contains("McNemar's test counts records as independent"),
+        "{text}"
+    );
+    assert_eq!(
+        compare(&["--group-field", "article", "--json"]).json()["groups"],
+        10
+    );
+    let text = compare(&[]).stdout;
+    assert!(!text.contains("McNemar's test counts"), "{text}");
 }
