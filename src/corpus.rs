@@ -1090,34 +1090,26 @@ mod tests {
         assert_eq!((text.as_str(), label.as_deref()), ("hi", Some("3")));
     }
 
+    /// A reader of `input` in `format` named `in`, with the default fields.
+    fn reader_of(input: &str, format: Format, labelled: bool) -> Result<RecordReader> {
+        let bytes = io::Cursor::new(input.as_bytes().to_vec());
+        RecordReader::from_reader(bytes, "in", format, "text", "label", labelled)
+    }
+
     /// Records of `input` in `format`, keeping `fields`, or the error.
     fn kept_records(input: &str, format: Format, fields: &[&str]) -> Result<Vec<Record>> {
         let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
-        RecordReader::from_reader(
-            io::Cursor::new(input.as_bytes().to_vec()),
-            "in",
-            format,
-            "text",
-            "label",
-            false,
-        )?
-        .keep_fields(&fields)?
-        .collect()
+        reader_of(input, format, false)?
+            .keep_fields(&fields)?
+            .collect()
     }
 
     /// The groups of labelled `input` read with `--group-field group`.
     fn groups_of(input: &str, format: Format) -> Result<Vec<String>> {
-        RecordReader::from_reader(
-            io::Cursor::new(input.as_bytes().to_vec()),
-            "in",
-            format,
-            "text",
-            "label",
-            true,
-        )?
-        .group_field("group")?
-        .map(|r| r.map(|r| r.group.expect("asked for")))
-        .collect()
+        reader_of(input, format, true)?
+            .group_field("group")?
+            .map(|r| r.map(|r| r.group.expect("asked for")))
+            .collect()
     }
 
     #[test]
@@ -1132,37 +1124,37 @@ mod tests {
 
     #[test]
     fn a_missing_or_empty_group_is_named_with_its_line() {
-        let err = groups_of("text,label\na,x\n", Format::Csv).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "in: no `group` column for the group (columns: text, label); choose one with --group-field"
-        );
-        let err = groups_of("text,label,group\na,x,g\nb,x,\n", Format::Csv).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("in:3: empty group in column `group`"),
-            "{err}"
-        );
-        let jsonl =
-            "{\"text\":\"a\",\"label\":\"x\",\"group\":\"g\"}\n{\"text\":\"b\",\"label\":\"x\"}\n";
-        let err = groups_of(jsonl, Format::Jsonl).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("in:2: no `group` field for the group (fields: label, text)"),
-            "{err}"
-        );
-        let jsonl = "{\"text\":\"a\",\"label\":\"x\",\"group\":[1]}\n";
-        let err = groups_of(jsonl, Format::Jsonl).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "in:1: field `group` is not a string or number"
-        );
-        let err = groups_of("__label__x a\n", Format::FastText).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("in: fastText lines have no fields to name a group"),
-            "{err}"
-        );
+        let cases = [
+            (
+                "text,label\na,x\n",
+                Format::Csv,
+                "in: no `group` column for the group (columns: text, label); choose one with --group-field",
+            ),
+            (
+                "text,label,group\na,x,g\nb,x,\n",
+                Format::Csv,
+                "in:3: empty group in column `group`",
+            ),
+            (
+                "{\"text\":\"a\",\"label\":\"x\",\"group\":\"g\"}\n{\"text\":\"b\",\"label\":\"x\"}\n",
+                Format::Jsonl,
+                "in:2: no `group` field for the group (fields: label, text)",
+            ),
+            (
+                "{\"text\":\"a\",\"label\":\"x\",\"group\":[1]}\n",
+                Format::Jsonl,
+                "in:1: field `group` is not a string or number",
+            ),
+            (
+                "__label__x a\n",
+                Format::FastText,
+                "in: fastText lines have no fields to name a group",
+            ),
+        ];
+        for (input, format, expected) in cases {
+            let err = groups_of(input, format).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err}");
+        }
     }
 
     #[test]
