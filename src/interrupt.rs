@@ -1,28 +1,28 @@
-//! Ctrl-C (SIGINT) and SIGTERM for the command line: remove the unfinished model file and
-//! exit with the conventional status.
+//! Ctrl-C (SIGINT) and SIGTERM for the command line: remove the unfinished model or output
+//! file and exit with the conventional status.
 //!
-//! Nothing in the library installs this: [`save`](crate::model_file::save) never changes how
-//! a process reacts to signals. A program opts in by calling [`exit_on_interrupt`] once at
-//! start-up, as `stance`'s `main` does.
+//! Nothing in the library installs this: [`AtomicFile`](crate::atomic_write::AtomicFile)
+//! never changes how a process reacts to signals. A program opts in by calling
+//! [`exit_on_interrupt`] once at start-up, as `stance`'s `main` does.
 //!
 //! The signals are taken by `signal-hook`, whose own handler only records them and wakes a
 //! thread; the cleanup (locking, deleting files, printing) runs on that ordinary thread,
 //! never inside an asynchronous signal handler. That thread calls
-//! [`abandon_saves`](crate::model_file::abandon_saves), which deletes the temporary file of
-//! any save in progress and keeps the saves' lock, then prints one line on standard error and
-//! exits with 128 + the signal number (130 for SIGINT, 143 for SIGTERM) while still holding
-//! it: a save is thus either already renamed into place (the new model, complete) or never
-//! renamed (the old model, untouched). See the registry in [`crate::model_file`] for why the
-//! two cannot interleave.
+//! [`abandon_writes`](crate::atomic_write::abandon_writes), which deletes the temporary file
+//! of any write in progress and keeps the writes' lock, then prints one line on standard
+//! error and exits with 128 + the signal number (130 for SIGINT, 143 for SIGTERM) while still
+//! holding it: a file is thus either already renamed into place (complete) or never renamed
+//! (the old file, untouched). See the registry in [`crate::atomic_write`] for why the two
+//! cannot interleave.
 //!
 //! SIGKILL cannot be caught: the destination is still whole, but the temporary
-//! `.stance-model-*.tmp` file may remain; it is safe to delete.
+//! `.stance-model-*.tmp` or `.stance-output-*.tmp` file may remain; it is safe to delete.
 
 use std::io;
 
 /// Install SIGINT and SIGTERM handling for the rest of the process: on either, remove the
-/// temporary file of any model being saved, say so on standard error and exit with status
-/// 130 (SIGINT) or 143 (SIGTERM).
+/// temporary file of any model or output being written, say so on standard error and exit
+/// with status 130 (SIGINT) or 143 (SIGTERM).
 ///
 /// Call once, early in `main`. It spawns one thread, which waits for the signals. On
 /// platforms other than Unix it does nothing (the default Ctrl-C behaviour stays, and a
@@ -55,13 +55,13 @@ fn exit_on(signal: i32) -> ! {
         signal_hook::consts::SIGTERM => "SIGTERM",
         _ => "a signal",
     };
-    // Held until the process is gone: no save can rename its file into place after this.
-    let saves = crate::model_file::abandon_saves();
-    let outcome = match (saves.discarded(), saves.completed()) {
-        ([], 0) => "no model written".to_string(),
-        ([], _) => "the model had already been written".to_string(),
+    // Held until the process is gone: no write can rename its file into place after this.
+    let writes = crate::atomic_write::abandon_writes();
+    let outcome = match (writes.discarded(), writes.completed()) {
+        ([], 0) => "no file written".to_string(),
+        ([], _) => "the output had already been written".to_string(),
         (dests, _) => format!(
-            "no model written; the partial file was removed and {} left as it was",
+            "no file written; the partial file was removed and {} left as it was",
             dests
                 .iter()
                 .map(|d| d.display().to_string())

@@ -13,10 +13,12 @@
 //! rows) share, [`huge_pages`] the allocator that backs their large tables with huge pages.
 //! [`overlap`] tells which evaluation texts a model was fitted or selected on, and
 //! [`label_shift`] whether a validation file's labels are distributed like the training data's.
-//! [`interrupt`] lets a program (the command line) remove an unfinished model file on Ctrl-C.
+//! [`atomic_write`] writes model files and prediction files whole or not at all, and
+//! [`interrupt`] lets a program (the command line) remove an unfinished one on Ctrl-C.
 //! [`report`] renders an evaluation as a directory of files (a self-contained HTML page,
 //! `metrics.json`, SVG charts), with calibration and [`bootstrap`] confidence intervals.
 
+pub mod atomic_write;
 pub mod bootstrap;
 pub mod calibration;
 pub mod classifier;

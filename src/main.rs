@@ -14,6 +14,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use stance::atomic_write::AtomicFile;
 use stance::bootstrap::DEFAULT_RESAMPLES;
 use stance::classifier::{Classifier, Selection};
 use stance::compare;
@@ -32,7 +33,10 @@ use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
 #[global_allocator]
 static ALLOC: stance::huge_pages::HugePageAlloc = stance::huge_pages::HugePageAlloc;
 
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument); 130 or 143 interrupted by Ctrl-C (SIGINT) or SIGTERM, with the model file written whole or not at all.";
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument); 130 or 143 interrupted by Ctrl-C (SIGINT) or SIGTERM. A model file, and predict's --output file, is written whole or not at all.";
+
+/// The prefix of a `predict --output` file's temporary name while it is written.
+const OUTPUT_TEMP_PREFIX: &str = ".stance-output-";
 
 /// Train, evaluate and apply text classifiers (TF-IDF n-grams + logistic regression).
 #[derive(Parser)]
@@ -1417,12 +1421,21 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
     }
     let mut reader = reader.keep_fields(&extras.kept_fields)?;
     format.check_labels(&classifier.labels)?;
-    let writer: Box<dyn Write> = match &args.output {
+    // An output file is written whole or not at all: a bad record halfway through the input
+    // leaves it as it was.
+    let pending = match &args.output {
+        None => None,
+        Some(path) => Some(
+            AtomicFile::create(path, OUTPUT_TEMP_PREFIX)
+                .with_context(|| format!("could not create {}", path.display()))?,
+        ),
+    };
+    let writer: Box<dyn Write> = match &pending {
         None => Box::new(BufWriter::new(io::stdout().lock())),
-        Some(path) => {
-            Box::new(BufWriter::new(File::create(path).with_context(|| {
-                format!("could not create {}", path.display())
-            })?))
+        Some(file) => {
+            Box::new(BufWriter::new(file.file().try_clone().with_context(
+                || format!("could not write {}", file.path().display()),
+            )?))
         }
     };
     let mut sink = PredictionWriter::new(writer, format, &classifier.labels, &extras)?;
@@ -1460,6 +1473,11 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     };
+    drop(sink);
+    if let (Some(file), Some(path), Ok(())) = (pending, &args.output, &flushed) {
+        file.commit()
+            .with_context(|| format!("could not write {}", path.display()))?;
+    }
     keep_until_exit(classifier);
     flushed
 }

@@ -1438,7 +1438,8 @@ pub fn stratified_folds(labels: &[String], k: usize, seed: u64) -> Vec<usize> {
 
 /// Split indices into (train, held-out) keeping each group's records on one side, with
 /// about `fraction` of each label held out as far as whole groups allow
-/// ([`grouped_bins`]); the held-out side is empty when the groups cannot be split so.
+/// (scikit-learn's `StratifiedGroupKFold` rule, as [`grouped_folds`]); the held-out side is empty
+/// when the groups cannot be split so.
 pub fn grouped_split(
     labels: &[String],
     groups: &[String],
@@ -1450,7 +1451,8 @@ pub fn grouped_split(
 }
 
 /// Assign each record a fold in `0..k` keeping each group's records in one fold, with each
-/// label spread over the folds as evenly as whole groups allow ([`grouped_bins`]). With at
+/// label spread over the folds as evenly as whole groups allow (scikit-learn's
+/// `StratifiedGroupKFold` rule, generalised in the private `grouped_bins`). With at
 /// least `k` groups every fold gets one.
 pub fn grouped_folds(labels: &[String], groups: &[String], k: usize, seed: u64) -> Vec<usize> {
     grouped_bins(labels, groups, &vec![1.0 / k as f64; k], seed)

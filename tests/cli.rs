@@ -74,11 +74,12 @@ fn help_entry(help: &str, option: &str) -> String {
         .join(" ")
 }
 
+/// The temporary files of unfinished writes (models, `predict --output`) in `dir`.
 fn temp_files(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".stance-model-") && n.ends_with(".tmp"))
+        .filter(|n| n.starts_with(".stance-") && n.ends_with(".tmp"))
         .collect()
 }
 
@@ -1113,6 +1114,57 @@ fn predict_recovers_the_training_labels() {
             truth.len()
         );
     }
+}
+
+#[test]
+fn a_bad_record_after_a_batch_of_predictions_leaves_the_output_file_as_it_was() {
+    // Two batches of good records, then a malformed one: the first batches' predictions
+    // are never seen in the output file.
+    let mut input = String::new();
+    for i in 0..9000 {
+        input.push_str(&format!("{{\"text\": \"sentence {i}\"}}\n"));
+    }
+    input.push_str("{\"text\": \"unfinished\n");
+    let (data, dir) = write_data("in.jsonl", input.as_bytes());
+    let model = shared_model();
+    let output = dir.path().join("out.csv");
+    let predict = || {
+        run(&[
+            "predict",
+            "--model",
+            s(model),
+            "--data",
+            s(&data),
+            "--output",
+            s(&output),
+        ])
+    };
+    predict().fails_with(&[&at(&data, 9001), "malformed JSON"]);
+    assert!(!output.exists(), "no output file is created");
+    fs::write(&output, "earlier predictions\n").unwrap();
+    predict().fails_with(&[&at(&data, 9001)]);
+    assert_eq!(
+        fs::read_to_string(&output).unwrap(),
+        "earlier predictions\n"
+    );
+    assert!(
+        temp_files(dir.path()).is_empty(),
+        "{:?}",
+        temp_files(dir.path())
+    );
+    // With the bad line gone the file is replaced whole.
+    fs::write(
+        &data,
+        input.rsplit_once("{\"text\": \"unfinished").unwrap().0,
+    )
+    .unwrap();
+    predict().success();
+    let written = fs::read_to_string(&output).unwrap();
+    assert_eq!(
+        written.lines().count(),
+        9001,
+        "a header and a row per record"
+    );
 }
 
 #[test]

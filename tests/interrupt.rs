@@ -110,11 +110,12 @@ fn train(data: &Path, model: &Path) -> Child {
         .unwrap()
 }
 
+/// The temporary files of unfinished writes (`.stance-model-*.tmp`, `.stance-output-*.tmp`).
 fn temp_files(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".stance-model-") && n.ends_with(".tmp"))
+        .filter(|n| n.starts_with(".stance-") && n.ends_with(".tmp"))
         .collect()
 }
 
@@ -290,12 +291,12 @@ fn trial(reference: &Reference, big: &Path, signal: Signal, when: When) -> Strin
                 assert!(stderr.starts_with(&prefix), "{stderr}");
                 let said = stderr[prefix.len()..].trim_end();
                 if model == Model::New {
-                    assert_eq!(said, "the model had already been written");
-                } else if said != "no model written" {
+                    assert_eq!(said, "the output had already been written");
+                } else if said != "no file written" {
                     assert_eq!(
                         said,
                         format!(
-                            "no model written; the partial file was removed and {} left as it was",
+                            "no file written; the partial file was removed and {} left as it was",
                             dest.display()
                         )
                     );
@@ -401,4 +402,74 @@ fn killed_training_leaves_the_previous_model_or_a_complete_new_one() {
     }
     trial(&reference, &big, Signal::Term, When::TempAppears);
     eprintln!("whole test: {} ms", started.elapsed().as_millis());
+}
+
+#[test]
+fn interrupted_prediction_leaves_the_output_file_as_it_was() {
+    let work = tempfile::tempdir().unwrap();
+    let small = work.path().join("small.jsonl");
+    write_data(&small, 30, 6, 7);
+    let model = work.path().join("m.stance");
+    let status = Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(["train", "--data"])
+        .arg(&small)
+        .arg("--model")
+        .arg(&model)
+        .args(BIG_OPTIONS)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Enough lines that predicting them outlasts the signal in a debug build.
+    let records = 200_000;
+    let input = work.path().join("in.txt");
+    let line = "alpha beta gamma delta epsilon zeta eta theta\n";
+    fs::write(&input, line.repeat(records)).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("out.csv");
+    fs::write(&dest, "previous predictions\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
+        .args(["predict", "-q", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&input)
+        .arg("--output")
+        .arg(&dest)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sender = Sender::new(Signal::Int, &child);
+    let sent = poll_until(&mut child, dir.path(), |temp| temp);
+    if sent {
+        sender.send(&mut child);
+    }
+    drop(sender);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let written = fs::read_to_string(&dest).unwrap();
+    let temps = temp_files(dir.path());
+    eprintln!(
+        "predict: signal sent {sent}, exit {:?}, destination {} lines, stderr {stderr:?}",
+        output.status.code(),
+        written.lines().count()
+    );
+    assert!(temps.is_empty(), "temporary files left: {temps:?}");
+    match output.status.code() {
+        // Finished before the signal: the whole new output.
+        Some(0) => assert_eq!(written.lines().count(), records + 1),
+        Some(130) => {
+            assert_eq!(written, "previous predictions\n");
+            assert_eq!(
+                stderr.trim_end(),
+                format!(
+                    "interrupted by SIGINT: no file written; the partial file was removed and {} left as it was",
+                    dest.display()
+                )
+            );
+        }
+        other => panic!("exit {other:?}: {stderr}"),
+    }
 }

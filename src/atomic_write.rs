@@ -1,0 +1,193 @@
+//! Files written whole or not at all: model files and `predict --output`.
+//!
+//! An [`AtomicFile`] is a temporary file created beside its destination; once everything is
+//! written, [`AtomicFile::commit`] renames it over the destination, so a reader sees the old
+//! file or the new one, never part of one. Dropped without a commit — an error in the middle,
+//! a bad input record — it is deleted and the destination is untouched.
+//!
+//! Every temporary file is listed in a process-wide registry from its creation to its rename,
+//! so that [`abandon_writes`] (called by the command line's SIGINT/SIGTERM handling, see
+//! [`crate::interrupt`]) can remove it before the process exits. A process killed outright
+//! (SIGKILL, a crash, power loss) cannot clean up: the destination is still whole, but a
+//! temporary file (`.stance-model-*.tmp`, `.stance-output-*.tmp`) may remain beside it. Such a
+//! file is never read by anything and is safe to delete once no `stance` process is writing to
+//! that directory.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// The writes in progress in this process, and how many have finished.
+///
+/// # Why the cleanup can never remove a finished file
+///
+/// Three things happen under this one lock, each as a whole:
+///
+/// 1. [`AtomicFile::create`] creates the temporary file *and* lists it, so there is no
+///    moment when the file exists but cleanup would not know of it.
+/// 2. [`AtomicFile::commit`] renames the temporary file over the destination *and* unlists
+///    it (and [`AtomicFile`]'s `Drop`, on an error path, deletes *and* unlists it).
+/// 3. [`abandon_writes`] deletes every listed temporary file and then keeps the lock: it
+///    returns a guard that its caller holds until the process has exited.
+///
+/// So cleanup either runs before a write's rename, and that rename never happens (the write
+/// blocks on the lock until the process is gone; the destination keeps its old content), or
+/// after it, and the file is no longer listed. Cleanup only ever deletes the temporary
+/// (random, `O_EXCL`-created) names, never a destination, so the destination is changed by
+/// the atomic rename alone.
+struct Registry {
+    /// (temporary file, destination) of every write between create and rename.
+    pending: Vec<(PathBuf, PathBuf)>,
+    /// Writes completed (renamed into place) by this process.
+    completed: usize,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    pending: Vec::new(),
+    completed: 0,
+});
+
+fn registry() -> MutexGuard<'static, Registry> {
+    // The list stays consistent even if a thread panicked while holding the lock: every
+    // change to it is a single push, retain or increment.
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The mode for a new file at `path`: the replaced file's, or else read-write for all less
+/// the umask (as for any file a program creates), not the temporary file's owner-only.
+fn new_file_permissions(path: &Path) -> fs::Permissions {
+    if let Ok(meta) = fs::metadata(path) {
+        return meta.permissions();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::Permissions::from_mode(0o666)
+    }
+    #[cfg(not(unix))]
+    {
+        let mut p = fs::metadata(".")
+            .map(|m| m.permissions())
+            .expect("current directory");
+        p.set_readonly(false);
+        p
+    }
+}
+
+/// A file being written in place of `dest`, listed in the registry from creation to rename.
+pub struct AtomicFile {
+    /// `None` once committed (or handed back to be dropped).
+    file: Option<tempfile::NamedTempFile>,
+    /// The temporary file's absolute path, as listed.
+    listed: PathBuf,
+    /// Where it goes.
+    dest: PathBuf,
+}
+
+impl AtomicFile {
+    /// Create a temporary file named `PREFIX*.tmp` in `dest`'s directory (which must exist),
+    /// with the mode `dest` will have, and list it.
+    pub fn create(dest: &Path, prefix: &str) -> io::Result<Self> {
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut registry = registry();
+        let file = tempfile::Builder::new()
+            .prefix(prefix)
+            .suffix(".tmp")
+            .permissions(new_file_permissions(dest))
+            .tempfile_in(dir)?;
+        // Absolute, so that cleanup finds it whatever the working directory is by then.
+        let listed = std::path::absolute(file.path())?;
+        registry.pending.push((listed.clone(), dest.to_path_buf()));
+        Ok(AtomicFile {
+            file: Some(file),
+            listed,
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    /// The temporary file, to write to (`&File` is a writer).
+    pub fn file(&self) -> &File {
+        self.file.as_ref().expect("not yet committed").as_file()
+    }
+
+    /// The temporary file's path, for messages.
+    pub fn path(&self) -> &Path {
+        self.file.as_ref().map_or(&self.listed, |f| f.path())
+    }
+
+    /// Rename the file over its destination and unlist it, as one step under the registry's
+    /// lock. The caller flushes (and, for durability, syncs) what it wrote first.
+    pub fn commit(mut self) -> io::Result<()> {
+        let file = self.file.take().expect("committed once");
+        let mut registry = registry();
+        let result = match file.persist(&self.dest) {
+            Ok(_) => {
+                registry.completed += 1;
+                Ok(())
+            }
+            Err(e) => {
+                drop(e.file); // deletes the temporary file
+                Err(e.error)
+            }
+        };
+        registry.pending.retain(|(tmp, _)| *tmp != self.listed);
+        result
+    }
+}
+
+impl Drop for AtomicFile {
+    /// On an error path: delete the temporary file and unlist it, as one step.
+    fn drop(&mut self) {
+        if let Some(file) = self.file.take() {
+            let mut registry = registry();
+            drop(file);
+            registry.pending.retain(|(tmp, _)| *tmp != self.listed);
+        }
+    }
+}
+
+/// What [`abandon_writes`] did. While this value lives, no file is created or renamed into
+/// place by this process: hold it until the process exits.
+#[must_use = "dropping it lets writes go on (and fail, their temporary files being gone)"]
+pub struct AbandonedWrites {
+    registry: MutexGuard<'static, Registry>,
+    discarded: Vec<PathBuf>,
+}
+
+impl AbandonedWrites {
+    /// The destinations whose unfinished file was discarded: each still holds what it held
+    /// before the write began (its previous content, or nothing).
+    pub fn discarded(&self) -> &[PathBuf] {
+        &self.discarded
+    }
+
+    /// How many files this process had already written completely.
+    pub fn completed(&self) -> usize {
+        self.registry.completed
+    }
+}
+
+/// Delete the temporary file of every [`AtomicFile`] in progress in this process and stop
+/// any from being committed (or created) for as long as the returned value lives.
+///
+/// Meant for a process about to exit on a signal: call it, report, exit while holding the
+/// result. A file already renamed into place is finished and untouched. Safe from any thread,
+/// but not from inside an asynchronous signal handler (it locks and allocates): see
+/// [`crate::interrupt`] for the handling the command line uses.
+pub fn abandon_writes() -> AbandonedWrites {
+    let mut registry = registry();
+    let mut discarded = Vec::new();
+    for (tmp, dest) in registry.pending.drain(..) {
+        // Already gone only if someone else removed it; nothing more to do then.
+        let _ = fs::remove_file(&tmp);
+        discarded.push(dest);
+    }
+    AbandonedWrites {
+        registry,
+        discarded,
+    }
+}
