@@ -114,6 +114,11 @@ impl AtomicFile {
         self.file.as_ref().expect("not yet committed").as_file()
     }
 
+    /// Where the file goes once committed.
+    pub fn destination(&self) -> &Path {
+        &self.dest
+    }
+
     /// The temporary file's path, for messages.
     pub fn path(&self) -> &Path {
         self.file.as_ref().map_or(&self.listed, |f| f.path())

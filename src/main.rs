@@ -23,9 +23,10 @@ use stance::label_shift::LabelShift;
 use stance::logistic::{ClassWeight, Solver};
 use stance::metrics::{Metric, Report};
 use stance::model_file;
-use stance::output::{Extras, OutputFormat, PredictionWriter};
+use stance::output::{self, Extras, OutputFormat, PredictionWriter};
 use stance::report::{self, Evaluation, Page};
 use stance::score::{self, ScoreOptions};
+use stance::sentences::{sentence_records, SentenceRecord};
 use stance::train::{self, Event, TrainOptions, Validation, DEFAULT_C_BELOW, DEFAULT_C_GRID};
 use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
 
@@ -85,6 +86,17 @@ enum Command {
     /// JSON, no CSV row).
     #[command(after_help = EXIT_CODES)]
     Score(ScoreArgs),
+    /// List the sentences of whole articles, split as `score` splits them, for labelling: one
+    /// record per sentence with its article and position, and an empty `label` to fill in.
+    ///
+    /// Page furniture is left out and sentences are numbered from 0 per article, as `score`
+    /// does, so the labels describe what `score` will see. Each record has `source` (the
+    /// article as named on the command line), `sentence`, `start` and `end` (byte offsets,
+    /// as `score --json` gives them), `text` and `label`. Once labelled, the file is
+    /// training data whose held-out figures are for articles the model has not seen:
+    /// `stance train --data FILE --cv 5 --group-field source`.
+    #[command(after_help = EXIT_CODES)]
+    Sentences(SentencesArgs),
     /// Compare models on the same labelled records: each model's figures, and each model
     /// against the first with the paired bootstrap interval of the difference and McNemar's
     /// exact test, to tell a real improvement from the luck of the test set.
@@ -494,6 +506,22 @@ struct ScoreArgs {
     csv: bool,
 }
 
+#[derive(Args)]
+struct SentencesArgs {
+    /// Plain-text articles (UTF-8): files; directories, meaning every regular file directly
+    /// inside (not subdirectories), by name; `-` or nothing for standard input.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Write the sentences to this file instead of standard output, whole or not at all, in
+    /// the format its extension names (.jsonl, .csv, .tsv) unless --output-format says.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Output format: jsonl, csv or tsv (with a header). Default: from the --output file's
+    /// extension, else jsonl.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_output_format)]
+    output_format: Option<OutputFormat>,
+}
+
 #[derive(Clone, Copy)]
 struct OptionalRange(Option<NgramRange>);
 
@@ -572,6 +600,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Predict(args) => cmd_predict(args, &ui),
         Command::Inspect(args) => cmd_inspect(args),
         Command::Score(args) => cmd_score(args),
+        Command::Sentences(args) => cmd_sentences(args),
         Command::Compare(args) => cmd_compare(args, &ui),
         Command::Completions(args) => cmd_completions(args),
     };
@@ -1364,21 +1393,7 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
-    let format = match (&args.output, args.output_format) {
-        (_, Some(format)) => format,
-        (None, None) => OutputFormat::Jsonl,
-        (Some(path), None) => OutputFormat::from_path(path).unwrap_or_else(|| {
-            Cli::command()
-                .error(
-                    clap::error::ErrorKind::InvalidValue,
-                    format!(
-                        "cannot tell the output format of `{}` from its extension: name a .jsonl, .csv, .tsv or .txt file, or give --output-format",
-                        path.display()
-                    ),
-                )
-                .exit()
-        }),
-    };
+    let format = output_format(args.output.as_deref(), args.output_format);
     let extras = Extras {
         kept_fields: args.keep.clone(),
         explain: args.evidence > 0,
@@ -1421,23 +1436,7 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
     }
     let mut reader = reader.keep_fields(&extras.kept_fields)?;
     format.check_labels(&classifier.labels)?;
-    // An output file is written whole or not at all: a bad record halfway through the input
-    // leaves it as it was.
-    let pending = match &args.output {
-        None => None,
-        Some(path) => Some(
-            AtomicFile::create(path, OUTPUT_TEMP_PREFIX)
-                .with_context(|| format!("could not create {}", path.display()))?,
-        ),
-    };
-    let writer: Box<dyn Write> = match &pending {
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-        Some(file) => {
-            Box::new(BufWriter::new(file.file().try_clone().with_context(
-                || format!("could not write {}", file.path().display()),
-            )?))
-        }
-    };
+    let (pending, writer) = open_output(args.output.as_deref())?;
     let mut sink = PredictionWriter::new(writer, format, &classifier.labels, &extras)?;
     let mut batch: Vec<String> = Vec::with_capacity(PREDICT_BATCH);
     let mut kept: Vec<Vec<serde_json::Value>> = Vec::new();
@@ -1474,12 +1473,57 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
         _ => Ok(()),
     };
     drop(sink);
-    if let (Some(file), Some(path), Ok(())) = (pending, &args.output, &flushed) {
-        file.commit()
-            .with_context(|| format!("could not write {}", path.display()))?;
+    if flushed.is_ok() {
+        commit_output(pending)?;
     }
     keep_until_exit(classifier);
     flushed
+}
+
+/// The format of a command's records: the one asked for, else the one the output file's
+/// extension names (a usage error when it names none), else JSON lines.
+fn output_format(output: Option<&Path>, chosen: Option<OutputFormat>) -> OutputFormat {
+    match (output, chosen) {
+        (_, Some(format)) => format,
+        (None, None) => OutputFormat::Jsonl,
+        (Some(path), None) => OutputFormat::from_path(path).unwrap_or_else(|| {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!(
+                        "cannot tell the output format of `{}` from its extension: name a .jsonl, .csv, .tsv or .txt file, or give --output-format",
+                        path.display()
+                    ),
+                )
+                .exit()
+        }),
+    }
+}
+
+/// Where a command's records go: standard output, or an `--output` file written whole or
+/// not at all ([`AtomicFile`]: a bad record halfway through the input, or Ctrl-C, leaves
+/// it as it was). Commit the file with [`commit_output`] once everything is flushed.
+fn open_output(path: Option<&Path>) -> Result<(Option<AtomicFile>, Box<dyn Write>)> {
+    let Some(path) = path else {
+        return Ok((None, Box::new(BufWriter::new(io::stdout().lock()))));
+    };
+    let file = AtomicFile::create(path, OUTPUT_TEMP_PREFIX)
+        .with_context(|| format!("could not create {}", path.display()))?;
+    let writer = file
+        .file()
+        .try_clone()
+        .with_context(|| format!("could not write {}", file.path().display()))?;
+    Ok((Some(file), Box::new(BufWriter::new(writer))))
+}
+
+/// Put an `--output` file opened by [`open_output`] in place.
+fn commit_output(pending: Option<AtomicFile>) -> Result<()> {
+    if let Some(file) = pending {
+        let dest = file.destination().to_path_buf();
+        file.commit()
+            .with_context(|| format!("could not write {}", dest.display()))?;
+    }
+    Ok(())
 }
 
 /// Leave `value` to the end of the process instead of freeing it. Commands call it on a
@@ -1719,6 +1763,39 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
+fn cmd_sentences(args: SentencesArgs) -> Result<()> {
+    let format = output_format(args.output.as_deref(), args.output_format);
+    if format == OutputFormat::Labels {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::InvalidValue,
+                "one label per line has no room for sentences: write JSON lines, CSV or TSV",
+            )
+            .exit()
+    }
+    // Everything is read first: a missing or non-UTF-8 article fails before any output.
+    let articles = score::read_articles(&args.paths)?;
+    let sentences: Vec<SentenceRecord> = articles
+        .iter()
+        .flat_map(|a| sentence_records(&a.path, &a.text))
+        .collect();
+    let (pending, writer) = open_output(args.output.as_deref())?;
+    match output::write_sentences(writer, format, &sentences) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+        result => result?,
+    }
+    commit_output(pending)?;
+    if let Some(path) = &args.output {
+        println!(
+            "{} sentences of {} articles written to {}",
+            sentences.len(),
+            articles.len(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 fn cmd_score(args: ScoreArgs) -> Result<()> {
     // Everything is loaded and read first: a bad model or article fails before any output.
     let models = score::load_models(&args.models)?;
@@ -1733,18 +1810,14 @@ fn cmd_score(args: ScoreArgs) -> Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.csv {
-        // Unwrap csv's I/O errors so that a closed pipe is recognised in `main`.
-        let io_error = |e: csv::Error| match e.into_kind() {
-            csv::ErrorKind::Io(e) => e,
-            other => io::Error::other(format!("{other:?}")),
-        };
+        // csv's I/O errors unwrapped, so that a closed pipe is recognised in `main`.
         let mut writer = csv::Writer::from_writer(out);
         writer
             .write_record(score::csv_header(&models))
-            .map_err(io_error)?;
+            .map_err(output::csv_io_error)?;
         for article in scored {
             for record in score::csv_records(&article) {
-                writer.write_record(&record).map_err(io_error)?;
+                writer.write_record(&record).map_err(output::csv_io_error)?;
             }
         }
         writer.flush()?;

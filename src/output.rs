@@ -8,6 +8,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::classifier::{Evidence, Prediction};
+use crate::sentences::SentenceRecord;
 
 /// The formats predictions can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,6 +336,66 @@ pub fn evidence_cell(evidence: &[Evidence]) -> String {
     join_evidence(evidence, "; ", |c| format!("{c:+.4}"))
 }
 
+/// The columns (CSV, TSV) or keys (JSON lines) of [`write_sentences`]: a sentence's place,
+/// its text, and an empty `label` to fill in.
+pub const SENTENCE_FIELDS: [&str; 6] = ["source", "sentence", "start", "end", "text", "label"];
+
+/// Write sentences to label in `format` (JSON lines, CSV or TSV with a header; not one label
+/// per line, which has no room for them), each with an empty `label` ([`SENTENCE_FIELDS`]):
+/// once labelled, the file is training data, its `source` the group to keep together
+/// (`stance train --group-field source`).
+pub fn write_sentences(
+    out: impl Write,
+    format: OutputFormat,
+    sentences: &[SentenceRecord],
+) -> io::Result<()> {
+    let row = |s: &SentenceRecord| {
+        [
+            s.source.clone(),
+            s.sentence.to_string(),
+            s.start.to_string(),
+            s.end.to_string(),
+            s.text.clone(),
+            String::new(),
+        ]
+    };
+    match format {
+        OutputFormat::Labels => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "one label per line has no room for sentences: write JSON lines, CSV or TSV",
+        )),
+        OutputFormat::Jsonl => {
+            /// A sentence with its label to fill in, keys in [`SENTENCE_FIELDS`] order.
+            #[derive(serde::Serialize)]
+            struct ToLabel<'a> {
+                #[serde(flatten)]
+                sentence: &'a SentenceRecord,
+                label: &'a str,
+            }
+            let mut out = out;
+            for sentence in sentences {
+                serde_json::to_writer(
+                    &mut out,
+                    &ToLabel {
+                        sentence,
+                        label: "",
+                    },
+                )?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()
+        }
+        OutputFormat::Csv | OutputFormat::Tsv => {
+            let mut writer = delimited_writer(out, format);
+            writer.write_record(SENTENCE_FIELDS).map_err(csv_io_error)?;
+            for s in sentences {
+                writer.write_record(row(s)).map_err(csv_io_error)?;
+            }
+            writer.flush()
+        }
+    }
+}
+
 /// A CSV or TSV writer over `out`, with `csv`'s defaults otherwise.
 fn delimited_writer<W: Write>(out: W, format: OutputFormat) -> csv::Writer<W> {
     let delimiter = if format == OutputFormat::Tsv {
@@ -348,7 +409,7 @@ fn delimited_writer<W: Write>(out: W, format: OutputFormat) -> csv::Writer<W> {
 }
 
 /// csv's errors as I/O errors, so that a closed pipe stays recognisable.
-fn csv_io_error(e: csv::Error) -> io::Error {
+pub fn csv_io_error(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),

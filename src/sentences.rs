@@ -224,6 +224,43 @@ pub fn segment_article(text: &str) -> Vec<Segment> {
     out
 }
 
+/// One sentence of an article as `stance sentences` lists it, to be labelled: where it is
+/// (its article, its position among the article's sentences from 0 as `stance score`
+/// numbers them, its byte range) and its text exactly as in the article.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SentenceRecord {
+    /// The article's name (its path, or `-` for standard input).
+    pub source: String,
+    /// Position among the article's sentences, from 0; furniture is not counted.
+    pub sentence: usize,
+    /// Byte offset of the sentence in the article.
+    pub start: usize,
+    /// Byte offset one past its end.
+    pub end: usize,
+    pub text: String,
+}
+
+/// The sentences of `article` named `source`, furniture left out, split and numbered as
+/// `stance score` splits and numbers them ([`segment_article`]), so that labels given to
+/// them describe what `score` will see.
+pub fn sentence_records(source: &str, article: &str) -> Vec<SentenceRecord> {
+    segment_article(article)
+        .into_iter()
+        .filter_map(|segment| match segment {
+            Segment::Sentence(span) => Some(span),
+            Segment::Skipped(..) => None,
+        })
+        .enumerate()
+        .map(|(sentence, span)| SentenceRecord {
+            source: source.to_string(),
+            sentence,
+            start: span.start,
+            end: span.end,
+            text: span.text(article).to_string(),
+        })
+        .collect()
+}
+
 /// Split one block of prose into sentence spans (byte offsets into `text`), trimmed of
 /// surrounding whitespace.
 ///

@@ -53,8 +53,12 @@ impl Output {
 
 /// Run `stance score ARGS`, feeding `stdin` when given.
 fn score(args: &[&str], stdin: Option<&str>) -> Output {
+    stance(&[&["score"], args].concat(), stdin)
+}
+
+/// Run `stance ARGS`, feeding `stdin` when given.
+fn stance(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stance"))
-        .arg("score")
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -856,4 +860,109 @@ fn models_are_required_and_their_names_must_differ() {
         out.stderr
     );
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn sentences_lists_what_score_scores_and_what_the_framing_set_labels() {
+    let seeds_dir = data("seeds");
+    let listed = stance(&["sentences", s(&seeds_dir)], None)
+        .success()
+        .json_lines();
+    // The bundled framing set labels exactly these sentences, in this order.
+    let framing: Vec<Value> = fs::read_to_string(data("framing.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), framing.len());
+    for (record, row) in listed.iter().zip(&framing) {
+        assert_eq!(record["text"], row["text"]);
+        let name = row["source"].as_str().unwrap().trim_start_matches("seeds/");
+        assert_eq!(record["source"], s(&seeds_dir.join(name)));
+        assert_eq!(record["label"], "");
+    }
+    // Numbered and placed as `score` numbers and places them, article by article.
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/framing-stance.stance");
+    let scored = score(&["--json", "--model", s(&model), s(&seeds_dir)], None)
+        .success()
+        .json_lines();
+    let mut records = listed.iter();
+    for article in &scored {
+        let text = fs::read_to_string(article["path"].as_str().unwrap()).unwrap();
+        for sentence in article["sentences"].as_array().unwrap() {
+            let record = records.next().expect("as many sentences as score scores");
+            assert_eq!(record["source"], article["path"]);
+            for key in ["text", "start", "end"] {
+                assert_eq!(record[key], sentence[key], "{key}");
+            }
+            assert_eq!(record["sentence"], sentence["index"]);
+            let (start, end) = (
+                record["start"].as_u64().unwrap() as usize,
+                record["end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(record["text"], &text[start..end]);
+        }
+    }
+    assert!(records.next().is_none());
+
+    // As CSV to label in a spreadsheet; once labelled, training data grouped by article.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("to-label.csv");
+    let out = stance(&["sentences", s(&seeds_dir), "--output", s(&csv)], None).success();
+    assert_eq!(
+        out.stdout,
+        format!("92 sentences of 5 articles written to {}\n", s(&csv))
+    );
+    let written = fs::read_to_string(&csv).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(lines.next(), Some("source,sentence,start,end,text,label"));
+    let labelled: String = written
+        .lines()
+        .zip(std::iter::once(&Value::Null).chain(&framing))
+        .map(
+            |(line, row)| match row.as_str().or(row["stance"].as_str()) {
+                Some(label) => format!("{line}{label}\n"),
+                None => format!("{line}\n"),
+            },
+        )
+        .collect();
+    let data_csv = dir.path().join("labelled.csv");
+    fs::write(&data_csv, labelled).unwrap();
+    let trained = stance(
+        &[
+            "train",
+            "--data",
+            s(&data_csv),
+            "--cv",
+            "5",
+            "--group-field",
+            "source",
+            "--c",
+            "1",
+            "--model",
+            s(&dir.path().join("m.stance")),
+            "-q",
+        ],
+        None,
+    )
+    .success();
+    assert!(
+        trained
+            .stdout
+            .contains("each of its 5 groups within one fold"),
+        "{}",
+        trained.stdout
+    );
+    // One label per line has no room for sentences.
+    let refused = stance(
+        &[
+            "sentences",
+            s(&seeds_dir),
+            "--output",
+            s(&dir.path().join("x.txt")),
+        ],
+        None,
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(!dir.path().join("x.txt").exists());
 }
