@@ -2871,6 +2871,41 @@ fn grouped_cross_validation_scores_only_groups_the_fold_model_has_not_seen() {
         text.contains("records, seed 42; each of its 10 groups within one side)"),
         "{text}"
     );
+
+    // A validation file kept apart: its report says how many of its groups training saw.
+    let lines: Vec<&str> = data.lines().collect();
+    let (train_part, valid_new) = (lines[..48].join("\n"), lines[48..].join("\n"));
+    let (train_path, dir) = write_data("train.jsonl", train_part.as_bytes());
+    let valid_path = dir.path().join("valid.jsonl");
+    let model = dir.path().join("m.stance");
+    for (valid, said) in [
+        (
+            valid_new,
+            "(12 records; none of its 2 groups in the training data)",
+        ),
+        (
+            data.clone(),
+            "(60 records; 8 of its 10 groups also in the training data)",
+        ),
+    ] {
+        fs::write(&valid_path, valid).unwrap();
+        let text = train_fast(
+            &train_path,
+            &model,
+            &[
+                "--valid",
+                s(&valid_path),
+                "--no-valid-pooling",
+                "--c",
+                "1",
+                "--group-field",
+                "article",
+            ],
+        )
+        .success()
+        .stdout;
+        assert!(text.contains(said), "{text}");
+    }
 }
 
 #[test]
