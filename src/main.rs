@@ -34,9 +34,10 @@ use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
 #[global_allocator]
 static ALLOC: stance::huge_pages::HugePageAlloc = stance::huge_pages::HugePageAlloc;
 
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument); 130 or 143 interrupted by Ctrl-C (SIGINT) or SIGTERM. A model file, and predict's --output file, is written whole or not at all.";
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument); 130 or 143 interrupted by Ctrl-C (SIGINT) or SIGTERM. Model files and --output files are written whole or not at all.";
 
-/// The prefix of a `predict --output` file's temporary name while it is written.
+/// The prefix of an `--output` file's temporary name while it is written (`predict`,
+/// `sentences`).
 const OUTPUT_TEMP_PREFIX: &str = ".stance-output-";
 
 /// Train, evaluate and apply text classifiers (TF-IDF n-grams + logistic regression).
