@@ -352,6 +352,48 @@ impl fmt::Display for Report {
     }
 }
 
+/// How many of one group's records (an article's sentences, an author's posts) a model gets
+/// right: the groups it serves worst are where to look for what it has not learnt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupAccuracy {
+    pub group: String,
+    pub records: usize,
+    pub correct: usize,
+    pub accuracy: f64,
+}
+
+/// Per group of `groups` (one per record), how many records `predicted` gets right against
+/// `truth`: least accurate first, then the larger group, then by name.
+pub fn accuracy_by_group(
+    truth: &[String],
+    predicted: &[&str],
+    groups: &[String],
+) -> Vec<GroupAccuracy> {
+    assert!(truth.len() == predicted.len() && truth.len() == groups.len());
+    let mut by_group: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for ((t, p), g) in truth.iter().zip(predicted).zip(groups) {
+        let entry = by_group.entry(g.as_str()).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(t == p);
+    }
+    let mut out: Vec<GroupAccuracy> = by_group
+        .into_iter()
+        .map(|(group, (records, correct))| GroupAccuracy {
+            group: group.to_string(),
+            records,
+            correct,
+            accuracy: correct as f64 / records as f64,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.accuracy
+            .total_cmp(&b.accuracy)
+            .then(b.records.cmp(&a.records))
+            .then_with(|| a.group.cmp(&b.group))
+    });
+    out
+}
+
 /// One bin of a reliability diagram: the examples whose top-class probability falls in
 /// `[lower, upper)` (the last bin also takes 1.0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

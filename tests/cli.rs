@@ -2989,3 +2989,54 @@ fn eval_and_compare_resample_whole_groups_with_a_group_field() {
     let text = compare(&[]).stdout;
     assert!(!text.contains("McNemar's test counts"), "{text}");
 }
+
+#[test]
+fn eval_lists_accuracy_by_group_least_accurate_first() {
+    let data = records_with_group_words(12);
+    // Fitted on the first eight groups, evaluated on all twelve: the four unseen groups'
+    // words tell the model nothing.
+    let train: String = data.lines().take(48).map(|l| format!("{l}\n")).collect();
+    let (train_path, dir) = write_data("train.jsonl", train.as_bytes());
+    let model = dir.path().join("m.stance");
+    train_fast(&train_path, &model, &["--c", "1"]).success();
+    let all = dir.path().join("all.jsonl");
+    fs::write(&all, &data).unwrap();
+    let eval = |extra: &[&str]| {
+        let mut args = vec!["eval", "--model", s(&model), "--data", s(&all)];
+        args.extend(extra);
+        run(&args).success()
+    };
+    let j = eval(&["--group-field", "article", "--json"]).json();
+    let groups = j["accuracy_by_group"].as_array().unwrap();
+    assert_eq!(groups.len(), 12);
+    let field = |g: &Value, key: &str| g[key].as_f64().unwrap();
+    let records: f64 = groups.iter().map(|g| field(g, "records")).sum();
+    let correct: f64 = groups.iter().map(|g| field(g, "correct")).sum();
+    assert_eq!(records, 72.0);
+    assert!((correct / records - j["accuracy"].as_f64().unwrap()).abs() < 1e-12);
+    for pair in groups.windows(2) {
+        assert!(field(&pair[0], "accuracy") <= field(&pair[1], "accuracy"));
+    }
+    for g in groups {
+        assert_eq!(
+            field(g, "accuracy"),
+            field(g, "correct") / field(g, "records")
+        );
+    }
+    // The groups fitted on come last, all right.
+    assert!(groups[8..].iter().all(|g| field(g, "accuracy") == 1.0));
+    let text = eval(&["--group-field", "article"]).stdout;
+    assert!(
+        text.contains("accuracy by group (`article`), least accurate first:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("… and 2 more groups (every one in --json, `accuracy_by_group`)"),
+        "{text}"
+    );
+    assert!(!eval(&["--json"])
+        .json()
+        .as_object()
+        .unwrap()
+        .contains_key("accuracy_by_group"));
+}
