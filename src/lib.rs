@@ -6,7 +6,7 @@
 //! selection) → [`metrics`] (evaluation) → [`classifier`] (the trained pipeline) →
 //! [`model_file`] (saving and loading) → [`output`] (writing predictions). [`lbfgs`] is the optimiser, [`decision`] the optional
 //! class-prior shift, [`synthetic`] a reproducible corpus generator.
-//! [`sentences`] splits whole articles for scoring.
+//! [`sentences`] splits whole articles for scoring, and lists their sentences for labelling.
 //! [`score`] scores whole articles sentence by sentence, with evidence and an article-level
 //! result per model.
 //! [`prefetch`] holds the memory hints the latency-bound loops (vocabulary lookups, weight
