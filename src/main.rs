@@ -20,8 +20,8 @@ use stance::classifier::{Classifier, Selection};
 use stance::compare;
 use stance::corpus::{self, Format, LabelledCorpus, RecordReader, Source};
 use stance::label_shift::LabelShift;
-use stance::logistic::{argmax, ClassWeight, Solver};
-use stance::metrics::{accuracy_by_group, Metric, Report};
+use stance::logistic::{ClassWeight, Solver};
+use stance::metrics::{Metric, Report};
 use stance::model_file;
 use stance::output::{self, Extras, OutputFormat, PredictionWriter};
 use stance::report::{self, Evaluation, Page};
@@ -35,9 +35,6 @@ use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
 static ALLOC: stance::huge_pages::HugePageAlloc = stance::huge_pages::HugePageAlloc;
 
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument); 130 or 143 interrupted by Ctrl-C (SIGINT) or SIGTERM. Model files and --output files are written whole or not at all.";
-
-/// Groups `eval --group-field` lists, least accurate first.
-const GROUPS_SHOWN: usize = 10;
 
 /// The prefix of an `--output` file's temporary name while it is written (`predict`,
 /// `sentences`).
@@ -1315,13 +1312,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             args.errors,
         )
     });
-    let by_group = (!data.groups.is_empty()).then(|| {
-        let predicted: Vec<&str> = probs
-            .iter()
-            .map(|p| classifier.labels[argmax(p)].as_str())
-            .collect();
-        accuracy_by_group(&data.labels, &predicted, &data.groups)
-    });
+    let by_group = &evaluation.by_group;
     let mut out = anstream::stdout().lock();
     if args.json {
         let mut value = serde_json::to_value(report)?;
@@ -1329,7 +1320,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             if let Some(b) = &evaluation.bootstrap {
                 object.insert("bootstrap".into(), serde_json::to_value(b)?);
             }
-            if let Some(by_group) = &by_group {
+            if let Some(by_group) = by_group {
                 object.insert("accuracy_by_group".into(), serde_json::to_value(by_group)?);
             }
             object.insert("overlap".into(), serde_json::to_value(overlap)?);
@@ -1365,29 +1356,29 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
                 writeln!(out, "{line}")?;
             }
         }
-        if let (Some(by_group), Some(field)) = (&by_group, &args.group_field) {
+        if let (Some(by_group), Some(field)) = (by_group, &args.group_field) {
             writeln!(
                 out,
                 "\naccuracy by group (`{field}`), least accurate first:"
             )?;
             let width = by_group
                 .iter()
-                .take(GROUPS_SHOWN)
+                .take(report::GROUPS_SHOWN)
                 .map(|g| g.group.chars().count())
                 .max()
                 .unwrap_or(0);
-            for g in by_group.iter().take(GROUPS_SHOWN) {
+            for g in by_group.iter().take(report::GROUPS_SHOWN) {
                 writeln!(
                     out,
                     "  {:<width$}  {:.4}  ({} of {})",
                     g.group, g.accuracy, g.correct, g.records
                 )?;
             }
-            if by_group.len() > GROUPS_SHOWN {
+            if by_group.len() > report::GROUPS_SHOWN {
                 writeln!(
                     out,
                     "  … and {} more groups (every one in --json, `accuracy_by_group`)",
-                    by_group.len() - GROUPS_SHOWN
+                    by_group.len() - report::GROUPS_SHOWN
                 )?;
             }
         }

@@ -20,7 +20,7 @@ use crate::classifier::{Classifier, Explanation};
 use crate::error::{Error, Result};
 use crate::label_shift::LabelShift;
 use crate::logistic::argmax;
-use crate::metrics::{Calibration, Metric, Report};
+use crate::metrics::{accuracy_by_group, Calibration, GroupAccuracy, Metric, Report};
 use crate::output::evidence_cell;
 use crate::overlap::Overlap;
 
@@ -33,6 +33,9 @@ pub const CHARTS: [(&str, &str); 3] = [
 
 /// Misclassified examples listed in a report.
 pub const TOP_ERRORS: usize = 10;
+
+/// Groups listed in a report's and `eval`'s accuracy by group, least accurate first.
+pub const GROUPS_SHOWN: usize = 10;
 
 /// N-grams shown to explain each listed misclassified example.
 pub const ERROR_EVIDENCE: usize = 5;
@@ -48,12 +51,15 @@ pub struct Evaluation {
     pub calibration: Calibration,
     /// Percentile intervals, when resampling was asked for.
     pub bootstrap: Option<BootstrapIntervals>,
+    /// Each group's accuracy, least accurate first, when the records have groups.
+    pub by_group: Option<Vec<GroupAccuracy>>,
 }
 
 impl Evaluation {
     /// Evaluate probabilities (`probs[i]` in `labels` order; the prediction is the argmax)
     /// against true label names, with `resamples` bootstrap resamples (0: none) drawn with
-    /// `seed`, of whole groups when `groups` (one per record) is not empty.
+    /// `seed`, of whole groups when `groups` (one per record) is not empty, with each
+    /// group's accuracy then.
     pub fn new(
         labels: &[String],
         truth: &[String],
@@ -77,10 +83,15 @@ impl Evaluation {
             seed,
             bootstrap::DEFAULT_LEVEL,
         );
+        let by_group = (!groups.is_empty()).then(|| {
+            let names: Vec<&str> = predicted.iter().map(|&p| labels[p].as_str()).collect();
+            accuracy_by_group(truth, &names, groups)
+        });
         Evaluation {
             report,
             calibration,
             bootstrap,
+            by_group,
         }
     }
 
@@ -285,7 +296,7 @@ pub fn write_report(dir: &Path, page: &Page) -> Result<Vec<PathBuf>> {
 /// misclassified examples.
 pub fn metrics_json(page: &Page, errors: &[Misclassified]) -> serde_json::Value {
     let e = page.evaluation;
-    serde_json::json!({
+    let mut value = serde_json::json!({
         "title": page.title,
         "context": page.context.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
         "caveat": page.caveat,
@@ -300,7 +311,11 @@ pub fn metrics_json(page: &Page, errors: &[Misclassified]) -> serde_json::Value 
             "label": label,
             "features": feats.iter().map(|(f, w)| serde_json::json!({"feature": f, "weight": w})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(by_group) = &e.by_group {
+        value["accuracy_by_group"] = serde_json::json!(by_group);
+    }
+    value
 }
 
 /// Escape text for HTML element content and quoted attribute values.
@@ -515,6 +530,33 @@ fn render_html(page: &Page, svgs: &[String; 3], errors: &[Misclassified]) -> Str
         );
     }
     h.push_str("</div>\n</section>\n");
+
+    // Accuracy by group.
+    if let Some(by_group) = &e.by_group {
+        h.push_str("<section id=\"groups\">\n<h2>Accuracy by group</h2>\n");
+        let _ = writeln!(
+            h,
+            "<p class=\"muted\">The {} groups of the records (articles, authors), least accurate first{}.</p>",
+            by_group.len(),
+            if by_group.len() > GROUPS_SHOWN {
+                format!("; the first {GROUPS_SHOWN} here, every one in <code>metrics.json</code>")
+            } else {
+                String::new()
+            }
+        );
+        h.push_str("<table>\n<thead><tr><th class=\"label\">group</th><th>records</th><th>right</th><th>accuracy</th></tr></thead>\n<tbody>\n");
+        for g in by_group.iter().take(GROUPS_SHOWN) {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"label\">{}</td><td>{}</td><td>{}</td><td>{:.4}</td></tr>",
+                esc(&g.group),
+                g.records,
+                g.correct,
+                g.accuracy
+            );
+        }
+        h.push_str("</tbody>\n</table>\n</section>\n");
+    }
 
     // Misclassified examples.
     h.push_str("<section id=\"errors\">\n<h2>Most confidently misclassified</h2>\n");

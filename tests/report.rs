@@ -440,6 +440,11 @@ fn train_report_describes_the_held_out_predictions() {
             metrics["context"]
         );
         assert!(!html.contains("TRAINING data"), "{validation:?}");
+        assert!(
+            metrics.get("accuracy_by_group").is_none(),
+            "no groups, no such member"
+        );
+        assert!(!html.contains("id=\"groups\""));
     }
     // Without held-out data the report is on the training data and says so.
     let model = dir.path().join("m.stance");
@@ -453,6 +458,48 @@ fn train_report_describes_the_held_out_predictions() {
     let (html, metrics) = report_files(&out_dir);
     assert!(html.contains("TRAINING data"));
     assert_eq!(metrics["report"]["n"], 54);
+}
+
+#[test]
+fn a_grouped_training_report_gives_each_groups_held_out_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/framing.jsonl");
+    let model = dir.path().join("m.stance");
+    let out_dir = dir.path().join("report");
+    let args = [
+        "--label-field",
+        "stance",
+        "--cv",
+        "5",
+        "--group-field",
+        "source",
+        "--c",
+        "1",
+        "--report",
+        s(&out_dir),
+    ];
+    train_fast(&data, &model, &args).success();
+    let (html, metrics) = report_files(&out_dir);
+    assert_eq!(metrics["bootstrap"]["groups"], 5);
+    let groups = metrics["accuracy_by_group"].as_array().unwrap();
+    assert_eq!(groups.len(), 5);
+    let count = |key: &str| groups.iter().map(|g| g[key].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(count("records"), 92);
+    let accuracy = metrics["report"]["accuracy"].as_f64().unwrap();
+    assert!((count("correct") as f64 / 92.0 - accuracy).abs() < 1e-12);
+    for pair in groups.windows(2) {
+        assert!(pair[0]["accuracy"].as_f64() <= pair[1]["accuracy"].as_f64());
+    }
+    assert!(html.contains("<h2>Accuracy by group</h2>"));
+    for g in groups {
+        let row = format!(
+            "<tr><td class=\"label\">{}</td><td>{}</td><td>{}</td>",
+            g["group"].as_str().unwrap(),
+            g["records"],
+            g["correct"]
+        );
+        assert!(html.contains(&row), "{row}");
+    }
 }
 
 #[test]
