@@ -620,13 +620,19 @@ fn check_labels_known(name: &str, corpus: &LabelledCorpus, labels: &[String]) ->
     }
 }
 
-/// Every label must appear in the part of the data a model is fitted on.
+/// Every label must appear in the part of the data a model is fitted on; the message names
+/// the first that does not.
 fn check_has_labels(part: &LabelledCorpus, labels: &[String]) -> Result<()> {
     let present = part.label_set();
-    if present.len() < labels.len() {
-        return Err(Error::InvalidOption(
-            "after holding out validation data, some label has no training example left: use a smaller --valid-split or more data".into(),
-        ));
+    if let Some(missing) = labels.iter().find(|l| present.binary_search(l).is_err()) {
+        let cure = if part.groups.is_empty() {
+            "use a smaller --valid-split or more data"
+        } else {
+            "every group holding it was held out: use --cv, another --seed, or more groups with the label"
+        };
+        return Err(Error::InvalidOption(format!(
+            "after holding out validation data, label `{missing}` has no training example left: {cure}"
+        )));
     }
     Ok(())
 }
@@ -2020,6 +2026,25 @@ mod tests {
             .map(|b| (b - b'0') as usize)
             .collect();
         assert_eq!(grouped_bins(&labels, &groups, &[0.25; 4], None), expected);
+    }
+
+    #[test]
+    fn a_label_left_without_training_records_is_named_with_its_cure() {
+        let labels = labels(&[("a", 1), ("b", 1), ("c", 1)]);
+        let mut part = corpus(&[("one", "a"), ("two", "c")]);
+        let err = check_has_labels(&part, &labels).unwrap_err().to_string();
+        assert!(
+            err.contains("label `b` has no training example left: use a smaller --valid-split"),
+            "{err}"
+        );
+        part.groups = vec!["g1".into(), "g2".into()];
+        let err = check_has_labels(&part, &labels).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "label `b` has no training example left: every group holding it was held out"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
