@@ -851,7 +851,9 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         Validation::None
     };
     let resamples = args.report.resamples();
-    let needs_evaluation = resamples > 0 || args.report.report.is_some();
+    // Groups get each group's held-out accuracy, from the held-out predictions.
+    let needs_evaluation =
+        resamples > 0 || args.report.report.is_some() || args.group_field.is_some();
     // The model search's progress: a bar of candidates (or of folds for --cv).
     let mut held_out: Option<(LabelledCorpus, Vec<Vec<f64>>)> = None;
     let mut fitted: Option<Vec<Vec<f64>>> = None;
@@ -1038,6 +1040,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
                 "evaluated_on": if training_report.is_some() { "training data (optimistic)" } else { "held-out data" },
                 "report": report,
                 "bootstrap": evaluation.as_ref().and_then(|e| e.bootstrap.as_ref()),
+                "accuracy_by_group": evaluation.as_ref().and_then(|e| e.by_group.as_ref()),
                 "report_dir": args.report.report,
             }),
         )?;
@@ -1061,6 +1064,11 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         if !lines.is_empty() {
             writeln!(out)?;
             for line in lines {
+                writeln!(out, "{line}")?;
+            }
+        }
+        if let Some(field) = &args.group_field {
+            for line in evaluation.group_lines(field) {
                 writeln!(out, "{line}")?;
             }
         }
@@ -1312,7 +1320,6 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             args.errors,
         )
     });
-    let by_group = &evaluation.by_group;
     let mut out = anstream::stdout().lock();
     if args.json {
         let mut value = serde_json::to_value(report)?;
@@ -1320,7 +1327,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             if let Some(b) = &evaluation.bootstrap {
                 object.insert("bootstrap".into(), serde_json::to_value(b)?);
             }
-            if let Some(by_group) = by_group {
+            if let Some(by_group) = &evaluation.by_group {
                 object.insert("accuracy_by_group".into(), serde_json::to_value(by_group)?);
             }
             object.insert("overlap".into(), serde_json::to_value(overlap)?);
@@ -1356,30 +1363,9 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
                 writeln!(out, "{line}")?;
             }
         }
-        if let (Some(by_group), Some(field)) = (by_group, &args.group_field) {
-            writeln!(
-                out,
-                "\naccuracy by group (`{field}`), least accurate first:"
-            )?;
-            let width = by_group
-                .iter()
-                .take(report::GROUPS_SHOWN)
-                .map(|g| g.group.chars().count())
-                .max()
-                .unwrap_or(0);
-            for g in by_group.iter().take(report::GROUPS_SHOWN) {
-                writeln!(
-                    out,
-                    "  {:<width$}  {:.4}  ({} of {})",
-                    g.group, g.accuracy, g.correct, g.records
-                )?;
-            }
-            if by_group.len() > report::GROUPS_SHOWN {
-                writeln!(
-                    out,
-                    "  … and {} more groups (every one in --json, `accuracy_by_group`)",
-                    by_group.len() - report::GROUPS_SHOWN
-                )?;
+        if let Some(field) = &args.group_field {
+            for line in evaluation.group_lines(field) {
+                writeln!(out, "{line}")?;
             }
         }
         if let Some(errors) = &errors {

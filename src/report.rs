@@ -125,6 +125,36 @@ impl Evaluation {
         }
         lines
     }
+
+    /// Each group's accuracy as terminal lines, least accurate first, the groups named by
+    /// `field`: a heading, then the first [`GROUPS_SHOWN`] (empty without groups).
+    pub fn group_lines(&self, field: &str) -> Vec<String> {
+        let Some(by_group) = &self.by_group else {
+            return Vec::new();
+        };
+        let shown = &by_group[..by_group.len().min(GROUPS_SHOWN)];
+        let width = shown
+            .iter()
+            .map(|g| g.group.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut lines = vec![format!(
+            "\naccuracy by group (`{field}`), least accurate first:"
+        )];
+        for g in shown {
+            lines.push(format!(
+                "  {:<width$}  {:.4}  ({} of {})",
+                g.group, g.accuracy, g.correct, g.records
+            ));
+        }
+        if by_group.len() > shown.len() {
+            lines.push(format!(
+                "  … and {} more groups (every one in --json, `accuracy_by_group`)",
+                by_group.len() - shown.len()
+            ));
+        }
+        lines
+    }
 }
 
 /// One misclassified example.

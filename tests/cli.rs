@@ -2854,6 +2854,30 @@ fn grouped_cross_validation_scores_only_groups_the_fold_model_has_not_seen() {
         text.contains("stratified 5-fold cross-validation over 60 records (seed 42; each of its 10 groups within one fold)"),
         "{text}"
     );
+    // Each group's out-of-fold accuracy, least accurate first.
+    assert!(
+        text.contains("accuracy by group (`article`), least accurate first:\n  story-"),
+        "{text}"
+    );
+    let (out, _, _dir) = train_on(
+        "groups.jsonl",
+        data.as_bytes(),
+        &[
+            "--cv",
+            "5",
+            "--c",
+            "1",
+            "--group-field",
+            "article",
+            "--json",
+        ],
+    );
+    let j = out.success().json();
+    let groups = j["accuracy_by_group"].as_array().unwrap();
+    assert_eq!(groups.len(), 10);
+    let correct: u64 = groups.iter().map(|g| g["correct"].as_u64().unwrap()).sum();
+    let accuracy = j["report"]["accuracy"].as_f64().unwrap();
+    assert!((correct as f64 / 60.0 - accuracy).abs() < 1e-12);
     let (out, _, _dir) = train_on(
         "groups.jsonl",
         data.as_bytes(),
