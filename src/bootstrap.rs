@@ -21,6 +21,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::corpus::index_by_value;
 use crate::metrics::{Metric, Report};
 use crate::train::SplitMix64;
 
@@ -48,14 +49,10 @@ impl Units {
             return Units::Examples(n);
         }
         assert_eq!(groups.len(), n, "one group per example");
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| groups[a].cmp(&groups[b]));
-        let mut members: Vec<Vec<usize>> = Vec::new();
-        for (k, &i) in order.iter().enumerate() {
-            if k == 0 || groups[order[k - 1]] != groups[i] {
-                members.push(Vec::new());
-            }
-            members.last_mut().expect("pushed").push(i);
+        let (names, group_of) = index_by_value(groups);
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+        for (i, &g) in group_of.iter().enumerate() {
+            members[g].push(i);
         }
         Units::Groups(members)
     }

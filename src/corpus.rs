@@ -228,10 +228,7 @@ impl LabelledCorpus {
 
     /// The number of distinct groups (0 without groups).
     pub fn n_groups(&self) -> usize {
-        let mut groups: Vec<&String> = self.groups.iter().collect();
-        groups.sort_unstable();
-        groups.dedup();
-        groups.len()
+        index_by_value(&self.groups).0.len()
     }
 
     /// Refuse data with fewer than two distinct labels, naming the source.
@@ -269,6 +266,20 @@ impl LabelledCorpus {
         }
         counts
     }
+}
+
+/// The distinct values of `values` in sorted order, and each value's index among them: how
+/// records are numbered by their label or their group wherever they are counted per label
+/// or per group.
+pub fn index_by_value(values: &[String]) -> (Vec<&str>, Vec<usize>) {
+    let mut names: Vec<&str> = values.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    let index = values
+        .iter()
+        .map(|v| names.binary_search(&v.as_str()).expect("a listed value"))
+        .collect();
+    (names, index)
 }
 
 /// A labelled data set read from a directory tree: see [`read_labelled_dir`].

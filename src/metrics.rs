@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::corpus::index_by_value;
 use crate::error::{Error, Result};
 
 /// The figure a model search maximises and a report highlights. Serialised as its
@@ -370,14 +371,16 @@ pub fn accuracy_by_group(
     groups: &[String],
 ) -> Vec<GroupAccuracy> {
     assert!(truth.len() == predicted.len() && truth.len() == groups.len());
-    let mut by_group: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
-    for ((t, p), g) in truth.iter().zip(predicted).zip(groups) {
-        let entry = by_group.entry(g.as_str()).or_default();
-        entry.0 += 1;
-        entry.1 += usize::from(t == p);
+    let (names, group_of) = index_by_value(groups);
+    // Per group: (records, right).
+    let mut tally = vec![(0usize, 0usize); names.len()];
+    for ((t, p), &g) in truth.iter().zip(predicted).zip(&group_of) {
+        tally[g].0 += 1;
+        tally[g].1 += usize::from(t == p);
     }
-    let mut out: Vec<GroupAccuracy> = by_group
+    let mut out: Vec<GroupAccuracy> = names
         .into_iter()
+        .zip(tally)
         .map(|(group, (records, correct))| GroupAccuracy {
             group: group.to_string(),
             records,

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::calibration::{fit_temperature, temper, Temperature};
 use crate::classifier::{Candidate, Classifier, Metadata, Selection};
-use crate::corpus::LabelledCorpus;
+use crate::corpus::{index_by_value, LabelledCorpus};
 use crate::decision::{fit_prior_shift, shift_probs, PriorShiftReport};
 use crate::error::{Error, Result};
 use crate::label_shift::LabelShift;
@@ -1481,18 +1481,9 @@ fn grouped_bins(
     seed: Option<u64>,
 ) -> Vec<usize> {
     assert_eq!(labels.len(), groups.len(), "one group per record");
-    let index_of = |values: &[String]| -> (usize, Vec<usize>) {
-        let mut names: Vec<&String> = values.iter().collect();
-        names.sort_unstable();
-        names.dedup();
-        let index = values
-            .iter()
-            .map(|v| names.binary_search(&v).expect("a listed name"))
-            .collect();
-        (names.len(), index)
-    };
-    let (n_labels, label_of) = index_of(labels);
-    let (n_groups, group_of) = index_of(groups);
+    let (label_names, label_of) = index_by_value(labels);
+    let (group_names, group_of) = index_by_value(groups);
+    let (n_labels, n_groups) = (label_names.len(), group_names.len());
     let mut counts = vec![vec![0usize; n_labels]; n_groups];
     let mut totals = vec![0usize; n_labels];
     for (&g, &l) in group_of.iter().zip(&label_of) {
