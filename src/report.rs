@@ -243,15 +243,20 @@ pub fn render_errors(errors: &[Misclassified]) -> String {
             truncate_chars(&m.text, TEXT_CHARS).replace(['\n', '\r'], " ")
         );
         if let Some(e) = &m.explanation {
-            let _ = writeln!(
-                out,
-                "      why: baseline {:+.4}; {}",
-                e.baseline,
-                evidence_cell(&e.evidence)
-            );
+            let _ = writeln!(out, "      why: {}", why(e));
         }
     }
     out
+}
+
+/// An explanation on one line, as the terminal's and the page's error lists show it:
+/// `baseline +0.1448; +0.0849 doctors; +0.0805 abortion`.
+fn why(e: &Explanation) -> String {
+    format!(
+        "baseline {:+.4}; {}",
+        e.baseline,
+        evidence_cell(&e.evidence)
+    )
 }
 
 /// What a report page shows besides the evaluation.
@@ -605,14 +610,7 @@ fn render_html(page: &Page, svgs: &[String; 3], errors: &[Misclassified]) -> Str
         );
         for m in errors {
             let why = match &m.explanation {
-                Some(e) if explained => format!(
-                    "<td class=\"text\">{}</td>",
-                    esc(&format!(
-                        "baseline {:+.4}; {}",
-                        e.baseline,
-                        evidence_cell(&e.evidence)
-                    ))
-                ),
+                Some(e) if explained => format!("<td class=\"text\">{}</td>", esc(&why(e))),
                 _ => String::new(),
             };
             let _ = writeln!(
