@@ -270,8 +270,9 @@ struct TrainArgs {
     /// sentence comes from, the author of a post, the source of a story. --cv and
     /// --valid-split then keep each group's records together (all fitted on or all held
     /// out), as does the cross-validation a small --valid file is pooled into, and a larger
-    /// --valid file's report says how many of its groups the training data shares. Without
-    /// it, a model scored on some sentences of an article after fitting on the others
+    /// --valid file's report says how many of its groups the training data shares; the
+    /// report ends with each group's held-out accuracy, and --bootstrap resamples whole
+    /// groups. Without it, a model scored on some sentences of an article after fitting on the others
     /// learns that article's names and wording, and its held-out figures flatter it for
     /// articles it has not seen.
     #[arg(long, value_name = "FIELD", requires = "held_out")]
@@ -394,8 +395,9 @@ struct EvalArgs {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Field (CSV/TSV column or JSON key) naming each record's group (its article, its
-    /// author): --bootstrap then resamples whole groups, since records of one group are
-    /// not independent and resampling them one by one gives intervals too narrow.
+    /// author): the report ends with each group's accuracy, least accurate first, and
+    /// --bootstrap resamples whole groups, since records of one group are not independent
+    /// and resampling them one by one gives intervals too narrow.
     #[arg(long, value_name = "FIELD")]
     group_field: Option<String>,
     #[command(flatten)]
