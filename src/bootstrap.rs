@@ -141,16 +141,15 @@ pub fn bootstrap(
     if resamples == 0 || n == 0 {
         return None;
     }
-    let labels: Vec<String> = report.classes.iter().map(|c| c.label.clone()).collect();
-    let k = labels.len();
     let mut rng = SplitMix64::new(seed);
     let mut accuracy = Vec::with_capacity(resamples);
     let mut macro_f1 = Vec::with_capacity(resamples);
     let mut chosen = Vec::with_capacity(resamples);
+    let mut draws = Vec::with_capacity(n);
     for _ in 0..resamples {
-        let mut confusion = vec![vec![0usize; k]; k];
-        units.resample(&mut rng, |i| confusion[truth[i]][predicted[i]] += 1);
-        let r = Report::from_confusion(labels.clone(), confusion, None, Vec::new(), None);
+        draws.clear();
+        units.resample(&mut rng, |i| draws.push(i));
+        let r = report_on_draws(report, truth, predicted, &draws);
         accuracy.push(r.accuracy);
         macro_f1.push(r.macro_avg.f1);
         if let Some(m) = metric {
@@ -198,6 +197,24 @@ pub fn describe_resampling(resamples: usize, n: usize, groups: Option<usize>, se
         _ => String::new(),
     };
     format!("{resamples} resamples of {what}, seed {seed}{caveat}")
+}
+
+/// `report`'s figures recomputed on the examples `draws` picks (with repeats): the confusion
+/// matrix of their `truth` and `predicted` (indices into `report.classes`), and what
+/// follows from it.
+pub(crate) fn report_on_draws(
+    report: &Report,
+    truth: &[usize],
+    predicted: &[usize],
+    draws: &[usize],
+) -> Report {
+    let k = report.classes.len();
+    let mut confusion = vec![vec![0usize; k]; k];
+    for &i in draws {
+        confusion[truth[i]][predicted[i]] += 1;
+    }
+    let labels = report.classes.iter().map(|c| c.label.clone()).collect();
+    Report::from_confusion(labels, confusion, None, Vec::new(), None)
 }
 
 /// Indices of true labels into `report.classes`, for [`bootstrap`].

@@ -14,7 +14,9 @@
 
 use serde::Serialize;
 
-use crate::bootstrap::{describe_resampling, percentile_interval, truth_indices, Interval, Units};
+use crate::bootstrap::{
+    describe_resampling, percentile_interval, report_on_draws, truth_indices, Interval, Units,
+};
 use crate::classifier::Classifier;
 use crate::corpus::LabelledCorpus;
 use crate::logistic::argmax;
@@ -144,7 +146,7 @@ pub fn compare(
             draws.clear();
             units.resample(&mut rng, |i| draws.push(i));
             for (m, out) in models.iter().zip(&mut resampled) {
-                let r = resampled_report(m, &draws);
+                let r = report_on_draws(&m.report, &m.truth, &m.predicted, &draws);
                 out.push([metric.value(&r), r.macro_avg.f1, r.accuracy]);
             }
         }
@@ -203,17 +205,6 @@ pub fn compare(
         models: figures,
         differences,
     }
-}
-
-/// `m`'s report on the records `draws` picks (with repeats).
-fn resampled_report(m: &Predictions, draws: &[usize]) -> Report {
-    let k = m.report.classes.len();
-    let mut confusion = vec![vec![0usize; k]; k];
-    for &i in draws {
-        confusion[m.truth[i]][m.predicted[i]] += 1;
-    }
-    let labels = m.report.classes.iter().map(|c| c.label.clone()).collect();
-    Report::from_confusion(labels, confusion, None, Vec::new(), None)
 }
 
 /// The comparison as text for a terminal: a table of every model's figures, then each
