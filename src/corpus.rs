@@ -272,14 +272,25 @@ impl LabelledCorpus {
 /// records are numbered by their label or their group wherever they are counted per label
 /// or per group.
 pub fn index_by_value(values: &[String]) -> (Vec<&str>, Vec<usize>) {
-    let mut names: Vec<&str> = values.iter().map(String::as_str).collect();
-    names.sort_unstable();
-    names.dedup();
-    let index = values
+    // Number the values as met (one hash lookup each), then sort only the distinct ones:
+    // a million records' groups take tens of milliseconds, not the half second of sorting
+    // them all.
+    let mut first_seen: std::collections::HashMap<&str, usize> = Default::default();
+    let met: Vec<usize> = values
         .iter()
-        .map(|v| names.binary_search(&v.as_str()).expect("a listed value"))
+        .map(|v| {
+            let next = first_seen.len();
+            *first_seen.entry(v.as_str()).or_insert(next)
+        })
         .collect();
-    (names, index)
+    let mut names: Vec<(&str, usize)> = first_seen.into_iter().collect();
+    names.sort_unstable();
+    let mut rank = vec![0; names.len()];
+    for (sorted, &(_, id)) in names.iter().enumerate() {
+        rank[id] = sorted;
+    }
+    let index = met.into_iter().map(|id| rank[id]).collect();
+    (names.into_iter().map(|(name, _)| name).collect(), index)
 }
 
 /// A labelled data set read from a directory tree: see [`read_labelled_dir`].
@@ -1121,6 +1132,15 @@ mod tests {
             .group_field("group")?
             .map(|r| r.map(|r| r.group.expect("asked for")))
             .collect()
+    }
+
+    #[test]
+    fn values_are_numbered_in_sorted_order() {
+        let values: Vec<String> = ["b", "a", "c", "b", "a"].map(String::from).to_vec();
+        let (names, index) = index_by_value(&values);
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(index, [1, 0, 2, 1, 0]);
+        assert_eq!(index_by_value(&[]), (Vec::<&str>::new(), Vec::new()));
     }
 
     #[test]
