@@ -110,6 +110,16 @@ fn train(data: &Path, model: &Path) -> Child {
         .unwrap()
 }
 
+/// Train on `data` into `model`, undisturbed, and check that it succeeded.
+fn trained(data: &Path, model: &Path) {
+    let output = train(data, model).wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The temporary files of unfinished writes (`.stance-model-*.tmp`, `.stance-output-*.tmp`).
 fn temp_files(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
@@ -345,28 +355,14 @@ fn killed_training_leaves_the_previous_model_or_a_complete_new_one() {
 
     // The previous model: a quick one on other data.
     let previous_path = work.path().join("previous.stance");
-    let status = Command::new(env!("CARGO_BIN_EXE_stance"))
-        .args(["train", "--data"])
-        .arg(&small)
-        .arg("--model")
-        .arg(&previous_path)
-        .args(BIG_OPTIONS)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    trained(&small, &previous_path);
     let previous = fs::read(&previous_path).unwrap();
 
     // The undisturbed run: its length, and the new model's fingerprint.
     let new_path = work.path().join("new.stance");
     let t0 = Instant::now();
-    let output = train(&big, &new_path).wait_with_output().unwrap();
+    trained(&big, &new_path);
     let duration = t0.elapsed();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     let new = model_file::load(&new_path).unwrap();
     assert_ne!(new.metadata.data_fingerprint, {
         model_file::load(&previous_path)
@@ -410,16 +406,7 @@ fn interrupted_prediction_leaves_the_output_file_as_it_was() {
     let small = work.path().join("small.jsonl");
     write_data(&small, 30, 6, 7);
     let model = work.path().join("m.stance");
-    let status = Command::new(env!("CARGO_BIN_EXE_stance"))
-        .args(["train", "--data"])
-        .arg(&small)
-        .arg("--model")
-        .arg(&model)
-        .args(BIG_OPTIONS)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    trained(&small, &model);
     // Enough lines that predicting them outlasts the signal in a debug build.
     let records = 200_000;
     let input = work.path().join("in.txt");
