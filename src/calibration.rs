@@ -15,11 +15,12 @@
 //! [`PRIOR_SD_LN_T`]), so that a handful of records, all classified right, cannot talk the
 //! model into certainty. As with the class-prior shift ([`crate::decision`]), a temperature
 //! is kept only if it also wins cross-fitted: fitted on one stratified half of the
-//! held-out records, it must lower the log-loss of the other half, pooled both ways.
+//! held-out records (each group, when records have groups, within one half), it must lower
+//! the log-loss of the other half, pooled both ways.
 
 use serde::{Deserialize, Serialize};
 
-use crate::train::stratified_split;
+use crate::train::cross_fit_halves;
 
 /// Search range of `ln T`: `T` from about 0.0025 to 400, wide enough that the prior and the
 /// data, not the range, decide.
@@ -106,11 +107,17 @@ fn best_temperature(logs: &[Vec<f64>], truth: &[usize]) -> f64 {
 }
 
 /// Decide on, and fit, a temperature for held-out probabilities `probs` with true class
-/// indices `truth` (`seed` splits the halves).
-pub fn fit_temperature(probs: &[Vec<f64>], truth: &[usize], seed: u64) -> Temperature {
+/// indices `truth` (`seed` splits the halves, which keep each of the records' `groups`
+/// whole; empty: none).
+pub fn fit_temperature(
+    probs: &[Vec<f64>],
+    truth: &[usize],
+    groups: &[String],
+    seed: u64,
+) -> Temperature {
     let logs: Vec<Vec<f64>> = probs.iter().map(|p| log_probs(p)).collect();
     let names: Vec<String> = truth.iter().map(|t| t.to_string()).collect();
-    let (half_a, half_b) = stratified_split(&names, 0.5, seed);
+    let halves = cross_fit_halves(&names, groups, seed);
     let pick = |rows: &[usize]| -> (Vec<Vec<f64>>, Vec<usize>) {
         (
             rows.iter().map(|&i| logs[i].clone()).collect(),
@@ -126,18 +133,20 @@ pub fn fit_temperature(probs: &[Vec<f64>], truth: &[usize], seed: u64) -> Temper
     // The three fits are independent, so they run side by side; the one on all the data is
     // kept only if the cross-fitted halves adopt it. Sums keep their order, so the result
     // does not depend on the thread count.
-    let ((a, b), on_all) = rayon::join(
+    let log_loss_before = tempered_log_loss(&logs, truth, 1.0);
+    let (cross_total, on_all) = rayon::join(
         || {
-            rayon::join(
-                || cross_fit(&half_a, &half_b),
-                || cross_fit(&half_b, &half_a),
-            )
+            // Records all of one group leave nothing to check a fit on: no temperature.
+            halves.as_ref().map(|(half_a, half_b)| {
+                let (a, b) =
+                    rayon::join(|| cross_fit(half_a, half_b), || cross_fit(half_b, half_a));
+                a + b
+            })
         },
         || best_temperature(&logs, truth),
     );
-    let cross_total = a + b;
-    let log_loss_before = tempered_log_loss(&logs, truth, 1.0);
-    let log_loss_cross_fitted = cross_total / truth.len().max(1) as f64;
+    let log_loss_cross_fitted =
+        cross_total.map_or(log_loss_before, |total| total / truth.len().max(1) as f64);
     let adopted = log_loss_cross_fitted < log_loss_before;
     Temperature {
         t: if adopted { on_all } else { 1.0 },
@@ -179,15 +188,26 @@ mod tests {
             probs.push(softmax(&s.iter().map(|v| v / 4.0).collect::<Vec<_>>()));
             truth.push(y);
         }
-        let t = fit_temperature(&probs, &truth, 1);
+        let t = fit_temperature(&probs, &truth, &[], 1);
         assert!(t.adopted && (t.t - 0.25).abs() < 0.03, "{t:?}");
         assert!(t.log_loss_cross_fitted < t.log_loss_before, "{t:?}");
+        // Halves keep groups whole: forty groups still confirm the temperature; records all
+        // of one group leave no half to check it on.
+        let forty: Vec<String> = (0..truth.len()).map(|i| format!("g{}", i % 40)).collect();
+        let grouped = fit_temperature(&probs, &truth, &forty, 1);
+        assert!(
+            grouped.adopted && (grouped.t - t.t).abs() < 1e-12,
+            "{grouped:?}"
+        );
+        let one = fit_temperature(&probs, &truth, &vec!["all".to_string(); truth.len()], 1);
+        assert!(!one.adopted && one.t == 1.0, "{one:?}");
+        assert_eq!(one.log_loss_cross_fitted, one.log_loss_before);
         // Already calibrated probabilities keep T ≈ 1.
         let calibrated: Vec<Vec<f64>> = probs
             .iter()
             .map(|p| softmax(&p.iter().map(|q| q.ln() * 4.0).collect::<Vec<_>>()))
             .collect();
-        let t1 = fit_temperature(&calibrated, &truth, 1);
+        let t1 = fit_temperature(&calibrated, &truth, &[], 1);
         assert!((t1.t - 1.0).abs() < 0.1, "{t1:?}");
         // Eight records, all classified right: sharper, but the prior keeps it from
         // certainty (without it T would run to the end of its range).
@@ -201,7 +221,7 @@ mod tests {
             })
             .collect();
         let labels: Vec<usize> = (0..8).map(|i| i % 2).collect();
-        let t2 = fit_temperature(&few, &labels, 1);
+        let t2 = fit_temperature(&few, &labels, &[], 1);
         assert!(t2.t > 0.1 && t2.t < 1.0, "{t2:?}");
     }
 }

@@ -271,10 +271,11 @@ struct TrainArgs {
     /// --valid-split then keep each group's records together (all fitted on or all held
     /// out), as does the cross-validation a small --valid file is pooled into, and a larger
     /// --valid file's report says how many of its groups the training data shares; the
+    /// decision rule and the calibration are checked on halves of the held-out groups, the
     /// report ends with each group's held-out accuracy, and --bootstrap resamples whole
-    /// groups. Without it, a model scored on some sentences of an article after fitting on the others
-    /// learns that article's names and wording, and its held-out figures flatter it for
-    /// articles it has not seen.
+    /// groups. Without it, a model scored on some sentences of an article after fitting on
+    /// the others learns that article's names and wording, and its held-out figures flatter
+    /// it for articles it has not seen.
     #[arg(long, value_name = "FIELD", requires = "held_out")]
     group_field: Option<String>,
     /// Seed for --valid-split, --cv (and the folds a small --valid file is pooled into) and
@@ -1049,7 +1050,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    print_training_summary(&mut out, &classifier)?;
+    print_training_summary(&mut out, &classifier, args.group_field.is_some())?;
     if let Some(report) = training_report {
         writeln!(
             out,
@@ -1094,8 +1095,19 @@ fn describe_fit(info: &stance::logistic::FitInfo) -> String {
     }
 }
 
-fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Result<()> {
+fn print_training_summary(
+    out: &mut impl Write,
+    classifier: &Classifier,
+    grouped: bool,
+) -> Result<()> {
     let meta = &classifier.metadata;
+    // The decision rule and the calibration are cross-fitted on halves that keep each
+    // group whole when the records have groups.
+    let half = if grouped {
+        "the held-out data's groups"
+    } else {
+        "the held-out data"
+    };
     writeln!(
         out,
         "trained on {} records, {} labels, {} features ({})",
@@ -1157,7 +1169,7 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
             };
             writeln!(
                 out,
-                "  decision rule: class-prior shift {verdict} ({} {:.4} when fitted on one half of the held-out data and scored on the other{splits}, {:.4} with plain argmax)",
+                "  decision rule: class-prior shift {verdict} ({} {:.4} when fitted on one half of {half} and scored on the other{splits}, {:.4} with plain argmax)",
                 selection.metric, shift.cross_fitted, shift.plain
             )?;
             if shift.adopted {
@@ -1179,7 +1191,7 @@ fn print_training_summary(out: &mut impl Write, classifier: &Classifier) -> Resu
             };
             writeln!(
                 out,
-                "  calibration: {verdict} (held-out log-loss {:.4} as fitted, {:.4} with a temperature fitted on one half of the held-out data and applied to the other; labels unchanged)",
+                "  calibration: {verdict} (held-out log-loss {:.4} as fitted, {:.4} with a temperature fitted on one half of {half} and applied to the other; labels unchanged)",
                 t.log_loss_before, t.log_loss_cross_fitted
             )?;
         }

@@ -1040,6 +1040,7 @@ fn search(
         &mut probs,
         &mut report,
         &held.labels,
+        &held.groups,
         labels,
         options,
         options.seed,
@@ -1085,15 +1086,16 @@ enum Adjustment<'a> {
 }
 
 /// Fit the decision rule, then the temperature, as `options` asks, on the chosen candidate's
-/// held-out probabilities `probs` (true labels `truth`), each kept only when it helps
-/// cross-fitted. Each adopted one is handed to `apply` with the current probabilities;
-/// `apply` makes the change (to the model, or to the probabilities alone) and returns the
+/// held-out probabilities `probs` (true labels `truth`, groups `groups` or none), each kept
+/// only when it helps cross-fitted. Each adopted one is handed to `apply` with the current
+/// probabilities; `apply` makes the change (to the model, or to the probabilities alone) and returns the
 /// new held-out probabilities, which `probs` and `report` then follow.
 #[allow(clippy::too_many_arguments)]
 fn fit_decision_and_calibration(
     probs: &mut Vec<Vec<f64>>,
     report: &mut Report,
     truth: &[String],
+    groups: &[String],
     labels: &[String],
     options: &TrainOptions,
     seed: u64,
@@ -1107,7 +1109,7 @@ fn fit_decision_and_calibration(
     };
     let prior_shift = options.prior_shift.then(|| {
         progress(Event::Stage("fitting the decision rule".into()));
-        let shift = fit_prior_shift(probs, &targets, labels, &options.metric, seed);
+        let shift = fit_prior_shift(probs, &targets, groups, labels, &options.metric, seed);
         if shift.adopted {
             adopt(Adjustment::Shift(&shift.offsets), probs, report);
         }
@@ -1115,7 +1117,7 @@ fn fit_decision_and_calibration(
     });
     let temperature = options.calibrate.then(|| {
         progress(Event::Stage("calibrating".into()));
-        let temperature = fit_temperature(probs, &targets, seed);
+        let temperature = fit_temperature(probs, &targets, groups, seed);
         if temperature.adopted {
             adopt(Adjustment::Temperature(temperature.t), probs, report);
         }
@@ -1308,6 +1310,7 @@ fn cross_validate(
         &mut chosen_probs,
         &mut report,
         &data.labels,
+        &data.groups,
         labels,
         options,
         seed,
@@ -1442,6 +1445,25 @@ pub fn stratified_folds(labels: &[String], k: usize, seed: u64) -> Vec<usize> {
     fold
 }
 
+/// Split indices into two stratified halves for cross-fitting the decision rule and the
+/// temperature: as [`stratified_split`] without `groups`; with them, each group within one
+/// half, placed by [`grouped_split`]'s rule but in an order `seed` shuffles rather than
+/// most unevenly labelled first, so that different seeds give different splits to average
+/// over (`grouped_split`'s order is fixed except among ties). `None` when every record is
+/// in the same group: no split keeps it whole.
+pub fn cross_fit_halves(
+    labels: &[String],
+    groups: &[String],
+    seed: u64,
+) -> Option<(Vec<usize>, Vec<usize>)> {
+    if groups.is_empty() {
+        return Some(stratified_split(labels, 0.5, seed));
+    }
+    let bin = grouped_bins(labels, groups, &[0.5, 0.5], GroupOrder::Shuffled(seed));
+    let (a, b): (Vec<usize>, Vec<usize>) = (0..labels.len()).partition(|&i| bin[i] == 0);
+    (!a.is_empty() && !b.is_empty()).then_some((a, b))
+}
+
 /// Split indices into (train, held-out) keeping each group's records on one side, with
 /// about `fraction` of each label held out as far as whole groups allow
 /// (scikit-learn's `StratifiedGroupKFold` rule, as [`grouped_folds`]); the held-out side is empty
@@ -1452,7 +1474,12 @@ pub fn grouped_split(
     fraction: f64,
     seed: u64,
 ) -> (Vec<usize>, Vec<usize>) {
-    let bin = grouped_bins(labels, groups, &[1.0 - fraction, fraction], Some(seed));
+    let bin = grouped_bins(
+        labels,
+        groups,
+        &[1.0 - fraction, fraction],
+        GroupOrder::ScikitLearn(Some(seed)),
+    );
     (0..labels.len()).partition(|&i| bin[i] == 0)
 }
 
@@ -1461,14 +1488,28 @@ pub fn grouped_split(
 /// `StratifiedGroupKFold` rule, generalised in the private `grouped_bins`). With at
 /// least `k` groups every fold gets one.
 pub fn grouped_folds(labels: &[String], groups: &[String], k: usize, seed: u64) -> Vec<usize> {
-    grouped_bins(labels, groups, &vec![1.0 / k as f64; k], Some(seed))
+    grouped_bins(
+        labels,
+        groups,
+        &vec![1.0 / k as f64; k],
+        GroupOrder::ScikitLearn(Some(seed)),
+    )
+}
+
+/// The order in which [`grouped_bins`] places the groups.
+#[derive(Clone, Copy)]
+enum GroupOrder {
+    /// scikit-learn's: shuffled with the seed (`None`: kept in name order, as its
+    /// `shuffle=False`), then most unevenly labelled first (largest standard deviation of
+    /// their label counts: the hardest to place), ties keeping the shuffled order.
+    ScikitLearn(Option<u64>),
+    /// Shuffled with the seed alone.
+    Shuffled(u64),
 }
 
 /// Put every group's records into one of `shares.len()` bins so that each bin holds about
 /// its share of every label: the rule of scikit-learn's `StratifiedGroupKFold`, generalised
-/// to unequal shares. The groups are shuffled with `seed` (`None`: kept in name order, as
-/// scikit-learn's `shuffle=False`) and then taken most unevenly labelled first (largest
-/// standard deviation of their label counts: the hardest to place). Each goes to the bin
+/// to unequal shares, the groups taken in the given `order`. Each goes to the bin
 /// that leaves the smallest mean, over labels, of the standard deviation over bins of each
 /// bin's fraction of the label divided by its share (with equal shares, scikit-learn's
 /// criterion scaled by the number of folds). As there, a bin replaces the best so far when
@@ -1478,7 +1519,7 @@ fn grouped_bins(
     labels: &[String],
     groups: &[String],
     shares: &[f64],
-    seed: Option<u64>,
+    order: GroupOrder,
 ) -> Vec<usize> {
     assert_eq!(labels.len(), groups.len(), "one group per record");
     let (label_names, label_of) = index_by_value(labels);
@@ -1495,15 +1536,20 @@ fn grouped_bins(
         let mean = values.iter().sum::<f64>() / values.len() as f64;
         (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
     };
-    let mut order: Vec<usize> = (0..n_groups).collect();
-    if let Some(seed) = seed {
-        SplitMix64::new(seed).shuffle(&mut order);
+    let mut placing: Vec<usize> = (0..n_groups).collect();
+    match order {
+        GroupOrder::ScikitLearn(seed) => {
+            if let Some(seed) = seed {
+                SplitMix64::new(seed).shuffle(&mut placing);
+            }
+            let spread: Vec<f64> = counts
+                .iter()
+                .map(|c| std(&mut c.iter().map(|&x| x as f64)))
+                .collect();
+            placing.sort_by(|&a, &b| spread[b].total_cmp(&spread[a]));
+        }
+        GroupOrder::Shuffled(seed) => SplitMix64::new(seed).shuffle(&mut placing),
     }
-    let spread: Vec<f64> = counts
-        .iter()
-        .map(|c| std(&mut c.iter().map(|&x| x as f64)))
-        .collect();
-    order.sort_by(|&a, &b| spread[b].total_cmp(&spread[a]));
     let mut bin_counts = vec![vec![0usize; n_labels]; shares.len()];
     let mut bin_sizes = vec![0usize; shares.len()];
     let mut bin_of_group = vec![0usize; n_groups];
@@ -1518,7 +1564,7 @@ fn grouped_bins(
             .sum::<f64>()
             / n_labels as f64
     };
-    for g in order {
+    for g in placing {
         // (unevenness, fill for the share, bin) of the best bin so far.
         let mut best: Option<(f64, f64, usize)> = None;
         for bin in 0..shares.len() {
@@ -1982,6 +2028,65 @@ mod tests {
     }
 
     #[test]
+    fn cross_fit_halves_keep_groups_whole_and_vary_with_the_seed() {
+        let (y, groups) = grouped_records(40);
+        let mut splits = std::collections::HashSet::new();
+        for seed in 0..10 {
+            let (a, b) = cross_fit_halves(&y, &groups, seed).expect("two halves");
+            assert_eq!(a.len() + b.len(), y.len());
+            let in_a: std::collections::HashSet<&String> = a.iter().map(|&i| &groups[i]).collect();
+            assert!(
+                b.iter().all(|&i| !in_a.contains(&groups[i])),
+                "a group split"
+            );
+            for label in ["a", "b", "c"] {
+                let total = y.iter().filter(|l| *l == label).count() as f64;
+                let here = a.iter().filter(|&&i| y[i] == label).count() as f64;
+                // Whole groups of up to six records: each half within one group of its share.
+                assert!(
+                    (here - total / 2.0).abs() <= 6.0,
+                    "seed {seed}: {here} of {total} `{label}` in one half"
+                );
+            }
+            // A split and its mirror image cross-fit the same way.
+            splits.insert(if a.contains(&0) { a } else { b });
+        }
+        assert!(splits.len() >= 8, "{} different splits", splits.len());
+        // `grouped_split` takes the groups most unevenly labelled first and the seed orders
+        // only ties: with none (group g: 2g + 1 `a` records and g % 2 `b`), every seed gives
+        // the same split, while the cross-fit halves still vary.
+        let (mut y, mut groups) = (Vec::new(), Vec::new());
+        for g in 0..12 {
+            for (label, n) in [("a", 2 * g + 1), ("b", g % 2)] {
+                y.extend(std::iter::repeat_n(label.to_string(), n));
+                groups.extend(std::iter::repeat_n(format!("g{g}"), n));
+            }
+        }
+        let distinct = |split: &dyn Fn(u64) -> Vec<usize>| {
+            (0..10)
+                .map(split)
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+        };
+        assert_eq!(distinct(&|seed| grouped_split(&y, &groups, 0.5, seed).0), 1);
+        let half_with_first = |seed| {
+            let (a, b) = cross_fit_halves(&y, &groups, seed).unwrap();
+            if a.contains(&0) {
+                a
+            } else {
+                b
+            }
+        };
+        assert!(distinct(&half_with_first) >= 8);
+        let one_group = vec!["all".to_string(); y.len()];
+        assert_eq!(cross_fit_halves(&y, &one_group, 1), None);
+        assert_eq!(
+            cross_fit_halves(&y, &[], 3),
+            Some(stratified_split(&y, 0.5, 3))
+        );
+    }
+
+    #[test]
     fn grouped_folds_are_stratified_when_whole_groups_allow_it() {
         // Ten groups of two `a` records and ten of two `b`: by size alone any mix of them
         // would fill five folds evenly; stratified, each fold gets two groups of each.
@@ -2016,7 +2121,10 @@ mod tests {
             .bytes()
             .map(|b| (b - b'0') as usize)
             .collect();
-        assert_eq!(grouped_bins(&labels, &groups, &[0.25; 4], None), expected);
+        assert_eq!(
+            grouped_bins(&labels, &groups, &[0.25; 4], GroupOrder::ScikitLearn(None)),
+            expected
+        );
     }
 
     #[test]

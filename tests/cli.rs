@@ -2854,6 +2854,13 @@ fn grouped_cross_validation_scores_only_groups_the_fold_model_has_not_seen() {
         text.contains("stratified 5-fold cross-validation over 60 records (seed 42; each of its 10 groups within one fold)"),
         "{text}"
     );
+    // The decision rule and the calibration are checked on halves of the groups.
+    for checked in [
+        "when fitted on one half of the held-out data's groups and scored on the other",
+        "with a temperature fitted on one half of the held-out data's groups and applied",
+    ] {
+        assert!(text.contains(checked), "{text}");
+    }
     // Each group's out-of-fold accuracy, least accurate first.
     assert!(
         text.contains("accuracy by group (`article`), least accurate first:\n  story-"),
