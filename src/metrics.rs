@@ -322,35 +322,50 @@ impl fmt::Display for Report {
             writeln!(f, "note: {count} example(s) have label `{label}`, which the model never saw; they count as errors")?;
         }
         writeln!(f)?;
-        // Columns are numbered; row i is "i label", so long label names stay readable.
-        writeln!(
+        let labels: Vec<&str> = self.classes.iter().map(|c| c.label.as_str()).collect();
+        write_confusion(
             f,
-            "confusion matrix (rows: true, columns: predicted, numbered as the rows)"
-        )?;
-        let cell = self
-            .confusion
-            .iter()
-            .flatten()
-            .map(|v| v.to_string().len())
-            .chain([self.classes.len().to_string().len() + 1])
-            .max()
-            .unwrap_or(2);
-        let row_width = width + self.classes.len().to_string().len() + 1;
-        write!(f, "{:>row_width$}", "")?;
-        for i in 0..self.classes.len() {
-            write!(f, " {:>cell$}", i + 1)?;
+            "confusion matrix (rows: true, columns: predicted, numbered as the rows)",
+            &labels,
+            &self.confusion,
+            width,
+        )
+    }
+}
+
+/// Write `confusion` (rows and columns indexed like `labels`) under `title`. Columns are
+/// numbered and row i is "i label", so long label names stay readable; the label column is
+/// at least `width` wide.
+pub fn write_confusion(
+    f: &mut dyn fmt::Write,
+    title: &str,
+    labels: &[&str],
+    confusion: &[Vec<usize>],
+    width: usize,
+) -> fmt::Result {
+    writeln!(f, "{title}")?;
+    let cell = confusion
+        .iter()
+        .flatten()
+        .map(|v| v.to_string().len())
+        .chain([labels.len().to_string().len() + 1])
+        .max()
+        .unwrap_or(2);
+    let row_width = width + labels.len().to_string().len() + 1;
+    write!(f, "{:>row_width$}", "")?;
+    for i in 0..labels.len() {
+        write!(f, " {:>cell$}", i + 1)?;
+    }
+    writeln!(f)?;
+    for (i, (label, row)) in labels.iter().zip(confusion).enumerate() {
+        let name = format!("{} {}", i + 1, label);
+        write!(f, "{name:<row_width$}")?;
+        for v in row {
+            write!(f, " {v:>cell$}")?;
         }
         writeln!(f)?;
-        for (i, (c, row)) in self.classes.iter().zip(&self.confusion).enumerate() {
-            let name = format!("{} {}", i + 1, c.label);
-            write!(f, "{name:<row_width$}")?;
-            for v in row {
-                write!(f, " {v:>cell$}")?;
-            }
-            writeln!(f)?;
-        }
-        Ok(())
     }
+    Ok(())
 }
 
 /// How many of one group's records (an article's sentences, an author's posts) a model gets
