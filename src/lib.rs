@@ -15,9 +15,11 @@
 //! [`label_shift`] whether a validation file's labels are distributed like the training data's.
 //! [`atomic_write`] writes model files and prediction files whole or not at all, and
 //! [`interrupt`] lets a program (the command line) remove an unfinished one on Ctrl-C.
+//! [`agreement`] measures how far the coders who labelled the same records agree.
 //! [`report`] renders an evaluation as a directory of files (a self-contained HTML page,
 //! `metrics.json`, SVG charts), with calibration and [`bootstrap`] confidence intervals.
 
+pub mod agreement;
 pub mod atomic_write;
 pub mod bootstrap;
 pub mod calibration;

@@ -14,6 +14,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use stance::agreement;
 use stance::atomic_write::AtomicFile;
 use stance::bootstrap::DEFAULT_RESAMPLES;
 use stance::classifier::{Classifier, Selection};
@@ -103,6 +104,19 @@ enum Command {
     /// exact test, to tell a real improvement from the luck of the test set.
     #[command(after_help = EXIT_CODES)]
     Compare(CompareArgs),
+    /// Measure how far coders who labelled the same records agree, before a model learns
+    /// from their labels: Krippendorff's alpha with its bootstrap interval, Cohen's kappa for
+    /// each pair of coders, each label's agreement, and the records they disagree on.
+    ///
+    /// Each file is one coder's copy of the same records (for example the listing `stance
+    /// sentences` writes, with the `label` column filled in), in CSV, TSV or JSON lines. An
+    /// empty label means not coded: alpha allows it, kappa uses the records both coders of
+    /// a pair labelled. Records are matched by position, with each text checked against the
+    /// first file's, or by --key-field when a coder may have sorted or dropped rows.
+    /// Krippendorff asks for alpha ≥ 0.800 before drawing conclusions from coded data, and
+    /// accepts ≥ 0.667 for tentative ones.
+    #[command(after_help = EXIT_CODES)]
+    Agree(AgreeArgs),
     /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
     ///
     /// For example `stance completions bash > ~/.local/share/bash-completion/completions/stance`
@@ -437,6 +451,40 @@ struct CompareArgs {
 }
 
 #[derive(Args)]
+struct AgreeArgs {
+    /// The coders' files, two or more: the same records, each with one coder's labels.
+    #[arg(value_name = "FILE", num_args = 2.., required = true)]
+    files: Vec<PathBuf>,
+    /// Match records by this field instead of by position; repeat it for a key of several
+    /// fields (`--key-field source --key-field sentence` for a `stance sentences` listing).
+    #[arg(long = "key-field", value_name = "FIELD")]
+    key_fields: Vec<String>,
+    /// Field (CSV/TSV column or JSON key) holding each coder's label.
+    #[arg(long, default_value = "label")]
+    label_field: String,
+    /// Bootstrap resamples of the records for alpha's 95% interval; 0 turns it off.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RESAMPLES)]
+    bootstrap: usize,
+    /// Seed for --bootstrap.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Write the records the coders disagree on to this file, whole or not at all, for
+    /// adjudication: the key (or the record's position), the text, each coder's label and
+    /// an empty `label` to fill in. Its extension names the format (.jsonl, .csv, .tsv)
+    /// unless --output-format says.
+    #[arg(long, value_name = "FILE")]
+    disagreements: Option<PathBuf>,
+    /// Format of the --disagreements file: jsonl, csv or tsv.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_output_format, requires = "disagreements")]
+    output_format: Option<OutputFormat>,
+    /// Print the figures as one JSON object.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+#[derive(Args)]
 struct PredictArgs {
     /// The model file.
     #[arg(long)]
@@ -606,6 +654,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Score(args) => cmd_score(args),
         Command::Sentences(args) => cmd_sentences(args),
         Command::Compare(args) => cmd_compare(args, &ui),
+        Command::Agree(args) => cmd_agree(args),
         Command::Completions(args) => cmd_completions(args),
     };
     ui.finish();
@@ -1823,6 +1872,61 @@ fn cmd_sentences(args: SentencesArgs) -> Result<()> {
             articles.len(),
             path.display()
         );
+    }
+    Ok(())
+}
+
+fn cmd_agree(args: AgreeArgs) -> Result<()> {
+    let format = output_format(args.disagreements.as_deref(), args.output_format);
+    if args.disagreements.is_some() && format == OutputFormat::Labels {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::InvalidValue,
+                "one label per line has no room for disagreements: write JSON lines, CSV or TSV",
+            )
+            .exit()
+    }
+    let codings = args
+        .files
+        .iter()
+        .map(|path| {
+            let source = Source {
+                label_field: args.label_field.clone(),
+                ..args.input.source(Some(path.clone()))
+            };
+            agreement::read_coding(&source, &args.key_fields)
+        })
+        .collect::<stance::Result<Vec<_>>>()?;
+    let aligned = agreement::align(&codings, &args.key_fields)?;
+    let found = agreement::measure(&aligned, args.bootstrap, args.seed);
+    if let Some(path) = &args.disagreements {
+        let (pending, writer) = open_output(Some(path))?;
+        output::write_disagreements(writer, format, &aligned)
+            .with_context(|| format!("could not write {}", path.display()))?;
+        commit_output(pending)?;
+    }
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &found)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    write!(out, "{found}")?;
+    let where_listed = match &args.disagreements {
+        Some(path) => format!("listed in {}", path.display()),
+        None => "--disagreements FILE lists them for adjudication".to_string(),
+    };
+    match found.disagreements {
+        0 => writeln!(
+            out,
+            "\nthe coders agree on every one of the {} records coded by two or more",
+            found.pairable
+        )?,
+        n => writeln!(
+            out,
+            "\n{n} of the {} records coded by two or more get different labels: {where_listed}",
+            found.pairable
+        )?,
     }
     Ok(())
 }

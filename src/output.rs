@@ -1,12 +1,15 @@
 //! Writing predictions: JSON lines (`{"label": …, "probs": {label: p}}`), or CSV / TSV rows
 //! (`label`, then `p_<label>` per label), one per input record, in input order; with each
 //! label's explanation when asked (`"baseline"` and `"evidence"` members, or columns).
+//! Also the other records the command line writes for a person to fill in: sentences to
+//! label, and the records coders disagree on.
 
 use std::io::{self, Write};
 use std::path::Path;
 
 use rayon::prelude::*;
 
+use crate::agreement::Aligned;
 use crate::classifier::{Evidence, Prediction};
 use crate::sentences::SentenceRecord;
 
@@ -390,6 +393,86 @@ pub fn write_sentences(
             writer.write_record(SENTENCE_FIELDS).map_err(csv_io_error)?;
             for s in sentences {
                 writer.write_record(row(s)).map_err(csv_io_error)?;
+            }
+            writer.flush()
+        }
+    }
+}
+
+/// Write the records coders disagree on ([`crate::agreement::Unit::is_disagreement`]), for adjudication, in
+/// `format` (JSON lines, CSV or TSV): the key fields (or `record`, the 1-based position),
+/// `text`, each coder's label under the coder's file name (empty when not coded), and an
+/// empty `label` for the adjudicated one, so that the file can be filled in and trained on.
+pub fn write_disagreements(
+    out: impl Write,
+    format: OutputFormat,
+    aligned: &Aligned,
+) -> io::Result<()> {
+    let mut columns: Vec<String> = if aligned.key_fields.is_empty() {
+        vec!["record".to_string()]
+    } else {
+        aligned.key_fields.clone()
+    };
+    columns.push("text".into());
+    columns.extend(aligned.coders.iter().map(|c| c.display().to_string()));
+    columns.push("label".into());
+    let rows = aligned
+        .units
+        .iter()
+        .enumerate()
+        .filter(|(_, unit)| unit.is_disagreement())
+        .map(|(i, unit)| {
+            let mut row: Vec<Option<String>> = if unit.key.is_empty() {
+                vec![Some((i + 1).to_string())]
+            } else {
+                unit.key.iter().cloned().map(Some).collect()
+            };
+            row.push(Some(unit.text.clone()));
+            row.extend(
+                unit.values
+                    .iter()
+                    .map(|v| v.map(|v| aligned.labels[v].clone())),
+            );
+            row.push(Some(String::new()));
+            row
+        });
+    match format {
+        OutputFormat::Labels => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "one label per line has no room for disagreements: write JSON lines, CSV or TSV",
+        )),
+        OutputFormat::Jsonl => {
+            let mut out = out;
+            for row in rows {
+                // Keys in column order (a JSON object from serde_json's map would sort them);
+                // a label not coded is null. The position is a number.
+                let fields: Vec<String> = columns
+                    .iter()
+                    .zip(&row)
+                    .enumerate()
+                    .map(|(c, (column, value))| {
+                        let value = match value {
+                            Some(v) if c == 0 && aligned.key_fields.is_empty() => v.clone(),
+                            Some(v) => serde_json::to_string(v).expect("a string serialises"),
+                            None => "null".to_string(),
+                        };
+                        format!(
+                            "{}:{value}",
+                            serde_json::to_string(column).expect("a string serialises")
+                        )
+                    })
+                    .collect();
+                writeln!(out, "{{{}}}", fields.join(","))?;
+            }
+            out.flush()
+        }
+        OutputFormat::Csv | OutputFormat::Tsv => {
+            let mut writer = delimited_writer(out, format);
+            writer.write_record(&columns).map_err(csv_io_error)?;
+            for row in rows {
+                writer
+                    .write_record(row.iter().map(|v| v.as_deref().unwrap_or("")))
+                    .map_err(csv_io_error)?;
             }
             writer.flush()
         }
