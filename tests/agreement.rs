@@ -87,14 +87,22 @@ fn coded_listing(dir: &Path, name: &str, labels: &[String], order: &[usize]) -> 
     path
 }
 
+/// Coders A and B of the framing set, written as listings in `dir`: A's rows in order,
+/// B's in `b_order`. Returns both coders' labels and files.
+fn two_coders(dir: &Path, b_order: &[usize]) -> (Vec<String>, Vec<String>, PathBuf, PathBuf) {
+    let a = stance_labels();
+    let b = coder_b(&a);
+    let in_order: Vec<usize> = (0..a.len()).collect();
+    let coder_a = coded_listing(dir, "a.csv", &a, &in_order);
+    let coder_b = coded_listing(dir, "b.csv", &b, b_order);
+    (a, b, coder_a, coder_b)
+}
+
 #[test]
 fn two_coders_of_the_framing_set() {
     let dir = tempfile::tempdir().unwrap();
-    let a = stance_labels();
-    let b = coder_b(&a);
-    let order: Vec<usize> = (0..a.len()).collect();
-    let coder_a = coded_listing(dir.path(), "a.csv", &a, &order);
-    let coder_b = coded_listing(dir.path(), "b.csv", &b, &order);
+    let in_order: Vec<usize> = (0..92).collect();
+    let (_, _, coder_a, coder_b) = two_coders(dir.path(), &in_order);
 
     let j = run(&["agree", s(&coder_a), s(&coder_b), "--json"])
         .success()
@@ -161,11 +169,8 @@ fn two_coders_of_the_framing_set() {
 #[test]
 fn the_disagreements_file_lists_them_for_adjudication() {
     let dir = tempfile::tempdir().unwrap();
-    let a = stance_labels();
-    let b = coder_b(&a);
-    let order: Vec<usize> = (0..a.len()).collect();
-    let coder_a = coded_listing(dir.path(), "a.csv", &a, &order);
-    let coder_b = coded_listing(dir.path(), "b.csv", &b, &order);
+    let in_order: Vec<usize> = (0..92).collect();
+    let (a, b, coder_a, coder_b) = two_coders(dir.path(), &in_order);
     let listed = dir.path().join("disagreements.csv");
     let out = run(&[
         "agree",
@@ -232,12 +237,8 @@ fn the_disagreements_file_lists_them_for_adjudication() {
 #[test]
 fn sorted_copies_are_matched_by_key_fields() {
     let dir = tempfile::tempdir().unwrap();
-    let a = stance_labels();
-    let b = coder_b(&a);
-    let forward: Vec<usize> = (0..a.len()).collect();
-    let backward: Vec<usize> = forward.iter().rev().copied().collect();
-    let coder_a = coded_listing(dir.path(), "a.csv", &a, &forward);
-    let coder_b = coded_listing(dir.path(), "b.csv", &b, &backward);
+    let backward: Vec<usize> = (0..92).rev().collect();
+    let (_, _, coder_a, coder_b) = two_coders(dir.path(), &backward);
 
     // By position the files part at once; nothing is written.
     let listed = dir.path().join("d.csv");
