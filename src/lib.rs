@@ -15,6 +15,7 @@
 //! [`label_shift`] whether a validation file's labels are distributed like the training data's.
 //! [`atomic_write`] writes model files and prediction files whole or not at all, and
 //! [`interrupt`] lets a program (the command line) remove an unfinished one on Ctrl-C.
+//! [`learning_curve`] shows how the held-out metric grows with the training data.
 //! [`agreement`] measures how far the coders who labelled the same records agree.
 //! [`report`] renders an evaluation as a directory of files (a self-contained HTML page,
 //! `metrics.json`, SVG charts), with calibration and [`bootstrap`] confidence intervals.
@@ -32,6 +33,7 @@ pub mod huge_pages;
 pub mod interrupt;
 pub mod label_shift;
 pub mod lbfgs;
+pub mod learning_curve;
 pub mod logistic;
 pub mod metrics;
 pub mod model_file;

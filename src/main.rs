@@ -21,6 +21,7 @@ use stance::classifier::{Classifier, Selection};
 use stance::compare;
 use stance::corpus::{self, Format, LabelledCorpus, RecordReader, Source};
 use stance::label_shift::LabelShift;
+use stance::learning_curve;
 use stance::logistic::{ClassWeight, Solver};
 use stance::metrics::{Metric, Report};
 use stance::model_file;
@@ -375,6 +376,21 @@ struct TrainArgs {
     /// L-BFGS iteration cap per fit.
     #[arg(long, default_value_t = 100)]
     max_iter: u64,
+    /// After training, show how the held-out metric grows with the training data: the
+    /// chosen C fitted on nested, stratified shares of each training part (default
+    /// 0.1,0.25,0.5,0.75,1), scored on the same held-out records as model selection (the
+    /// same folds, split or file), with plain argmax, and whether the last step still
+    /// rises beyond its spread over the folds (`learning_curve` in --json). One fit per
+    /// share and fold.
+    #[arg(
+        long,
+        value_name = "SHARES",
+        num_args = 0..=1,
+        value_delimiter = ',',
+        default_missing_values = ["0.1", "0.25", "0.5", "0.75", "1"],
+        requires = "held_out"
+    )]
+    learning_curve: Option<Vec<f64>>,
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
@@ -872,6 +888,9 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         memory_limit: args.memory_limit,
         validation: String::new(),
     };
+    if let Some(fractions) = &args.learning_curve {
+        learning_curve::check_fractions(fractions)?;
+    }
     let input_bytes: u64 = [Some(&args.data), args.valid.as_ref()]
         .into_iter()
         .flatten()
@@ -1071,6 +1090,25 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         };
         report::write_report(dir, &page)?;
     }
+    let curve = match &args.learning_curve {
+        None => None,
+        Some(fractions) => {
+            let selection = classifier
+                .metadata
+                .selection
+                .as_ref()
+                .context("a learning curve needs held-out data")?;
+            let c = selection.candidates[selection.chosen].c;
+            Some(learning_curve::learning_curve(
+                &data,
+                &validation,
+                &options,
+                c,
+                fractions,
+                &mut |stage| ui.say(stage),
+            )?)
+        }
+    };
     ui.clear();
     let mut out = anstream::stdout().lock();
     if args.json {
@@ -1093,6 +1131,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
                 "report": report,
                 "bootstrap": evaluation.as_ref().and_then(|e| e.bootstrap.as_ref()),
                 "accuracy_by_group": evaluation.as_ref().and_then(|e| e.by_group.as_ref()),
+                "learning_curve": curve,
                 "report_dir": args.report.report,
             }),
         )?;
@@ -1124,6 +1163,9 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
                 writeln!(out, "{line}")?;
             }
         }
+    }
+    if let Some(curve) = &curve {
+        write!(out, "\n{curve}")?;
     }
     writeln!(out, "\nmodel written to {}", args.model.display())?;
     if let Some(dir) = &args.report.report {

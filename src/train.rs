@@ -147,7 +147,7 @@ impl Validation {
 
 /// Whether a validation file pooled with `train` is judged on a split of both rather than
 /// by cross-validation ([`POOLED_SPLIT_FROM`]).
-fn pooled_by_split(train: &LabelledCorpus, valid: &LabelledCorpus) -> bool {
+pub(crate) fn pooled_by_split(train: &LabelledCorpus, valid: &LabelledCorpus) -> bool {
     train.len() + valid.len() >= POOLED_SPLIT_FROM
 }
 
@@ -503,11 +503,7 @@ impl SplitSearch {
         options: &TrainOptions,
         progress: &mut dyn FnMut(Event),
     ) -> Result<SplitSearch> {
-        let (part_idx, held_idx) = if data.groups.is_empty() {
-            stratified_split(&data.labels, fraction, seed)
-        } else {
-            grouped_split(&data.labels, &data.groups, fraction, seed)
-        };
+        let (part_idx, held_idx) = split_of(data, fraction, seed);
         if held_idx.is_empty() || part_idx.is_empty() {
             return Err(Error::InvalidOption(format!(
                 "the {} groups of {what} cannot be split {:.0}:{:.0} with each group on one side: use --cv, a different --valid-split, or smaller groups",
@@ -710,6 +706,25 @@ fn fit(
         params = params.epochs(epochs);
     }
     params.fit(&DatasetBase::new(&set.x, targets(truth, labels)))
+}
+
+/// Fit the vectoriser and a model at C = `c` on `part`, as a final fit is (no decision rule
+/// or temperature), and predict the most probable class of each of `held`'s records.
+pub(crate) fn fit_and_predict(
+    part: &LabelledCorpus,
+    held: &LabelledCorpus,
+    labels: &[String],
+    c: f64,
+    options: &TrainOptions,
+) -> Result<Vec<usize>> {
+    let (vectorizer, x) = vectorise(options, part, labels)?;
+    check_memory(&x.x, labels.len(), options, 1)?;
+    let model = x.plain(fit(&x, &part.labels, labels, c, options, None)?);
+    let x_held = vectorizer.transform(&held.texts);
+    Ok(model_probs(&model, &x_held)
+        .iter()
+        .map(|p| argmax(p))
+        .collect())
 }
 
 /// Fits along a C path in rounds of up to [`SEARCH_CHAINS`] candidates at once.
@@ -1218,11 +1233,7 @@ fn cross_validate(
             _ => String::new(),
         }
     };
-    let fold_of = if data.groups.is_empty() {
-        stratified_folds(&data.labels, folds, seed)
-    } else {
-        grouped_folds(&data.labels, &data.groups, folds, seed)
-    };
+    let fold_of = folds_of(data, folds, seed);
     let fold_records: Vec<(Vec<usize>, Vec<usize>)> = (0..folds)
         .map(|fold| (0..data.len()).partition(|&i| fold_of[i] != fold))
         .collect();
@@ -1443,6 +1454,26 @@ pub fn stratified_folds(labels: &[String], k: usize, seed: u64) -> Vec<usize> {
         }
     }
     fold
+}
+
+/// Split `data`'s indices into (train, held-out) as model selection does: by
+/// [`grouped_split`] when the records have groups, else by [`stratified_split`].
+pub fn split_of(data: &LabelledCorpus, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    if data.groups.is_empty() {
+        stratified_split(&data.labels, fraction, seed)
+    } else {
+        grouped_split(&data.labels, &data.groups, fraction, seed)
+    }
+}
+
+/// Assign each of `data`'s records a fold in `0..k` as model selection does: by
+/// [`grouped_folds`] when the records have groups, else by [`stratified_folds`].
+pub fn folds_of(data: &LabelledCorpus, k: usize, seed: u64) -> Vec<usize> {
+    if data.groups.is_empty() {
+        stratified_folds(&data.labels, k, seed)
+    } else {
+        grouped_folds(&data.labels, &data.groups, k, seed)
+    }
 }
 
 /// Split indices into two stratified halves for cross-fitting the decision rule and the
