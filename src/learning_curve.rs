@@ -59,6 +59,8 @@ pub struct LearningCurve {
     pub c: f64,
     /// What the held-out records are, in words.
     pub scored_on: String,
+    /// Whether the shares are of whole groups (else stratified by label).
+    pub grouped: bool,
     pub points: Vec<CurvePoint>,
 }
 
@@ -176,6 +178,7 @@ pub fn learning_curve(
         metric: options.metric.to_string(),
         c,
         scored_on,
+        grouped: !all.groups.is_empty(),
         points,
     })
 }
@@ -347,8 +350,15 @@ impl fmt::Display for LearningCurve {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "learning curve ({} at C = {}, plain argmax, on the {}; each fit on a nested, stratified share of its training part):",
-            self.metric, self.c, self.scored_on
+            "learning curve ({} at C = {}, plain argmax, on the {}; each fit on a nested share of its training part, {}):",
+            self.metric,
+            self.c,
+            self.scored_on,
+            if self.grouped {
+                "in whole groups"
+            } else {
+                "stratified by label"
+            }
         )?;
         let name_width = self.metric.chars().count().max(6);
         // One held-out set has no folds to list.
@@ -510,6 +520,7 @@ mod tests {
             metric: "macro-f1".into(),
             c: 1.0,
             scored_on: "folds".into(),
+            grouped: false,
             points: vec![point(0.5, vec![0.5, 0.6, 0.7]), point(1.0, last)],
         };
         // Every fold gains 0.05 give or take 0.01: a clear rise.
