@@ -1021,6 +1021,25 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             args.seed,
         )
     });
+    let curve = match &args.learning_curve {
+        None => None,
+        Some(fractions) => {
+            let selection = classifier
+                .metadata
+                .selection
+                .as_ref()
+                .context("a learning curve needs held-out data")?;
+            let c = selection.candidates[selection.chosen].c;
+            Some(learning_curve::learning_curve(
+                &data,
+                &validation,
+                &options,
+                c,
+                fractions,
+                &mut |stage| ui.say(stage),
+            )?)
+        }
+    };
     if let (Some(dir), Some((records, probs)), Some(evaluation)) =
         (&args.report.report, &evaluated, &evaluation)
     {
@@ -1087,28 +1106,10 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             probs,
             top_features: classifier.top_features(12),
             evaluation,
+            learning_curve: curve.as_ref(),
         };
         report::write_report(dir, &page)?;
     }
-    let curve = match &args.learning_curve {
-        None => None,
-        Some(fractions) => {
-            let selection = classifier
-                .metadata
-                .selection
-                .as_ref()
-                .context("a learning curve needs held-out data")?;
-            let c = selection.candidates[selection.chosen].c;
-            Some(learning_curve::learning_curve(
-                &data,
-                &validation,
-                &options,
-                c,
-                fractions,
-                &mut |stage| ui.say(stage),
-            )?)
-        }
-    };
     ui.clear();
     let mut out = anstream::stdout().lock();
     if args.json {
@@ -1410,6 +1411,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             probs: &probs,
             top_features: classifier.top_features(12),
             evaluation: &evaluation,
+            learning_curve: None,
         };
         report::write_report(dir, &page)?;
     }

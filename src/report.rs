@@ -2,7 +2,8 @@
 //! intervals of one set of predictions) and its rendering as a directory of files —
 //! `report.html` (self-contained: styles, charts as inline SVG, no external fetches),
 //! `metrics.json`, and each chart as a standalone SVG (`confusion.svg`, `per_class.svg`,
-//! `reliability.svg`) drawn with `plotters`' SVG backend.
+//! `reliability.svg`, and `learning_curve.svg` when training drew one) drawn with
+//! `plotters`' SVG backend.
 //!
 //! Every piece of user text (labels, texts, n-grams, file names) is escaped before it goes
 //! into HTML; `plotters` escapes the text it writes into SVG.
@@ -19,6 +20,7 @@ use crate::bootstrap::{self, BootstrapIntervals, Interval};
 use crate::classifier::{Classifier, Explanation};
 use crate::error::{Error, Result};
 use crate::label_shift::LabelShift;
+use crate::learning_curve::LearningCurve;
 use crate::logistic::argmax;
 use crate::metrics::{accuracy_by_group, Calibration, GroupAccuracy, Metric, Report};
 use crate::output::evidence_cell;
@@ -30,6 +32,9 @@ pub const CHARTS: [(&str, &str); 3] = [
     ("per_class.svg", "Per-class precision, recall and F1"),
     ("reliability.svg", "Reliability diagram"),
 ];
+
+/// The chart of a training report's learning curve, when there is one: (file name, title).
+pub const LEARNING_CURVE_CHART: (&str, &str) = ("learning_curve.svg", "Learning curve");
 
 /// Misclassified examples listed in a report.
 pub const TOP_ERRORS: usize = 10;
@@ -288,6 +293,9 @@ pub struct Page<'a> {
     /// [`Classifier::top_features`](crate::Classifier::top_features) gives them.
     pub top_features: Vec<(String, Vec<(String, f64)>)>,
     pub evaluation: &'a Evaluation,
+    /// The training run's learning curve (`stance train --learning-curve`), drawn as a
+    /// fourth chart and listed in `metrics.json`.
+    pub learning_curve: Option<&'a LearningCurve>,
 }
 
 /// Write `report.html`, `metrics.json` and the chart SVGs into `dir` (created if needed);
@@ -295,11 +303,14 @@ pub struct Page<'a> {
 pub fn write_report(dir: &Path, page: &Page) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let report = &page.evaluation.report;
-    let svgs = [
+    let mut svgs = vec![
         confusion_svg(report)?,
         per_class_svg(report)?,
         reliability_svg(&page.evaluation.calibration)?,
     ];
+    if let Some(curve) = page.learning_curve {
+        svgs.push(learning_curve_svg(curve)?);
+    }
     let errors = explained_errors(
         page.labels,
         page.texts,
@@ -317,7 +328,7 @@ pub fn write_report(dir: &Path, page: &Page) -> Result<Vec<PathBuf>> {
             serde_json::to_string_pretty(&json).expect("JSON values serialise") + "\n",
         ),
     ];
-    for ((name, _), svg) in CHARTS.iter().zip(svgs) {
+    for ((name, _), svg) in charts(page).zip(svgs) {
         files.push((dir.join(name), svg));
     }
     for (path, content) in &files {
@@ -350,7 +361,17 @@ pub fn metrics_json(page: &Page, errors: &[Misclassified]) -> serde_json::Value 
     if let Some(by_group) = &e.by_group {
         value["accuracy_by_group"] = serde_json::json!(by_group);
     }
+    if let Some(curve) = page.learning_curve {
+        value["learning_curve"] = serde_json::json!(curve);
+    }
     value
+}
+
+/// The charts of `page`, in order: [`CHARTS`], then the learning curve's when it has one.
+fn charts<'p>(page: &'p Page) -> impl Iterator<Item = &'static (&'static str, &'static str)> + 'p {
+    CHARTS
+        .iter()
+        .chain(page.learning_curve.map(|_| &LEARNING_CURVE_CHART))
 }
 
 /// Escape text for HTML element content and quoted attribute values.
@@ -433,7 +454,7 @@ const RENDER_CHECK: &str = r#"<script>
 })();
 </script>"#;
 
-fn render_html(page: &Page, svgs: &[String; 3], errors: &[Misclassified]) -> String {
+fn render_html(page: &Page, svgs: &[String], errors: &[Misclassified]) -> String {
     let e = page.evaluation;
     let report = &e.report;
     let mut h = String::new();
@@ -545,7 +566,7 @@ fn render_html(page: &Page, svgs: &[String; 3], errors: &[Misclassified]) -> Str
     h.push_str("</div>\n</div>\n</section>\n");
 
     // Charts.
-    let captions = [
+    let mut captions = vec![
         "Rows: true label; columns: predicted label, numbered as the rows. Cells show counts, shaded by the share of the row (the recall of the row's class on the diagonal).".to_string(),
         "Precision, recall and F1 of each class on the evaluated records.".to_string(),
         format!(
@@ -554,8 +575,14 @@ fn render_html(page: &Page, svgs: &[String; 3], errors: &[Misclassified]) -> Str
             e.calibration.ece
         ),
     ];
+    if let Some(curve) = page.learning_curve {
+        captions.push(format!(
+            "The {} of the held-out records against the training records each fit had, at the chosen C = {} with plain argmax: the line joins the pooled scores, the grey dots are each fold's. On the {}.",
+            curve.metric, curve.c, curve.scored_on
+        ));
+    }
     h.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
-    for (((file, title), svg), caption) in CHARTS.iter().zip(svgs).zip(&captions) {
+    for (((file, title), svg), caption) in charts(page).zip(svgs).zip(&captions) {
         let id = file.trim_end_matches(".svg").replace('_', "-");
         let _ = writeln!(
             h,
@@ -649,8 +676,7 @@ fn render_html(page: &Page, svgs: &[String; 3], errors: &[Misclassified]) -> Str
         h,
         "<p class=\"muted\">Written by stance {}. The same figures: <code>metrics.json</code>; the charts: {}.</p>\n</main>\n{RENDER_CHECK}\n</body>\n</html>\n",
         env!("CARGO_PKG_VERSION"),
-        CHARTS
-            .iter()
+        charts(page)
             .map(|(f, _)| format!("<code>{f}</code>"))
             .collect::<Vec<_>>()
             .join(", ")
@@ -1026,6 +1052,87 @@ pub fn reliability_svg(calibration: &Calibration) -> Result<String> {
                 .color(&INK)
                 .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
+        Ok(())
+    })
+}
+
+/// The learning curve: the pooled held-out score against the training records per fit
+/// (a line through the shares), each fold's score as a grey dot.
+pub fn learning_curve_svg(curve: &LearningCurve) -> Result<String> {
+    svg(LEARNING_CURVE_CHART.0, (560, 420), |root| {
+        root.draw(&Text::new(
+            LEARNING_CURVE_CHART.1,
+            (12, 10),
+            (FONT, 24).into_font().style(FontStyle::Bold).color(&INK),
+        ))?;
+        root.draw(&Text::new(
+            format!(
+                "{} at C = {}, plain argmax; grey: each fold",
+                curve.metric, curve.c
+            ),
+            (12, 38),
+            (FONT, 17).into_font().color(&MUTED),
+        ))?;
+        let scored: Vec<(f64, f64)> = curve
+            .points
+            .iter()
+            .filter_map(|p| Some((p.records as f64, p.score?)))
+            .collect();
+        let folds: Vec<(f64, f64)> = curve
+            .points
+            .iter()
+            .flat_map(|p| {
+                p.fold_scores
+                    .iter()
+                    .flatten()
+                    .map(|&s| (p.records as f64, s))
+            })
+            .collect();
+        let values = scored.iter().chain(&folds).map(|&(_, v)| v);
+        let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        let (low, high) = if low.is_finite() {
+            let pad = ((high - low) * 0.1).max(0.02);
+            ((low - pad).max(0.0), (high + pad).min(1.0))
+        } else {
+            (0.0, 1.0)
+        };
+        let most = scored.iter().map(|&(x, _)| x).fold(1.0, f64::max);
+        let (_, lower) = root.split_vertically(64);
+        let mut chart = ChartBuilder::on(&lower)
+            .margin_right(24)
+            .margin_bottom(6)
+            .x_label_area_size(44)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..most * 1.05, low..high)?;
+        chart
+            .configure_mesh()
+            .x_labels(8)
+            .y_labels(8)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .x_desc("training records per fit")
+            .y_desc(curve.metric.as_str())
+            .label_style((FONT, 15).into_font().color(&MUTED))
+            .axis_desc_style((FONT, 16).into_font().color(&MUTED))
+            .light_line_style(RGBColor(238, 241, 245))
+            .bold_line_style(RGBColor(222, 226, 233))
+            .draw()?;
+        chart.draw_series(
+            folds
+                .iter()
+                .map(|&point| Circle::new(point, 3, MUTED.mix(0.45).filled())),
+        )?;
+        chart.draw_series(LineSeries::new(
+            scored.iter().copied(),
+            BLUE.stroke_width(2),
+        ))?;
+        chart.draw_series(
+            scored
+                .iter()
+                .map(|&point| Circle::new(point, 5, BLUE.filled())),
+        )?;
         Ok(())
     })
 }

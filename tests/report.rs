@@ -503,6 +503,53 @@ fn a_grouped_training_report_gives_each_groups_held_out_accuracy() {
 }
 
 #[test]
+fn a_learning_curve_is_the_reports_fourth_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/framing.jsonl");
+    let model = dir.path().join("m.stance");
+    let out_dir = dir.path().join("report");
+    let args = [
+        "--label-field",
+        "stance",
+        "--cv",
+        "5",
+        "--c",
+        "1",
+        "--learning-curve",
+        "0.5,1",
+        "--report",
+        s(&out_dir),
+        "--json",
+    ];
+    let printed = train_fast(&data, &model, &args).success().json();
+    let (html, metrics) = report_files(&out_dir);
+    assert_eq!(metrics["learning_curve"], printed["learning_curve"]);
+    let svg = check_svg(&out_dir.join("learning_curve.svg"));
+    assert!(html.contains(svg.trim()), "the chart is inlined");
+    assert_eq!(html.matches("<svg ").count(), 4);
+    assert!(html.contains("id=\"learning-curve\""));
+    assert!(html.contains("<code>learning_curve.svg</code>"));
+    assert!(svg.contains("training records per fit"));
+    // Without the option the report has its three charts and no curve.
+    let plain_dir = dir.path().join("plain");
+    let args = [
+        "--label-field",
+        "stance",
+        "--cv",
+        "5",
+        "--c",
+        "1",
+        "--report",
+        s(&plain_dir),
+    ];
+    train_fast(&data, &model, &args).success();
+    let (html, metrics) = report_files(&plain_dir);
+    assert!(!plain_dir.join("learning_curve.svg").exists());
+    assert_eq!(html.matches("<svg ").count(), 3);
+    assert!(metrics.get("learning_curve").is_none());
+}
+
+#[test]
 fn bootstrap_on_eval_is_printed_when_asked_and_off_by_default() {
     let model = shared_model();
     let data = fixture("framing_valid.jsonl");
