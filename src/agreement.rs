@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::bootstrap::{draw, percentile_interval};
+use crate::bootstrap::{describe_resampling, percentile_interval, Units};
 use crate::corpus::{Format, RecordReader, Source};
 use crate::error::{Error, Result};
 use crate::metrics::write_confusion;
@@ -48,6 +48,9 @@ pub struct CodedRecord {
     pub key: Vec<String>,
     /// The coder's label; `None` when left empty (not coded).
     pub label: Option<String>,
+    /// The record's group (its article, its author) when the source names a group field,
+    /// for a bootstrap that draws whole groups.
+    pub group: Option<String>,
 }
 
 /// One coder's file, read whole.
@@ -58,9 +61,10 @@ pub struct Coding {
     pub records: Vec<CodedRecord>,
 }
 
-/// Read one coder's file: CSV, TSV or JSON lines with `source`'s text and label fields and
-/// every field in `key_fields`. An empty or null label is a record not coded; a missing or
-/// empty key is refused, naming the line.
+/// Read one coder's file: CSV, TSV or JSON lines with `source`'s text and label fields,
+/// every field in `key_fields`, and `source`'s group field when it names one. An empty or
+/// null label is a record not coded; a missing or empty key or group is refused, naming
+/// the line.
 pub fn read_coding(source: &Source, key_fields: &[String]) -> Result<Coding> {
     let name = source.display_name();
     if matches!(source.resolve_format(true)?, Format::FastText) {
@@ -71,12 +75,14 @@ pub fn read_coding(source: &Source, key_fields: &[String]) -> Result<Coding> {
     }
     let mut fields = vec![source.label_field.clone()];
     fields.extend(key_fields.iter().cloned());
+    fields.extend(source.group_field.iter().cloned());
     let reader = RecordReader::open(source, false)?
         .keep_fields(&fields)
-        .map_err(|e| missing_field(e, &fields[0]))?;
+        .map_err(|e| missing_field(e, &fields[0], source.group_field.as_deref()))?;
     let mut records = Vec::new();
     for record in reader {
-        let record = record.map_err(|e| missing_field(e, &fields[0]))?;
+        let record =
+            record.map_err(|e| missing_field(e, &fields[0], source.group_field.as_deref()))?;
         let bad = |problem: String| Error::BadRecord {
             path: name.clone(),
             line: record.line,
@@ -91,22 +97,24 @@ pub fn read_coding(source: &Source, key_fields: &[String]) -> Result<Coding> {
             })?);
         }
         let label = values[0].take();
-        let key = fields[1..]
+        let mut required = fields[1..]
             .iter()
             .zip(values.drain(1..))
             .map(|(field, value)| {
                 value.ok_or_else(|| {
                     bad(format!(
-                        "empty `{field}`: every record needs its key (--key-field) to be matched with the other coders' files"
+                        "empty `{field}`: every record needs its key (--key-field) and its group (--group-field) to be matched and resampled"
                     ))
                 })
             })
             .collect::<Result<Vec<String>>>()?;
+        let group = source.group_field.as_ref().and_then(|_| required.pop());
         records.push(CodedRecord {
             line: record.line,
             text: record.text,
-            key,
+            key: required,
             label,
+            group,
         });
     }
     if records.is_empty() {
@@ -119,8 +127,8 @@ pub fn read_coding(source: &Source, key_fields: &[String]) -> Result<Coding> {
 }
 
 /// The reader's "no `F` column (field) to keep" says what the field is for here: the label
-/// (`label_field`), or a key.
-fn missing_field(error: Error, label_field: &str) -> Error {
+/// (`label_field`), the group (`group_field`), or a key.
+fn missing_field(error: Error, label_field: &str, group_field: Option<&str>) -> Error {
     let retell = |problem: String| {
         for noun in ["column", "field"] {
             let label = format!("no `{label_field}` {noun} to keep");
@@ -138,6 +146,16 @@ fn missing_field(error: Error, label_field: &str) -> Error {
                         1
                     )
                 );
+            }
+            if let Some(group) = group_field {
+                let missing = format!("no `{group}` {noun} to keep");
+                if problem.starts_with(&missing) {
+                    return problem.replacen(
+                        &missing,
+                        &format!("no `{group}` {noun} for --group-field"),
+                        1,
+                    );
+                }
             }
             if problem.starts_with("no `") && problem.contains(&format!("` {noun} to keep")) {
                 return problem.replacen(
@@ -193,6 +211,8 @@ pub struct Unit {
     pub lines: Vec<Option<u64>>,
     /// Each coder's label, as an index into [`Aligned::labels`]; `None` when not coded.
     pub values: Vec<Option<usize>>,
+    /// The record's group, from the first file that has the record; `None` without groups.
+    pub group: Option<String>,
 }
 
 impl Unit {
@@ -299,6 +319,7 @@ pub fn align(codings: &[Coding], key_fields: &[String]) -> Result<Aligned> {
                 text: r.text.clone(),
                 lines: vec![None; n_coders],
                 values: vec![None; n_coders],
+                group: r.group.clone(),
             })
             .collect();
         for (c, coding) in codings.iter().enumerate() {
@@ -346,6 +367,7 @@ pub fn align(codings: &[Coding], key_fields: &[String]) -> Result<Aligned> {
                             text: record.text.clone(),
                             lines: vec![None; n_coders],
                             values: vec![None; n_coders],
+                            group: record.group.clone(),
                         });
                         units.len() - 1
                     }
@@ -421,6 +443,9 @@ pub struct AlphaInterval {
     pub resamples: usize,
     /// Seed of the SplitMix64 generator.
     pub seed: u64,
+    /// The number of groups drawn whole, when the records have groups; `None` when the
+    /// records were drawn one by one.
+    pub groups: Option<usize>,
 }
 
 /// Everything [`measure`] finds.
@@ -452,16 +477,25 @@ pub struct Agreement {
 }
 
 /// Measure the agreement of aligned codings; `resamples` bootstrap resamples of the
-/// pairable records (0: none) give alpha's 95% interval.
+/// pairable records (0: none) give alpha's 95% interval. Records with groups are drawn a
+/// whole group at a time ([`Units::Groups`]): an article's sentences share its wording and
+/// its difficulty, so drawing them one by one would make the interval too narrow.
 pub fn measure(aligned: &Aligned, resamples: usize, seed: u64) -> Agreement {
     let k = aligned.labels.len();
     let n_coders = aligned.coders.len();
     let values: Vec<&[Option<usize>]> = aligned.units.iter().map(|u| u.values.as_slice()).collect();
-    let pairable: Vec<&[Option<usize>]> = values
+    let pairable_units: Vec<&Unit> = aligned
+        .units
         .iter()
-        .copied()
-        .filter(|v| v.iter().flatten().count() >= 2)
+        .filter(|u| u.given().count() >= 2)
         .collect();
+    let pairable: Vec<&[Option<usize>]> =
+        pairable_units.iter().map(|u| u.values.as_slice()).collect();
+    let groups: Vec<String> = pairable_units
+        .iter()
+        .filter_map(|u| u.group.clone())
+        .collect();
+    let units = Units::new(pairable.len(), &groups);
     let coincidence = coincidences(&pairable, k);
     let n: f64 = coincidence.iter().flatten().sum();
     let matched: f64 = (0..k).map(|c| coincidence[c][c]).sum();
@@ -470,9 +504,8 @@ pub fn measure(aligned: &Aligned, resamples: usize, seed: u64) -> Agreement {
         let mut rng = SplitMix64::new(seed);
         let mut alphas: Vec<f64> = (0..resamples)
             .filter_map(|_| {
-                let drawn: Vec<&[Option<usize>]> = (0..pairable.len())
-                    .map(|_| pairable[draw(&mut rng, pairable.len())])
-                    .collect();
+                let mut drawn: Vec<&[Option<usize>]> = Vec::with_capacity(pairable.len());
+                units.resample(&mut rng, |i| drawn.push(pairable[i]));
                 alpha_of(&coincidences(&drawn, k))
             })
             .collect();
@@ -484,6 +517,7 @@ pub fn measure(aligned: &Aligned, resamples: usize, seed: u64) -> Agreement {
                 level: 0.95,
                 resamples: alphas.len(),
                 seed,
+                groups: units.groups(),
             }
         })
     });
@@ -563,8 +597,10 @@ impl fmt::Display for Agreement {
         match (&self.alpha_interval, self.alpha) {
             (Some(i), _) => writeln!(
                 f,
-                "  95% interval [{:.4}, {:.4}] ({} resamples of the {} records coded by two or more, seed {})",
-                i.lower, i.upper, i.resamples, self.pairable, i.seed
+                "  95% interval [{:.4}, {:.4}] (bootstrap over the records coded by two or more: {})",
+                i.lower,
+                i.upper,
+                describe_resampling(i.resamples, self.pairable, i.groups, i.seed)
             )?,
             (None, None) if self.pairable > 0 => {
                 writeln!(f, " (every value is the same label: chance explains it all)")?
@@ -761,6 +797,7 @@ mod tests {
                         text: format!("text {i}"),
                         key: Vec::new(),
                         label: label.map(str::to_string),
+                        group: None,
                     })
                     .collect(),
             })
@@ -874,6 +911,7 @@ mod tests {
                     text: text.to_string(),
                     key: vec![key.to_string()],
                     label: label.map(str::to_string),
+                    group: None,
                 })
                 .collect(),
         }

@@ -478,6 +478,10 @@ struct AgreeArgs {
     /// Field (CSV/TSV column or JSON key) holding each coder's label.
     #[arg(long, default_value = "label")]
     label_field: String,
+    /// Field naming each record's group (its article, its author): alpha's bootstrap then
+    /// draws whole groups, since an article's sentences are not independent of one another.
+    #[arg(long, value_name = "FIELD")]
+    group_field: Option<String>,
     /// Bootstrap resamples of the records for alpha's 95% interval; 0 turns it off.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_RESAMPLES)]
     bootstrap: usize,
@@ -1936,6 +1940,7 @@ fn cmd_agree(args: AgreeArgs) -> Result<()> {
         .map(|path| {
             let source = Source {
                 label_field: args.label_field.clone(),
+                group_field: args.group_field.clone(),
                 ..args.input.source(Some(path.clone()))
             };
             agreement::read_coding(&source, &args.key_fields)

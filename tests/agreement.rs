@@ -151,7 +151,7 @@ fn two_coders_of_the_framing_set() {
             s(&coder_b)
         ),
         format!("Krippendorff's alpha (nominal)  {ALPHA:.4}  95% interval ["),
-        "(1000 resamples of the 91 records coded by two or more, seed 42)".to_string(),
+        "(bootstrap over the records coded by two or more: 1000 resamples of the 91 records, seed 42)".to_string(),
         "below 0.800, Krippendorff's threshold for conclusions; at or above 0.667".to_string(),
         format!(
             "kappa {KAPPA:.4}  agreement {:.4}  (91 records)",
@@ -164,6 +164,43 @@ fn two_coders_of_the_framing_set() {
             "{expected:?} missing from:\n{text}"
         );
     }
+}
+
+#[test]
+fn grouped_records_are_resampled_a_whole_article_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let in_order: Vec<usize> = (0..92).collect();
+    let (_, _, coder_a, coder_b) = two_coders(dir.path(), &in_order);
+    let agree = |extra: &[&str]| {
+        let mut args = vec!["agree", s(&coder_a), s(&coder_b)];
+        args.extend(extra);
+        run(&args).success()
+    };
+    let by_record = agree(&["--json"]).json();
+    let by_article = agree(&["--group-field", "source", "--json"]).json();
+    assert_eq!(
+        by_article["alpha"], by_record["alpha"],
+        "the estimate is the same"
+    );
+    assert_eq!(by_article["alpha_interval"]["groups"], 5);
+    assert_eq!(by_record["alpha_interval"]["groups"], Value::Null);
+    assert_ne!(
+        by_article["alpha_interval"]["lower"],
+        by_record["alpha_interval"]["lower"]
+    );
+    let text = agree(&["--group-field", "source"]).stdout;
+    assert!(
+        text.contains("1000 resamples of the 5 groups of the 91 records, seed 42; with fewer than 20 groups the intervals are rough"),
+        "{text}"
+    );
+    run(&[
+        "agree",
+        s(&coder_a),
+        s(&coder_b),
+        "--group-field",
+        "article",
+    ])
+    .fails_with(&["no `article` column for --group-field"]);
 }
 
 #[test]
