@@ -26,14 +26,11 @@ use crate::error::{Error, Result};
 use crate::metrics::Report;
 use crate::train::{
     fit_and_predict, folds_of, pooled_by_split, split_of, SplitMix64, TrainOptions, Validation,
-    POOLED_SPLIT,
+    POOLED_SPLIT, SEARCH_CHAINS,
 };
 
 /// The shares of the training part the curve fits on by default.
 pub const DEFAULT_FRACTIONS: [f64; 5] = [0.1, 0.25, 0.5, 0.75, 1.0];
-
-/// Fits run side by side, as the C search's chains do.
-const CONCURRENT_FITS: usize = 2;
 
 /// One point of the curve.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,7 +97,8 @@ pub fn learning_curve(
         .collect();
     let mut predictions: Vec<Option<Vec<usize>>> = vec![None; jobs.len()];
     let mut sizes = vec![0usize; jobs.len()];
-    for (chunk, chunk_jobs) in jobs.chunks(CONCURRENT_FITS).enumerate() {
+    // Fits run side by side as the C search's chains do.
+    for (chunk, chunk_jobs) in jobs.chunks(SEARCH_CHAINS).enumerate() {
         for &(fold, f) in chunk_jobs {
             progress(format!(
                 "learning curve: {:.0}% of the training data{}",
@@ -125,12 +123,13 @@ pub fn learning_curve(
                 let full = (fractions[f] * train.len() as f64).round() as usize;
                 options.vectorizer.min_df = options.vectorizer.min_df.resolved(full);
                 let held = all.subset(held_idx);
-                let predicted = fit_and_predict(&part, &held, &labels, c, &options)?;
+                let predicted =
+                    fit_and_predict(&part, &held, &labels, c, &options, chunk_jobs.len())?;
                 Ok((share.len(), Some(predicted)))
             })
             .collect();
         for (i, result) in fitted.into_iter().enumerate() {
-            let at = chunk * CONCURRENT_FITS + i;
+            let at = chunk * SEARCH_CHAINS + i;
             let (size, predicted) = result?;
             sizes[at] = size;
             predictions[at] = predicted;

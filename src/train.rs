@@ -53,7 +53,7 @@ pub const DEFAULT_C_BELOW: [f64; 1] = [0.1];
 /// 2-vCPU machine two fits at once take about 1.3× the time of one (TweetEval emoji search
 /// 7.3 s → 5.5 s, when it ran through the whole grid), at validation scores within noise of
 /// one fit at a time.
-const SEARCH_CHAINS: usize = 2;
+pub(crate) const SEARCH_CHAINS: usize = 2;
 
 /// Where held-out data for model selection comes from.
 #[derive(Debug, Clone)]
@@ -709,16 +709,18 @@ fn fit(
 }
 
 /// Fit the vectoriser and a model at C = `c` on `part`, as a final fit is (no decision rule
-/// or temperature), and predict the most probable class of each of `held`'s records.
+/// or temperature), and predict the most probable class of each of `held`'s records; the
+/// memory check allows for `fits_at_once` such fits running side by side.
 pub(crate) fn fit_and_predict(
     part: &LabelledCorpus,
     held: &LabelledCorpus,
     labels: &[String],
     c: f64,
     options: &TrainOptions,
+    fits_at_once: usize,
 ) -> Result<Vec<usize>> {
     let (vectorizer, x) = vectorise(options, part, labels)?;
-    check_memory(&x.x, labels.len(), options, 1)?;
+    check_memory(&x.x, labels.len(), options, fits_at_once)?;
     let model = x.plain(fit(&x, &part.labels, labels, c, options, None)?);
     let x_held = vectorizer.transform(&held.texts);
     Ok(model_probs(&model, &x_held)

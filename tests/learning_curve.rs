@@ -5,6 +5,7 @@ mod common;
 use std::path::Path;
 
 use common::{run, s};
+use stance::learning_curve::DEFAULT_FRACTIONS;
 
 fn framing() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -55,7 +56,7 @@ fn the_full_share_is_the_selection_score_on_the_same_folds() {
             .iter()
             .map(|p| p["fraction"].as_f64().unwrap())
             .collect();
-        assert_eq!(shares, [0.1, 0.25, 0.5, 0.75, 1.0], "{extra:?}");
+        assert_eq!(shares, DEFAULT_FRACTIONS, "{extra:?}");
         let records: Vec<u64> = points
             .iter()
             .map(|p| p["records"].as_u64().unwrap())
