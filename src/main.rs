@@ -378,10 +378,10 @@ struct TrainArgs {
     max_iter: u64,
     /// After training, show how the held-out metric grows with the training data: the
     /// chosen C fitted on nested, stratified shares of each training part (whole groups
-    /// with --group-field; default 0.1,0.25,0.5,0.75,1), scored on the same held-out records as model selection (the
-    /// same folds, split or file), with plain argmax, and whether the last step still
-    /// rises beyond its spread over the folds (`learning_curve` in --json). One fit per
-    /// share and fold.
+    /// with --group-field; default 0.1,0.25,0.5,0.75,1), scored on the same held-out
+    /// records as model selection (the same folds, split or file), with plain argmax, and
+    /// whether the last step still rises beyond its spread over the folds
+    /// (`learning_curve` in --json; a chart in --report). One fit per share and fold.
     #[arg(
         long,
         value_name = "SHARES",
