@@ -31,6 +31,7 @@ use crate::bootstrap::{describe_resampling, percentile_interval, Units};
 use crate::corpus::{Format, RecordReader, Source};
 use crate::error::{Error, Result};
 use crate::metrics::write_confusion;
+use crate::score::shorten;
 use crate::train::SplitMix64;
 
 /// Krippendorff's threshold for drawing conclusions from coded data.
@@ -395,13 +396,9 @@ fn describe_key(fields: &[String], key: &[String]) -> String {
     format!("`{}`", pairs.join(", "))
 }
 
-/// The start of a text, for messages.
+/// The start of a text, quoted, for messages.
 fn preview(text: &str) -> String {
-    let text = text.trim();
-    match text.char_indices().nth(40) {
-        Some((end, _)) => format!("\"{}…\"", &text[..end]),
-        None => format!("\"{text}\""),
-    }
+    format!("\"{}\"", shorten(text, 40))
 }
 
 /// Agreement between two coders.

@@ -692,7 +692,7 @@ fn signed(contribution: f64) -> String {
 
 /// `text` on one line (runs of whitespace become one space), cut to `max` characters with
 /// `…` when longer.
-fn shorten(text: &str, max: usize) -> String {
+pub(crate) fn shorten(text: &str, max: usize) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.chars().count() <= max {
         return one_line;
