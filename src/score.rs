@@ -630,7 +630,10 @@ impl ArticleScore {
             name: width,
             label: label_width,
         } = columns;
-        writeln!(f, "\nsentences (label, probability, evidence in log-odds)")?;
+        writeln!(
+            f,
+            "\nsentences (label, probability, then in log-odds the label's baseline and the n-grams that pushed hardest)"
+        )?;
         for sentence in &self.sentences {
             let text = shorten(&sentence.text, TABLE_TEXT_CHARS);
             writeln!(f, "  [{}] {text}", sentence.index)?;
@@ -642,10 +645,11 @@ impl ArticleScore {
                 };
                 writeln!(
                     f,
-                    "      {name:<width$}  {:<label_width$}  {:.2}{} {evidence}",
+                    "      {name:<width$}  {:<label_width$}  {:.2}{} baseline {};  {evidence}",
                     prediction.label,
                     predicted_probability(prediction),
-                    if prediction.seen.is_some() { "*" } else { " " }
+                    if prediction.seen.is_some() { "*" } else { " " },
+                    signed(prediction.explanation.baseline)
                 )?;
             }
         }

@@ -605,12 +605,15 @@ fn table_lists_every_sentence_model_and_skipped_line() {
                 let label = sentence["predictions"][name]["label"].as_str().unwrap();
                 assert!(model_line.trim_start().starts_with(name), "{model_line}");
                 assert!(model_line.contains(&format!(" {label} ")), "{model_line}");
+                let signed = |c: f64| format!("{}{:.3}", if c < 0.0 { '−' } else { '+' }, c.abs());
+                // The label's baseline, then its strongest n-gram.
+                let baseline = f(&sentence["predictions"][name]["baseline"]);
+                let shown = format!("baseline {};  ", signed(baseline));
+                assert!(model_line.contains(&shown), "{shown:?} in {model_line}");
                 let first = &sentence["predictions"][name]["evidence"][0];
-                let c = f(&first["contribution"]);
-                let sign = if c < 0.0 { '−' } else { '+' };
                 let shown = format!(
-                    "{sign}{:.3} {}",
-                    c.abs(),
+                    "{} {}",
+                    signed(f(&first["contribution"])),
                     first["feature"].as_str().unwrap()
                 );
                 assert!(model_line.contains(&shown), "{shown:?} in {model_line}");
