@@ -462,6 +462,11 @@ struct CompareArgs {
     /// Print the comparison as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Also write the comparison into this directory (created if needed): report.html (a
+    /// self-contained page with both tables and the charts), comparison.json (what --json
+    /// prints), differences.svg (each difference with its interval) and per_class_f1.svg.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     input: LabelledInputArgs,
 }
@@ -1867,12 +1872,36 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
         args.seed,
         stance::bootstrap::DEFAULT_LEVEL,
     );
+    let mut value = serde_json::to_value(&comparison)?;
+    value["data"] = json!(args.data.display().to_string());
+    value["notes"] = json!(notes);
+    if let Some(dir) = &args.report {
+        ui.say(format!("writing the report to {}", dir.display()));
+        let mut context = vec![
+            ("command".to_string(), "stance compare".to_string()),
+            ("data".to_string(), args.data.display().to_string()),
+            ("metric".to_string(), metric.to_string()),
+        ];
+        if let Some(field) = &args.group_field {
+            context.push(("groups".to_string(), format!("`{field}`")));
+        }
+        let page = report::ComparisonPage {
+            title: format!(
+                "{} models on {}",
+                comparison.models.len(),
+                args.data.display()
+            ),
+            context,
+            notes: &notes,
+            comparison: &comparison,
+            reports: predictions.iter().map(|p| &p.report).collect(),
+            json: &value,
+        };
+        report::write_comparison_report(dir, &page)?;
+    }
     ui.clear();
     let mut out = io::stdout().lock();
     if args.json {
-        let mut value = serde_json::to_value(&comparison)?;
-        value["data"] = json!(args.data.display().to_string());
-        value["notes"] = json!(notes);
         serde_json::to_writer(&mut out, &value)?;
         writeln!(out)?;
         return Ok(());
@@ -1888,6 +1917,13 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
         "{}",
         compare::render(&comparison, &args.data.display().to_string())
     )?;
+    if let Some(dir) = &args.report {
+        writeln!(
+            out,
+            "\nreport written to {}",
+            dir.join("report.html").display()
+        )?;
+    }
     Ok(())
 }
 

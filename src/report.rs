@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::bootstrap::{self, BootstrapIntervals, Interval};
 use crate::classifier::{Classifier, Explanation};
+use crate::compare::{Comparison, Difference, Figures};
 use crate::error::{Error, Result};
 use crate::label_shift::LabelShift;
 use crate::learning_curve::LearningCurve;
@@ -457,17 +458,8 @@ const RENDER_CHECK: &str = r#"<script>
 fn render_html(page: &Page, svgs: &[String], errors: &[Misclassified]) -> String {
     let e = page.evaluation;
     let report = &e.report;
-    let mut h = String::new();
+    let mut h = page_head("Evaluation report", &page.title);
     let esc = escape_html;
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>stance report: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
-         <h1>Evaluation report</h1>\n<p class=\"subtitle\">{}</p>\n",
-        esc(&page.title),
-        esc(&page.title)
-    );
     if let Some(caveat) = &page.caveat {
         let _ = writeln!(h, "<div class=\"caveat\">{}</div>", esc(caveat));
     }
@@ -672,14 +664,210 @@ fn render_html(page: &Page, svgs: &[String], errors: &[Misclassified]) -> String
         h.push_str("</tbody>\n</table>\n");
     }
     h.push_str("</div>\n<p class=\"muted\">Weights of the model's features (centred across classes for multinomial models): the n-grams that push a text toward each class hardest.</p>\n</section>\n");
+    page_foot(&mut h, "metrics.json", charts(page).map(|(f, _)| *f));
+    h
+}
+
+/// The start of a report page: the document head with the styles, then `heading` and
+/// `title` under it.
+fn page_head(heading: &str, title: &str) -> String {
+    let title = escape_html(title);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>stance report: {title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n\
+         <h1>{heading}</h1>\n<p class=\"subtitle\">{title}</p>\n"
+    )
+}
+
+/// The end of a report page: where the same figures (`json`) and the charts are, then the
+/// render check.
+fn page_foot<'f>(h: &mut String, json: &str, charts: impl Iterator<Item = &'f str>) {
     let _ = write!(
         h,
-        "<p class=\"muted\">Written by stance {}. The same figures: <code>metrics.json</code>; the charts: {}.</p>\n</main>\n{RENDER_CHECK}\n</body>\n</html>\n",
+        "<p class=\"muted\">Written by stance {}. The same figures: <code>{json}</code>; the charts: {}.</p>\n</main>\n{RENDER_CHECK}\n</body>\n</html>\n",
         env!("CARGO_PKG_VERSION"),
-        charts(page)
-            .map(|(f, _)| format!("<code>{f}</code>"))
+        charts
+            .map(|f| format!("<code>{f}</code>"))
             .collect::<Vec<_>>()
             .join(", ")
+    );
+}
+
+/// The charts of a comparison report: (file name, title).
+pub const COMPARISON_CHARTS: [(&str, &str); 2] = [
+    ("differences.svg", "Differences from the baseline"),
+    ("per_class_f1.svg", "Per-class F1 of each model"),
+];
+
+/// A comparison of models on the same records (`stance compare --report`), as a page.
+pub struct ComparisonPage<'a> {
+    /// One line under the heading, e.g. `2 models on test.jsonl`.
+    pub title: String,
+    /// (name, value) pairs describing what was compared, shown as a table.
+    pub context: Vec<(String, String)>,
+    /// Notes on the records (those a model was fitted or selected on).
+    pub notes: &'a [String],
+    pub comparison: &'a Comparison,
+    /// Each model's evaluation on the records, in the comparison's order.
+    pub reports: Vec<&'a Report>,
+    /// The content of `comparison.json`: what `stance compare --json` prints.
+    pub json: &'a serde_json::Value,
+}
+
+/// Write a comparison report into `dir` (created if needed): `report.html`,
+/// `comparison.json` and the charts of [`COMPARISON_CHARTS`]; returns the paths written.
+pub fn write_comparison_report(dir: &Path, page: &ComparisonPage) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let svgs = [
+        differences_svg(page.comparison)?,
+        per_class_f1_svg(page.comparison, &page.reports)?,
+    ];
+    let mut files: Vec<(PathBuf, String)> = vec![
+        (dir.join("report.html"), comparison_html(page, &svgs)),
+        (
+            dir.join("comparison.json"),
+            serde_json::to_string_pretty(page.json).expect("JSON values serialise") + "\n",
+        ),
+    ];
+    for ((name, _), svg) in COMPARISON_CHARTS.iter().zip(svgs) {
+        files.push((dir.join(name), svg));
+    }
+    for (path, content) in &files {
+        std::fs::write(path, content).map_err(|e| Error::io(path, e))?;
+    }
+    Ok(files.into_iter().map(|(p, _)| p).collect())
+}
+
+/// The measures a comparison reports, as (name, this model's figure, its difference):
+/// the chosen metric first unless it is macro-F1 or accuracy, which follow.
+fn compared_measures<'c>(
+    c: &'c Comparison,
+    figures: &'c Figures,
+    difference: Option<&'c Difference>,
+) -> Vec<(&'c str, f64, Option<&'c Interval>)> {
+    let mut rows = Vec::new();
+    if c.metric != "macro-f1" && c.metric != "accuracy" {
+        rows.push((
+            c.metric.as_str(),
+            figures.metric,
+            difference.map(|d| &d.metric),
+        ));
+    }
+    rows.push((
+        "macro-f1",
+        figures.macro_f1,
+        difference.map(|d| &d.macro_f1),
+    ));
+    rows.push((
+        "accuracy",
+        figures.accuracy,
+        difference.map(|d| &d.accuracy),
+    ));
+    rows
+}
+
+fn comparison_html(page: &ComparisonPage, svgs: &[String; 2]) -> String {
+    let c = page.comparison;
+    let esc = escape_html;
+    let mut h = page_head("Model comparison", &page.title);
+    for note in page.notes {
+        let _ = writeln!(h, "<div class=\"caveat\">{}</div>", esc(note));
+    }
+    h.push_str("<section id=\"models\">\n<h2>Models</h2>\n<table class=\"context\">\n<tbody>\n");
+    for (k, v) in &page.context {
+        let _ = writeln!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(v));
+    }
+    h.push_str(
+        "</tbody>\n</table>\n<table class=\"scores\">\n<thead><tr><th class=\"label\">model</th>",
+    );
+    let Some(first) = c.models.first() else {
+        return h;
+    };
+    for (name, _, _) in compared_measures(c, first, None) {
+        let _ = write!(h, "<th>{}</th>", esc(name));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    for (i, m) in c.models.iter().enumerate() {
+        let role = if i == 0 { " (baseline)" } else { "" };
+        let _ = write!(h, "<tr><td class=\"label\">{}{role}</td>", esc(&m.name));
+        for (_, value, _) in compared_measures(c, m, None) {
+            let _ = write!(h, "<td>{value:.4}</td>");
+        }
+        h.push_str("</tr>\n");
+    }
+    let _ = writeln!(
+        h,
+        "</tbody>\n</table>\n<p class=\"muted\">{} records, each model's own predictions (plain argmax of its saved model).</p>\n</section>",
+        c.records
+    );
+
+    if !c.differences.is_empty() {
+        let how = if c.resamples > 0 {
+            format!(
+                "{:.0}% intervals from a paired bootstrap: {}",
+                c.level * 100.0,
+                bootstrap::describe_resampling(c.resamples, c.records, c.groups, c.seed)
+            )
+        } else {
+            "no bootstrap".to_string()
+        };
+        h.push_str("<section id=\"differences\">\n<h2>Against the baseline</h2>\n<table>\n<thead><tr><th class=\"label\">model</th><th class=\"label\">measure</th><th>difference</th><th>interval</th><th>only the baseline right</th><th>only the model right</th><th>McNemar p</th></tr></thead>\n<tbody>\n");
+        for (d, m) in c.differences.iter().zip(&c.models[1..]) {
+            for (row, (name, _, interval)) in
+                compared_measures(c, m, Some(d)).into_iter().enumerate()
+            {
+                let interval = interval.expect("a difference for every measure");
+                let bounds = if interval.lower.is_finite() {
+                    format!("[{:+.4}, {:+.4}]", interval.lower, interval.upper)
+                } else {
+                    String::new()
+                };
+                let (model, counts) = if row == 0 {
+                    (
+                        esc(&d.model),
+                        format!(
+                            "<td>{}</td><td>{}</td><td>{:.4}</td>",
+                            d.only_baseline_right, d.only_model_right, d.mcnemar_p
+                        ),
+                    )
+                } else {
+                    (String::new(), "<td></td><td></td><td></td>".to_string())
+                };
+                let _ = writeln!(
+                    h,
+                    "<tr><td class=\"label\">{model}</td><td class=\"label\">{}</td><td>{:+.4}</td><td style=\"white-space: nowrap\">{bounds}</td>{counts}</tr>",
+                    esc(name),
+                    interval.estimate
+                );
+            }
+        }
+        let _ = writeln!(
+            h,
+            "</tbody>\n</table>\n<p class=\"muted\">Model − baseline on the same records; {}. McNemar's exact test counts the records only one of the two gets right and treats records as independent.</p>\n</section>",
+            esc(&how)
+        );
+    }
+
+    let captions = [
+        "Each model's difference from the baseline (model − baseline) with its paired bootstrap interval; the dashed line is no difference.",
+        "F1 of every class under each model, on the same records.",
+    ];
+    h.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
+    for (((file, title), svg), caption) in COMPARISON_CHARTS.iter().zip(svgs).zip(captions) {
+        let id = file.trim_end_matches(".svg").replace('_', "-");
+        let _ = writeln!(
+            h,
+            "<figure id=\"{id}\" aria-label=\"{title}\">\n{}\n<figcaption>{} (<code>{file}</code>)</figcaption>\n</figure>",
+            svg.trim(),
+            esc(caption)
+        );
+    }
+    h.push_str("</div>\n</section>\n");
+    page_foot(
+        &mut h,
+        "comparison.json",
+        COMPARISON_CHARTS.iter().map(|(f, _)| *f),
     );
     h
 }
@@ -1052,6 +1240,221 @@ pub fn reliability_svg(calibration: &Calibration) -> Result<String> {
                 .color(&INK)
                 .pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
+        Ok(())
+    })
+}
+
+/// Colours of the models in a comparison's charts, in order (repeating past the sixth).
+const MODEL_COLOURS: [RGBColor; 6] = [
+    RGBColor(76, 114, 176),
+    RGBColor(221, 132, 82),
+    RGBColor(85, 168, 104),
+    RGBColor(196, 78, 82),
+    RGBColor(129, 114, 179),
+    RGBColor(147, 120, 96),
+];
+
+/// A forest plot of a comparison: per model and measure, the difference from the baseline
+/// (dot) and its paired bootstrap interval (bar), against a dashed line at no difference.
+pub fn differences_svg(c: &Comparison) -> Result<String> {
+    let rows: Vec<(String, &Interval)> = c
+        .differences
+        .iter()
+        .zip(c.models.iter().skip(1))
+        .flat_map(|(d, m)| {
+            compared_measures(c, m, Some(d))
+                .into_iter()
+                .map(|(name, _, interval)| {
+                    (
+                        format!("{} · {name}", d.model),
+                        interval.expect("a difference"),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let label_width = 16
+        + rows
+            .iter()
+            .map(|(l, _)| text_width(l, 15.0))
+            .max()
+            .unwrap_or(40);
+    let width = 560.max(label_width + 360);
+    let height = 110 + rows.len().max(1) as u32 * 34;
+    let (title_file, title) = COMPARISON_CHARTS[0];
+    svg(title_file, (width, height), |root| {
+        root.draw(&Text::new(
+            title,
+            (12, 10),
+            (FONT, 24).into_font().style(FontStyle::Bold).color(&INK),
+        ))?;
+        let baseline = c.models.first().map_or("", |m| m.name.as_str());
+        root.draw(&Text::new(
+            format!("model − {baseline}"),
+            (12, 38),
+            (FONT, 17).into_font().color(&MUTED),
+        ))?;
+        let values = rows
+            .iter()
+            .flat_map(|(_, i)| [i.estimate, i.lower, i.upper])
+            .filter(|v| v.is_finite())
+            .chain([0.0]);
+        let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        let pad = ((high - low) * 0.08).max(0.005);
+        let (_, lower) = root.split_vertically(64);
+        let k = rows.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(&lower)
+            .margin_right(28)
+            .margin_bottom(6)
+            .x_label_area_size(40)
+            .y_label_area_size(label_width)
+            .build_cartesian_2d((low - pad)..(high + pad), 0f64..k)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_labels(9)
+            .x_label_formatter(&|v| format!("{v:+.3}"))
+            .x_desc("difference")
+            .label_style((FONT, 15).into_font().color(&MUTED))
+            .axis_desc_style((FONT, 16).into_font().color(&MUTED))
+            .light_line_style(RGBColor(238, 241, 245))
+            .bold_line_style(RGBColor(222, 226, 233))
+            .draw()?;
+        chart.draw_series(DashedLineSeries::new(
+            [(0.0, 0.0), (0.0, k)],
+            6,
+            4,
+            MUTED.stroke_width(1),
+        ))?;
+        for (i, (label, interval)) in rows.iter().enumerate() {
+            // Row i is drawn from the top.
+            let y = k - 1.0 - i as f64 + 0.5;
+            if interval.lower.is_finite() && interval.upper.is_finite() {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(interval.lower, y), (interval.upper, y)],
+                    BLUE.stroke_width(3),
+                )))?;
+            }
+            chart.draw_series(std::iter::once(Circle::new(
+                (interval.estimate, y),
+                5,
+                INK.filled(),
+            )))?;
+            let (px, py) = chart.backend_coord(&(low - pad, y));
+            root.draw(&Text::new(
+                label.clone(),
+                (px - 8, py),
+                (FONT, 15)
+                    .into_font()
+                    .color(&INK)
+                    .pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+        }
+        Ok(())
+    })
+}
+
+/// Per class, the F1 of each model of a comparison as side-by-side bars (classes in the
+/// order the models' reports first give them).
+pub fn per_class_f1_svg(c: &Comparison, reports: &[&Report]) -> Result<String> {
+    let mut labels: Vec<&str> = Vec::new();
+    for report in reports {
+        for class in &report.classes {
+            if !labels.contains(&class.label.as_str()) {
+                labels.push(&class.label);
+            }
+        }
+    }
+    let names: Vec<&str> = c.models.iter().map(|m| m.name.as_str()).collect();
+    let k = labels.len().max(1);
+    let m = reports.len().max(1);
+    let label_width = 16
+        + labels
+            .iter()
+            .map(|l| text_width(l, 16.0))
+            .max()
+            .unwrap_or(40);
+    let width = 560.max(label_width + 380);
+    let legend_rows = names.len().div_ceil(2) as u32;
+    let top = 50 + legend_rows * 22;
+    let height = top + 50 + k as u32 * (14 * m as u32 + 24);
+    let (title_file, title) = COMPARISON_CHARTS[1];
+    svg(title_file, (width, height), |root| {
+        root.draw(&Text::new(
+            title,
+            (12, 10),
+            (FONT, 24).into_font().style(FontStyle::Bold).color(&INK),
+        ))?;
+        for (i, name) in names.iter().enumerate() {
+            let colour = MODEL_COLOURS[i % MODEL_COLOURS.len()];
+            let x = 12 + (i % 2) as i32 * (width as i32 / 2);
+            let y = 46 + (i / 2) as i32 * 22;
+            root.draw(&Rectangle::new([(x, y), (x + 14, y + 14)], colour.filled()))?;
+            root.draw(&Text::new(
+                name.to_string(),
+                (x + 20, y + 7),
+                (FONT, 15)
+                    .into_font()
+                    .color(&INK)
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+        }
+        let (_, lower) = root.split_vertically(top as i32);
+        let mut chart = ChartBuilder::on(&lower)
+            .margin_right(28)
+            .margin_bottom(6)
+            .x_label_area_size(40)
+            .y_label_area_size(label_width)
+            .build_cartesian_2d(0f64..1f64, 0f64..k as f64)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_labels(11)
+            .x_label_formatter(&|v| format!("{v:.1}"))
+            .x_desc("F1")
+            .label_style((FONT, 15).into_font().color(&MUTED))
+            .axis_desc_style((FONT, 16).into_font().color(&MUTED))
+            .light_line_style(RGBColor(238, 241, 245))
+            .bold_line_style(RGBColor(222, 226, 233))
+            .draw()?;
+        let band = 0.84 / m as f64;
+        for (i, label) in labels.iter().enumerate() {
+            let base = (k - 1 - i) as f64;
+            for (j, report) in reports.iter().enumerate() {
+                let Some(f1) = report.class(label).map(|class| class.f1) else {
+                    continue;
+                };
+                let y1 = base + 0.92 - j as f64 * band;
+                let y0 = y1 - band * 0.85;
+                let colour = MODEL_COLOURS[j % MODEL_COLOURS.len()];
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, y0), (f1, y1)],
+                    colour.filled(),
+                )))?;
+                let (px, py) = chart.backend_coord(&(f1, (y0 + y1) / 2.0));
+                root.draw(&Text::new(
+                    format!("{f1:.2}"),
+                    (px + 4, py),
+                    (FONT, 13)
+                        .into_font()
+                        .color(&MUTED)
+                        .pos(Pos::new(HPos::Left, VPos::Center)),
+                ))?;
+            }
+            let (px, py) = chart.backend_coord(&(0.0, base + 0.5));
+            root.draw(&Text::new(
+                label.to_string(),
+                (px - 8, py),
+                (FONT, 16)
+                    .into_font()
+                    .color(&INK)
+                    .pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+        }
         Ok(())
     })
 }

@@ -1,6 +1,6 @@
-//! Evaluation reports and the command-line habits around them: `--report DIR` on `eval` and
-//! `train` (files written, figures equal to the JSON report, user text escaped, charts
-//! well-formed SVG), `--bootstrap`, labelled directories as input, `predict --output` in each
+//! Evaluation reports and the command-line habits around them: `--report DIR` on `eval`,
+//! `train` and `compare` (files written, figures equal to the JSON report, user text
+//! escaped, charts well-formed SVG), `--bootstrap`, labelled directories as input, `predict --output` in each
 //! format, `completions`, colour only when allowed, `--verbose` timings and the exit codes in
 //! every subcommand's help.
 
@@ -547,6 +547,78 @@ fn a_learning_curve_is_the_reports_fourth_chart() {
     assert!(!plain_dir.join("learning_curve.svg").exists());
     assert_eq!(html.matches("<svg ").count(), 3);
     assert!(metrics.get("learning_curve").is_none());
+}
+
+#[test]
+fn a_comparison_report_holds_the_json_both_tables_and_two_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = fixture("framing_valid.jsonl");
+    // A model taught the next label for every third sentence: worse, not hopeless.
+    let (mislabelled, _mislabelled_dir) = write_data(
+        "mislabelled.jsonl",
+        mislabelled_framing(|i| i % 3 == 0).as_bytes(),
+    );
+    let weaker = dir.path().join("weaker.stance");
+    train_fast(&mislabelled, &weaker, &[]).success();
+    let strong = shared_model();
+    let out_dir = dir.path().join("comparison");
+    let args = [
+        "compare",
+        "--model",
+        s(strong),
+        "--model",
+        s(&weaker),
+        "--data",
+        s(&data),
+        "--metric",
+        "f1:cooperative",
+        "--report",
+        s(&out_dir),
+    ];
+    let printed = run(&[&args[..], &["--json"]].concat()).success().json();
+    let written: Value =
+        serde_json::from_str(&fs::read_to_string(out_dir.join("comparison.json")).unwrap())
+            .unwrap();
+    assert_eq!(written, printed, "comparison.json is what --json prints");
+    let html = fs::read_to_string(out_dir.join("report.html")).unwrap();
+    for (i, model) in printed["models"].as_array().unwrap().iter().enumerate() {
+        let role = if i == 0 { " (baseline)" } else { "" };
+        let row = format!(
+            "<tr><td class=\"label\">{}{role}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td></tr>",
+            model["name"].as_str().unwrap(),
+            model["metric"].as_f64().unwrap(),
+            model["macro_f1"].as_f64().unwrap(),
+            model["accuracy"].as_f64().unwrap()
+        );
+        assert!(html.contains(&row), "{row}");
+    }
+    let d = &printed["differences"][0];
+    let first = format!(
+        "<tr><td class=\"label\">{}</td><td class=\"label\">f1:cooperative</td><td>{:+.4}</td><td style=\"white-space: nowrap\">[{:+.4}, {:+.4}]</td><td>{}</td><td>{}</td><td>{:.4}</td></tr>",
+        s(&weaker),
+        d["metric"]["estimate"].as_f64().unwrap(),
+        d["metric"]["lower"].as_f64().unwrap(),
+        d["metric"]["upper"].as_f64().unwrap(),
+        d["only_baseline_right"],
+        d["only_model_right"],
+        d["mcnemar_p"].as_f64().unwrap()
+    );
+    assert!(html.contains(&first), "{first}");
+    assert_eq!(html.matches("<svg ").count(), 2);
+    for name in ["differences.svg", "per_class_f1.svg"] {
+        let svg = check_svg(&out_dir.join(name));
+        assert!(html.contains(svg.trim()), "{name} is inlined");
+    }
+    let per_class = fs::read_to_string(out_dir.join("per_class_f1.svg")).unwrap();
+    for label in LABELS {
+        assert!(per_class.contains(label), "{label}");
+    }
+    let text = run(&args).success().stdout;
+    let report = out_dir.join("report.html");
+    assert!(
+        text.ends_with(&format!("\nreport written to {}\n", s(&report))),
+        "{text}"
+    );
 }
 
 #[test]
