@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Browser check of the HTML evaluation report: train a small model on data/framing.jsonl with
 # --report, open report.html in headless Chromium, check from the rendered DOM that the three
-# charts were laid out with a non-zero size (the page's own script writes each chart's size
-# into <body data-svg-sizes="…">), and save a screenshot.
+# charts (and the two of a `compare --report` page) were laid out with a non-zero size (the
+# page's own script writes each chart's size into <body data-svg-sizes="…">), and save a
+# screenshot.
 #
 #   tests/browser/check_report.sh [SCREENSHOT]   # default docs/report-screenshot.png
 #
@@ -64,6 +65,25 @@ for section in "Most confidently misclassified" "Top-weighted n-grams per class"
 done
 [ "$status" -eq 0 ] || exit 1
 
+# The comparison page of `stance compare --report`: its two charts render too.
+./target/debug/stance train --data data/framing.jsonl --label-field stance --cv 5 --c 0.1 \
+    --model "$work/framing-stance-c0.1.stance" --quiet >/dev/null
+./target/debug/stance compare --model "$work/framing-stance.stance" \
+    --model "$work/framing-stance-c0.1.stance" --data data/framing.jsonl --label-field stance \
+    --report "$work/comparison" --quiet >"$work/compare.txt"
+browse --dump-dom "file://$PWD/$work/comparison/report.html" >"$work/comparison-dom.html"
+compared=$(sed -n 's/.*data-svg-sizes="\([^"]*\)".*/\1/p' "$work/comparison-dom.html" | head -n 1)
+echo "rendered comparison charts: $compared"
+for chart in differences per-class-f1; do
+    entry=$(tr ' ' '\n' <<<"$compared" | grep "^$chart:" || true)
+    if [[ ! "$entry" =~ ^$chart:([0-9]+)x([0-9]+):([0-9]+)$ ]] ||
+        [ "${BASH_REMATCH[1]}" -eq 0 ] || [ "${BASH_REMATCH[2]}" -eq 0 ] || [ "${BASH_REMATCH[3]}" -lt 20 ]; then
+        echo "browser check FAILED: comparison chart $chart did not render: '${entry:-missing}'"
+        status=1
+    fi
+done
+[ "$status" -eq 0 ] || exit 1
+
 mkdir -p "$(dirname "$screenshot")"
 rm -f "$screenshot"
 browse --hide-scrollbars --window-size=1280,2000 --screenshot="$screenshot" "$page" >/dev/null
@@ -71,4 +91,4 @@ if [ ! -s "$screenshot" ] || [ "$(head -c 8 "$screenshot" | od -An -tx1 | tr -d 
     echo "browser check FAILED: no PNG screenshot at $screenshot (see $work/chromium.log)"
     exit 1
 fi
-echo "browser check passed: 3 charts rendered; screenshot ${screenshot#"$PWD/"} ($(wc -c <"$screenshot") bytes)"
+echo "browser check passed: 3 charts and 2 comparison charts rendered; screenshot ${screenshot#"$PWD/"} ($(wc -c <"$screenshot") bytes)"
