@@ -852,7 +852,11 @@ fn finish(
 ) -> std::result::Result<Record, String> {
     let label = match label.map(|l| l.trim().to_string()) {
         Some(l) if !l.is_empty() => Some(l),
-        _ if labelled => return Err("missing label".into()),
+        _ if labelled => {
+            return Err(
+                "missing label: every record needs one here; label it or leave the row out".into(),
+            )
+        }
         _ => None,
     };
     Ok(Record {
