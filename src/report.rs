@@ -911,6 +911,49 @@ fn text_width(text: &str, size: f64) -> u32 {
     (text.chars().count() as f64 * size / 1.24 * 0.62).ceil() as u32
 }
 
+/// A chart's title at the top left, with its subtitle under it when there is one.
+fn draw_title(root: &Area, title: &str, subtitle: Option<&str>) -> DrawResult {
+    root.draw(&Text::new(
+        title,
+        (12, 10),
+        (FONT, 24).into_font().style(FontStyle::Bold).color(&INK),
+    ))?;
+    if let Some(subtitle) = subtitle {
+        root.draw(&Text::new(
+            subtitle,
+            (12, 38),
+            (FONT, 17).into_font().color(&MUTED),
+        ))?;
+    }
+    Ok(())
+}
+
+/// A bar's value, written just past its end at `end` (pixels) in `size`-point type.
+fn draw_bar_value(root: &Area, end: (i32, i32), value: f64, size: u32) -> DrawResult {
+    root.draw(&Text::new(
+        format!("{value:.2}"),
+        (end.0 + 4, end.1),
+        (FONT, size)
+            .into_font()
+            .color(&MUTED)
+            .pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
+    Ok(())
+}
+
+/// A row's name, right-aligned just left of the plot at `start` (pixels).
+fn draw_row_name(root: &Area, start: (i32, i32), name: &str, size: u32) -> DrawResult {
+    root.draw(&Text::new(
+        name,
+        (start.0 - 8, start.1),
+        (FONT, size)
+            .into_font()
+            .color(&INK)
+            .pos(Pos::new(HPos::Right, VPos::Center)),
+    ))?;
+    Ok(())
+}
+
 fn mix(from: RGBColor, to: RGBColor, t: f64) -> RGBColor {
     let t = t.clamp(0.0, 1.0);
     let c = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * t).round() as u8;
@@ -943,11 +986,7 @@ pub fn confusion_svg(report: &Report) -> Result<String> {
     let width = (left + k as u32 * cell + 24).max(360);
     let height = top + k as u32 * cell + 16;
     svg("confusion.svg", (width, height), |root| {
-        root.draw(&Text::new(
-            "Confusion matrix",
-            (12, 10),
-            (FONT, 24).into_font().style(FontStyle::Bold).color(&INK),
-        ))?;
+        draw_title(root, "Confusion matrix", None)?;
         root.draw(&Text::new(
             AXES,
             ((left - 8) as i32, (top - 6) as i32),
@@ -1030,11 +1069,7 @@ pub fn per_class_svg(report: &Report) -> Result<String> {
     let width = 560.max(label_width + 380);
     let height = 110 + k as u32 * 58;
     svg("per_class.svg", (width, height), |root| {
-        root.draw(&Text::new(
-            "Per-class precision, recall and F1",
-            (12, 10),
-            (FONT, 24).into_font().style(FontStyle::Bold).color(&INK),
-        ))?;
+        draw_title(root, "Per-class precision, recall and F1", None)?;
         // The legend, above the plot.
         for (s, (name, colour)) in SERIES.iter().enumerate() {
             let x = label_width as i32 + 10 + s as i32 * 110;
@@ -1078,25 +1113,11 @@ pub fn per_class_svg(report: &Report) -> Result<String> {
                     [(0.0, y0), (value, y1)],
                     colour.filled(),
                 )))?;
-                let (px, py) = chart.backend_coord(&(value, (y0 + y1) / 2.0));
-                root.draw(&Text::new(
-                    format!("{value:.2}"),
-                    (px + 4, py),
-                    (FONT, 14)
-                        .into_font()
-                        .color(&MUTED)
-                        .pos(Pos::new(HPos::Left, VPos::Center)),
-                ))?;
+                let end = chart.backend_coord(&(value, (y0 + y1) / 2.0));
+                draw_bar_value(root, end, value, 14)?;
             }
             let (px, py) = chart.backend_coord(&(0.0, base + 0.5));
-            root.draw(&Text::new(
-                labels[i].clone(),
-                (px - 8, py),
-                (FONT, 16)
-                    .into_font()
-                    .color(&INK)
-                    .pos(Pos::new(HPos::Right, VPos::Center)),
-            ))?;
+            draw_row_name(root, (px, py), &labels[i], 16)?;
             let (_, py) = chart.backend_coord(&(0.0, base + 0.02));
             root.draw(&Text::new(
                 format!("n = {}", c.support),
@@ -1115,22 +1136,14 @@ pub fn per_class_svg(report: &Report) -> Result<String> {
 /// the mean confidence (dots), the diagonal of perfect calibration, and the ECE.
 pub fn reliability_svg(calibration: &Calibration) -> Result<String> {
     svg("reliability.svg", (560, 500), |root| {
-        root.draw(&Text::new(
-            "Reliability diagram",
-            (12, 10),
-            (FONT, 24).into_font().style(FontStyle::Bold).color(&INK),
-        ))?;
         let n: usize = calibration.bins.iter().map(|b| b.count).sum();
-        root.draw(&Text::new(
-            format!(
-                "ECE = {:.4} ({} equal-width bins, {} records)",
-                calibration.ece,
-                calibration.bins.len(),
-                n
-            ),
-            (12, 38),
-            (FONT, 17).into_font().color(&MUTED),
-        ))?;
+        let subtitle = format!(
+            "ECE = {:.4} ({} equal-width bins, {} records)",
+            calibration.ece,
+            calibration.bins.len(),
+            n
+        );
+        draw_title(root, "Reliability diagram", Some(&subtitle))?;
         let (_, lower) = root.split_vertically(64);
         let mut chart = ChartBuilder::on(&lower)
             .margin_right(24)
@@ -1283,17 +1296,8 @@ pub fn differences_svg(c: &Comparison) -> Result<String> {
     let height = 110 + rows.len().max(1) as u32 * 34;
     let (title_file, title) = COMPARISON_CHARTS[0];
     svg(title_file, (width, height), |root| {
-        root.draw(&Text::new(
-            title,
-            (12, 10),
-            (FONT, 24).into_font().style(FontStyle::Bold).color(&INK),
-        ))?;
         let baseline = c.models.first().map_or("", |m| m.name.as_str());
-        root.draw(&Text::new(
-            format!("model − {baseline}"),
-            (12, 38),
-            (FONT, 17).into_font().color(&MUTED),
-        ))?;
+        draw_title(root, title, Some(&format!("model − {baseline}")))?;
         let values = rows
             .iter()
             .flat_map(|(_, i)| [i.estimate, i.lower, i.upper])
@@ -1343,15 +1347,8 @@ pub fn differences_svg(c: &Comparison) -> Result<String> {
                 5,
                 INK.filled(),
             )))?;
-            let (px, py) = chart.backend_coord(&(low - pad, y));
-            root.draw(&Text::new(
-                label.clone(),
-                (px - 8, py),
-                (FONT, 15)
-                    .into_font()
-                    .color(&INK)
-                    .pos(Pos::new(HPos::Right, VPos::Center)),
-            ))?;
+            let start = chart.backend_coord(&(low - pad, y));
+            draw_row_name(root, start, label, 15)?;
         }
         Ok(())
     })
@@ -1383,11 +1380,7 @@ pub fn per_class_f1_svg(c: &Comparison, reports: &[&Report]) -> Result<String> {
     let height = top + 50 + k as u32 * (14 * m as u32 + 24);
     let (title_file, title) = COMPARISON_CHARTS[1];
     svg(title_file, (width, height), |root| {
-        root.draw(&Text::new(
-            title,
-            (12, 10),
-            (FONT, 24).into_font().style(FontStyle::Bold).color(&INK),
-        ))?;
+        draw_title(root, title, None)?;
         for (i, name) in names.iter().enumerate() {
             let colour = MODEL_COLOURS[i % MODEL_COLOURS.len()];
             let x = 12 + (i % 2) as i32 * (width as i32 / 2);
@@ -1435,25 +1428,11 @@ pub fn per_class_f1_svg(c: &Comparison, reports: &[&Report]) -> Result<String> {
                     [(0.0, y0), (f1, y1)],
                     colour.filled(),
                 )))?;
-                let (px, py) = chart.backend_coord(&(f1, (y0 + y1) / 2.0));
-                root.draw(&Text::new(
-                    format!("{f1:.2}"),
-                    (px + 4, py),
-                    (FONT, 13)
-                        .into_font()
-                        .color(&MUTED)
-                        .pos(Pos::new(HPos::Left, VPos::Center)),
-                ))?;
+                let end = chart.backend_coord(&(f1, (y0 + y1) / 2.0));
+                draw_bar_value(root, end, f1, 13)?;
             }
-            let (px, py) = chart.backend_coord(&(0.0, base + 0.5));
-            root.draw(&Text::new(
-                label.to_string(),
-                (px - 8, py),
-                (FONT, 16)
-                    .into_font()
-                    .color(&INK)
-                    .pos(Pos::new(HPos::Right, VPos::Center)),
-            ))?;
+            let start = chart.backend_coord(&(0.0, base + 0.5));
+            draw_row_name(root, start, label, 16)?;
         }
         Ok(())
     })
@@ -1463,19 +1442,11 @@ pub fn per_class_f1_svg(c: &Comparison, reports: &[&Report]) -> Result<String> {
 /// (a line through the shares), each fold's score as a grey dot.
 pub fn learning_curve_svg(curve: &LearningCurve) -> Result<String> {
     svg(LEARNING_CURVE_CHART.0, (560, 420), |root| {
-        root.draw(&Text::new(
-            LEARNING_CURVE_CHART.1,
-            (12, 10),
-            (FONT, 24).into_font().style(FontStyle::Bold).color(&INK),
-        ))?;
-        root.draw(&Text::new(
-            format!(
-                "{} at C = {}, plain argmax; grey: each fold",
-                curve.metric, curve.c
-            ),
-            (12, 38),
-            (FONT, 17).into_font().color(&MUTED),
-        ))?;
+        let subtitle = format!(
+            "{} at C = {}, plain argmax; grey: each fold",
+            curve.metric, curve.c
+        );
+        draw_title(root, LEARNING_CURVE_CHART.1, Some(&subtitle))?;
         let scored: Vec<(f64, f64)> = curve
             .points
             .iter()
