@@ -11,6 +11,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -911,6 +912,38 @@ fn text_width(text: &str, size: f64) -> u32 {
     (text.chars().count() as f64 * size / 1.24 * 0.62).ceil() as u32
 }
 
+/// A chart of rows of horizontal bars: scores from 0 to 1 across, `rows` rows down (named
+/// by the caller in the `label_width` pixels left of the plot), the x axis called `x_desc`.
+fn score_rows_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    label_width: u32,
+    rows: usize,
+    x_desc: &str,
+) -> std::result::Result<
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    Box<dyn std::error::Error>,
+> {
+    let mut chart = ChartBuilder::on(area)
+        .margin_right(28)
+        .margin_bottom(6)
+        .x_label_area_size(40)
+        .y_label_area_size(label_width)
+        .build_cartesian_2d(0f64..1f64, 0f64..rows as f64)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(0)
+        .x_labels(11)
+        .x_label_formatter(&|v| format!("{v:.1}"))
+        .x_desc(x_desc)
+        .label_style((FONT, 15).into_font().color(&MUTED))
+        .axis_desc_style((FONT, 16).into_font().color(&MUTED))
+        .light_line_style(RGBColor(238, 241, 245))
+        .bold_line_style(RGBColor(222, 226, 233))
+        .draw()?;
+    Ok(chart)
+}
+
 /// A chart's title at the top left, with its subtitle under it when there is one.
 fn draw_title(root: &Area, title: &str, subtitle: Option<&str>) -> DrawResult {
     root.draw(&Text::new(
@@ -1084,24 +1117,7 @@ pub fn per_class_svg(report: &Report) -> Result<String> {
             ))?;
         }
         let (_, lower) = root.split_vertically(64);
-        let mut chart = ChartBuilder::on(&lower)
-            .margin_right(28)
-            .margin_bottom(6)
-            .x_label_area_size(40)
-            .y_label_area_size(label_width)
-            .build_cartesian_2d(0f64..1f64, 0f64..k.max(1) as f64)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(0)
-            .x_labels(11)
-            .x_label_formatter(&|v| format!("{v:.1}"))
-            .x_desc("score")
-            .label_style((FONT, 15).into_font().color(&MUTED))
-            .axis_desc_style((FONT, 16).into_font().color(&MUTED))
-            .light_line_style(RGBColor(238, 241, 245))
-            .bold_line_style(RGBColor(222, 226, 233))
-            .draw()?;
+        let mut chart = score_rows_chart(&lower, label_width, k.max(1), "score")?;
         for (i, c) in report.classes.iter().enumerate() {
             // Class i is drawn from the top.
             let base = (k - 1 - i) as f64;
@@ -1396,24 +1412,7 @@ pub fn per_class_f1_svg(c: &Comparison, reports: &[&Report]) -> Result<String> {
             ))?;
         }
         let (_, lower) = root.split_vertically(top as i32);
-        let mut chart = ChartBuilder::on(&lower)
-            .margin_right(28)
-            .margin_bottom(6)
-            .x_label_area_size(40)
-            .y_label_area_size(label_width)
-            .build_cartesian_2d(0f64..1f64, 0f64..k as f64)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(0)
-            .x_labels(11)
-            .x_label_formatter(&|v| format!("{v:.1}"))
-            .x_desc("F1")
-            .label_style((FONT, 15).into_font().color(&MUTED))
-            .axis_desc_style((FONT, 16).into_font().color(&MUTED))
-            .light_line_style(RGBColor(238, 241, 245))
-            .bold_line_style(RGBColor(222, 226, 233))
-            .draw()?;
+        let mut chart = score_rows_chart(&lower, label_width, k, "F1")?;
         let band = 0.84 / m as f64;
         for (i, label) in labels.iter().enumerate() {
             let base = (k - 1 - i) as f64;
