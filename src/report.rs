@@ -574,17 +574,7 @@ fn render_html(page: &Page, svgs: &[String], errors: &[Misclassified]) -> String
             curve.metric, curve.c, curve.scored_on
         ));
     }
-    h.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
-    for (((file, title), svg), caption) in charts(page).zip(svgs).zip(&captions) {
-        let id = file.trim_end_matches(".svg").replace('_', "-");
-        let _ = writeln!(
-            h,
-            "<figure id=\"{id}\" aria-label=\"{title}\">\n{}\n<figcaption>{} (<code>{file}</code>)</figcaption>\n</figure>",
-            svg.trim(),
-            esc(caption)
-        );
-    }
-    h.push_str("</div>\n</section>\n");
+    charts_section(&mut h, charts(page), svgs, &captions);
 
     // Accuracy by group.
     if let Some(by_group) = &e.by_group {
@@ -667,6 +657,26 @@ fn render_html(page: &Page, svgs: &[String], errors: &[Misclassified]) -> String
     h.push_str("</div>\n<p class=\"muted\">Weights of the model's features (centred across classes for multinomial models): the n-grams that push a text toward each class hardest.</p>\n</section>\n");
     page_foot(&mut h, "metrics.json", charts(page).map(|(f, _)| *f));
     h
+}
+
+/// The charts section of a page: each chart (file name, title) inline with its caption.
+fn charts_section<'c>(
+    h: &mut String,
+    charts: impl Iterator<Item = &'c (&'c str, &'c str)>,
+    svgs: &[String],
+    captions: &[String],
+) {
+    h.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
+    for (((file, title), svg), caption) in charts.zip(svgs).zip(captions) {
+        let id = file.trim_end_matches(".svg").replace('_', "-");
+        let _ = writeln!(
+            h,
+            "<figure id=\"{id}\" aria-label=\"{title}\">\n{}\n<figcaption>{} (<code>{file}</code>)</figcaption>\n</figure>",
+            svg.trim(),
+            escape_html(caption)
+        );
+    }
+    h.push_str("</div>\n</section>\n");
 }
 
 /// The start of a report page: the document head with the styles, then `heading` and
@@ -851,20 +861,10 @@ fn comparison_html(page: &ComparisonPage, svgs: &[String; 2]) -> String {
     }
 
     let captions = [
-        "Each model's difference from the baseline (model − baseline) with its paired bootstrap interval; the dashed line is no difference.",
-        "F1 of every class under each model, on the same records.",
+        "Each model's difference from the baseline (model − baseline) with its paired bootstrap interval; the dashed line is no difference.".to_string(),
+        "F1 of every class under each model, on the same records.".to_string(),
     ];
-    h.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n");
-    for (((file, title), svg), caption) in COMPARISON_CHARTS.iter().zip(svgs).zip(captions) {
-        let id = file.trim_end_matches(".svg").replace('_', "-");
-        let _ = writeln!(
-            h,
-            "<figure id=\"{id}\" aria-label=\"{title}\">\n{}\n<figcaption>{} (<code>{file}</code>)</figcaption>\n</figure>",
-            svg.trim(),
-            esc(caption)
-        );
-    }
-    h.push_str("</div>\n</section>\n");
+    charts_section(&mut h, COMPARISON_CHARTS.iter(), svgs, &captions);
     page_foot(
         &mut h,
         "comparison.json",
