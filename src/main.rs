@@ -1984,6 +1984,13 @@ fn cmd_agree(args: AgreeArgs) -> Result<()> {
         .collect::<stance::Result<Vec<_>>>()?;
     let aligned = agreement::align(&codings, &args.key_fields)?;
     let found = agreement::measure(&aligned, args.bootstrap, args.seed);
+    if found.pairable == 0 {
+        bail!(
+            "no record has a label from two or more of the {} files, so there is no agreement to measure: fill in the `{}` column, or name the label's field with --label-field",
+            found.coders.len(),
+            args.label_field
+        );
+    }
     if let Some(path) = &args.disagreements {
         let (pending, writer) = open_output(Some(path))?;
         output::write_disagreements(writer, format, &aligned)
