@@ -573,7 +573,8 @@ pub fn measure(aligned: &Aligned, resamples: usize, seed: u64) -> Agreement {
 impl fmt::Display for Agreement {
     /// The figures for the terminal: alpha with its interval and Krippendorff's thresholds,
     /// the observed agreement, each pair's kappa, each label's agreement and uses, labels
-    /// only one coder used, and the confusion matrix of each pair (up to three pairs).
+    /// only one coder used, and the confusion matrix of each pair (up to three pairs; past
+    /// that, a pointer to `--json`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let matched = if self.key_fields.is_empty() {
             "matched by position".to_string()
@@ -697,6 +698,12 @@ impl fmt::Display for Agreement {
                 );
                 write_confusion(f, &title, &labels, &pair.confusion, label_width)?;
             }
+        } else {
+            writeln!(
+                f,
+                "\n(each of the {} pairs' confusion matrices is in --json)",
+                self.pairs.len()
+            )?;
         }
         Ok(())
     }
@@ -895,6 +902,17 @@ mod tests {
         );
         assert!(interval.upper - interval.lower > 0.05, "{interval:?}");
         assert_eq!(measure(&aligned(&[&x, &y]), 500, 9), found);
+    }
+
+    #[test]
+    fn up_to_three_pairs_print_their_confusion_matrices() {
+        let x = [Some("a"), Some("b"), Some("a")];
+        let y = [Some("a"), Some("b"), Some("b")];
+        let three = measure(&aligned(&[&x, &y, &x]), 0, 1).to_string();
+        assert_eq!(three.matches(" against coder").count(), 3, "{three}");
+        let four = measure(&aligned(&[&x, &y, &x, &y]), 0, 1).to_string();
+        assert_eq!(four.matches(" against coder").count(), 0, "{four}");
+        assert!(four.contains("(each of the 6 pairs' confusion matrices is in --json)"));
     }
 
     fn coding(name: &str, rows: &[(&str, &str, Option<&str>)]) -> Coding {
