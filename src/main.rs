@@ -1070,6 +1070,10 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             context.push(("repeated texts".to_string(), note));
         }
         if let Some(note) = selection.and_then(Selection::label_shift_note) {
+            let note = match args.group_field {
+                Some(_) => format!("{note}; {}", stance::label_shift::GROUPS_CAVEAT),
+                None => note,
+            };
             context.push(("validation labels".to_string(), note));
         }
         if let Some(s) = selection {
@@ -1242,8 +1246,14 @@ fn print_training_summary(
             "\nmodel selection by {} on {}:",
             selection.metric, selection.scored_on
         )?;
+        let shift_note = selection.label_shift_note();
         for note in selection.notes() {
-            writeln!(out, "  {WARNING}note: {note}{WARNING:#}")?;
+            let caveat = if grouped && Some(&note) == shift_note.as_ref() {
+                format!("; {}", stance::label_shift::GROUPS_CAVEAT)
+            } else {
+                String::new()
+            };
+            writeln!(out, "  {WARNING}note: {note}{caveat}{WARNING:#}")?;
         }
         for (i, cand) in selection.candidates.iter().enumerate() {
             let line = format!(
@@ -1465,10 +1475,13 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             args.data.display(),
             report.n
         )?;
-        for note in [overlap.describe(), label_shift.evaluation_note()]
-            .into_iter()
-            .flatten()
-        {
+        let shift_note = label_shift
+            .evaluation_note()
+            .map(|note| match args.group_field {
+                Some(_) => format!("{note} ({})", stance::label_shift::GROUPS_CAVEAT),
+                None => note,
+            });
+        for note in [overlap.describe(), shift_note].into_iter().flatten() {
             writeln!(out, "{WARNING}note: {note}{WARNING:#}\n")?;
         }
         write!(out, "{}", styled_report(report))?;

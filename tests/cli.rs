@@ -2827,6 +2827,54 @@ fn records_with_group_words(n_groups: usize) -> String {
 }
 
 #[test]
+fn a_grouped_label_shift_note_says_its_test_counts_records_as_independent() {
+    // Training labels half x, half y; the validation file's all x: a marked difference.
+    let data = records_with_group_words(10);
+    let valid: String = records_with_group_words(10)
+        .lines()
+        .map(|l| l.replace("\"label\": \"y\"", "\"label\": \"x\"") + "\n")
+        .collect();
+    let (valid_path, _valid_dir) = write_data("valid.jsonl", valid.as_bytes());
+    let train = |extra: &[&str]| {
+        let mut args = vec!["--valid", s(&valid_path), "--no-valid-pooling", "--c", "1"];
+        args.extend(extra);
+        let (out, _, _dir) = train_on("groups.jsonl", data.as_bytes(), &args);
+        out.success().stdout
+    };
+    let caveat = "records of one group tend to share their labels, so with groups the difference is less certain than its p says";
+    let grouped = train(&["--group-field", "article"]);
+    assert!(
+        grouped
+            .contains("the validation file's labels are not distributed like the training data's"),
+        "{grouped}"
+    );
+    assert!(grouped.contains(caveat), "{grouped}");
+    let ungrouped = train(&[]);
+    assert!(
+        ungrouped
+            .contains("the validation file's labels are not distributed like the training data's"),
+        "{ungrouped}"
+    );
+    assert!(!ungrouped.contains(caveat), "{ungrouped}");
+    // `eval` says the same of its records against the model's training labels.
+    let (out, _, dir) = train_on("groups.jsonl", data.as_bytes(), &["--c", "1"]);
+    out.success();
+    let model = dir.path().join("m.stance");
+    let eval = |extra: &[&str]| {
+        let mut args = vec!["eval", "--model", s(&model), "--data", s(&valid_path)];
+        args.extend(extra);
+        run(&args).success().stdout
+    };
+    let grouped = eval(&["--group-field", "article"]);
+    assert!(
+        grouped.contains("these labels are not distributed like the model's training data's"),
+        "{grouped}"
+    );
+    assert!(grouped.contains(caveat), "{grouped}");
+    assert!(!eval(&[]).contains(caveat));
+}
+
+#[test]
 fn grouped_cross_validation_scores_only_groups_the_fold_model_has_not_seen() {
     let data = records_with_group_words(10);
     let accuracy = |extra: &[&str]| {
