@@ -300,6 +300,12 @@ pub fn align(codings: &[Coding], key_fields: &[String]) -> Result<Aligned> {
     let mut units: Vec<Unit>;
     if key_fields.is_empty() {
         for coding in &codings[1..] {
+            // A dropped or moved row shows first as a text that differs; only then the count.
+            for (record, reference) in coding.records.iter().zip(&first.records) {
+                if record.text.trim() != reference.text.trim() {
+                    return Err(mismatch(coding, record, first, reference, "its"));
+                }
+            }
             if coding.records.len() != first.records.len() {
                 return Err(Error::BadInput {
                     path: coding.name.clone(),
@@ -324,12 +330,7 @@ pub fn align(codings: &[Coding], key_fields: &[String]) -> Result<Aligned> {
             })
             .collect();
         for (c, coding) in codings.iter().enumerate() {
-            for ((unit, record), reference) in
-                units.iter_mut().zip(&coding.records).zip(&first.records)
-            {
-                if record.text.trim() != reference.text.trim() {
-                    return Err(mismatch(coding, record, first, reference, "its"));
-                }
+            for (unit, record) in units.iter_mut().zip(&coding.records) {
                 unit.lines[c] = Some(record.line);
                 unit.values[c] = value(record);
             }
@@ -960,6 +961,13 @@ mod tests {
             by_position.starts_with("b.csv:2: its text differs from a.csv:2's (\"one\")")
                 && by_position.contains("--key-field"),
             "{by_position}"
+        );
+        // A dropped row is named where the texts part, before the counts are compared.
+        let dropped = coding("f.csv", &[("2", "two", Some("x"))]);
+        let parted = align(&[a.clone(), dropped], &[]).unwrap_err().to_string();
+        assert!(
+            parted.starts_with("f.csv:2: its text differs from a.csv:2's"),
+            "{parted}"
         );
         let short = coding("c.csv", &[("1", "one", Some("x"))]);
         let count = align(&[a.clone(), short], &[]).unwrap_err().to_string();
