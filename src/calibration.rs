@@ -195,10 +195,7 @@ mod tests {
         // of one group leave no half to check it on.
         let forty: Vec<String> = (0..truth.len()).map(|i| format!("g{}", i % 40)).collect();
         let grouped = fit_temperature(&probs, &truth, &forty, 1);
-        assert!(
-            grouped.adopted && (grouped.t - t.t).abs() < 1e-12,
-            "{grouped:?}"
-        );
+        assert!(grouped.adopted, "{grouped:?}");
         let one = fit_temperature(&probs, &truth, &vec!["all".to_string(); truth.len()], 1);
         assert!(!one.adopted && one.t == 1.0, "{one:?}");
         assert_eq!(one.log_loss_cross_fitted, one.log_loss_before);

@@ -3,7 +3,7 @@
 //! The coders are made from the bundled framing set: coder A's labels are its stance
 //! labels; coder B gives every sixth record (0, 6, 12, …) the next label instead and leaves
 //! record 4 uncoded. The reference figures are the Python `krippendorff` package's
-//! (0.5.x) nominal alpha and scikit-learn 1.9.1's `cohen_kappa_score` on those labels.
+//! (0.9.0) nominal alpha and scikit-learn 1.9.1's `cohen_kappa_score` on those labels.
 
 mod common;
 
