@@ -76,9 +76,10 @@ pub struct Selection {
 
 impl Selection {
     /// The training report's notes on what its held-out figures rest on
-    /// ([`Self::repeats_note`], then [`Self::label_shift_note`]), those that apply.
-    pub fn notes(&self) -> impl Iterator<Item = String> {
-        [self.repeats_note(), self.label_shift_note()]
+    /// ([`Self::repeats_note`], then [`Self::label_shift_note`]), those that apply; `grouped`
+    /// when the records had groups.
+    pub fn notes(&self, grouped: bool) -> impl Iterator<Item = String> {
+        [self.repeats_note(), self.label_shift_note(grouped)]
             .into_iter()
             .flatten()
     }
@@ -106,17 +107,23 @@ impl Selection {
     }
 
     /// What a training report says when the validation file's labels are distributed
-    /// differently from the training data's beyond chance, if they are.
-    pub fn label_shift_note(&self) -> Option<String> {
+    /// differently from the training data's beyond chance, if they are; with the test's
+    /// caveat ([`crate::label_shift::GROUPS_CAVEAT`]) when the records were `grouped`.
+    pub fn label_shift_note(&self, grouped: bool) -> Option<String> {
         let shift = self.label_shift.filter(|s| s.is_marked())?;
         let what = format!(
             "the validation file's labels are not distributed like the training data's ({}): it is a different sample",
             shift.describe()
         );
-        Some(if self.fold_scores.is_empty() {
+        let note = if self.fold_scores.is_empty() {
             format!("{what}, so what it chose (C, the decision rule) serves data like it and may cost on data like the training data (--no-prior-shift keeps plain argmax)")
         } else {
             format!("{what}, pooled with the training data because it is small; if it resembles the data the model will meet better than the training data does, --no-valid-pooling keeps it apart")
+        };
+        Some(if grouped {
+            format!("{note}; {}", crate::label_shift::GROUPS_CAVEAT)
+        } else {
+            note
         })
     }
 }

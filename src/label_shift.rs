@@ -21,7 +21,7 @@ pub const SIGNIFICANCE: f64 = 0.001;
 /// What a marked difference adds when the records come in groups (articles, authors): the
 /// test counts records as independent, while an article's sentences tend to share their
 /// labels, so its p-value is smaller than the evidence warrants.
-pub const GROUPS_CAVEAT: &str = "the test counts records as independent, but records of one group tend to share their labels, so with groups the difference is less certain than its p says";
+pub(crate) const GROUPS_CAVEAT: &str = "the test counts records as independent, but records of one group tend to share their labels, so with groups the difference is less certain than its p says";
 
 /// How the label distributions of two samples differ.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -86,13 +86,19 @@ impl LabelShift {
     }
 
     /// What `stance eval` says when its records' labels (sample b) are distributed unlike the
-    /// model's training labels (sample a), if they are.
-    pub fn evaluation_note(&self) -> Option<String> {
+    /// model's training labels (sample a), if they are; with [`GROUPS_CAVEAT`] when the
+    /// records are `grouped`.
+    pub fn evaluation_note(&self, grouped: bool) -> Option<String> {
         self.is_marked().then(|| {
-            format!(
+            let note = format!(
                 "these labels are not distributed like the model's training data's ({}): a different sample from the one it was fitted on, so the figures describe data like this.",
                 self.describe()
-            )
+            );
+            if grouped {
+                format!("{note} ({GROUPS_CAVEAT})")
+            } else {
+                note
+            }
         })
     }
 

@@ -1069,11 +1069,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         if let Some(note) = selection.and_then(Selection::repeats_note) {
             context.push(("repeated texts".to_string(), note));
         }
-        if let Some(note) = selection.and_then(Selection::label_shift_note) {
-            let note = match args.group_field {
-                Some(_) => format!("{note}; {}", stance::label_shift::GROUPS_CAVEAT),
-                None => note,
-            };
+        if let Some(note) = selection.and_then(|s| s.label_shift_note(args.group_field.is_some())) {
             context.push(("validation labels".to_string(), note));
         }
         if let Some(s) = selection {
@@ -1246,14 +1242,8 @@ fn print_training_summary(
             "\nmodel selection by {} on {}:",
             selection.metric, selection.scored_on
         )?;
-        let shift_note = selection.label_shift_note();
-        for note in selection.notes() {
-            let caveat = if grouped && Some(&note) == shift_note.as_ref() {
-                format!("; {}", stance::label_shift::GROUPS_CAVEAT)
-            } else {
-                String::new()
-            };
-            writeln!(out, "  {WARNING}note: {note}{caveat}{WARNING:#}")?;
+        for note in selection.notes(grouped) {
+            writeln!(out, "  {WARNING}note: {note}{WARNING:#}")?;
         }
         for (i, cand) in selection.candidates.iter().enumerate() {
             let line = format!(
@@ -1475,12 +1465,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             args.data.display(),
             report.n
         )?;
-        let shift_note = label_shift
-            .evaluation_note()
-            .map(|note| match args.group_field {
-                Some(_) => format!("{note} ({})", stance::label_shift::GROUPS_CAVEAT),
-                None => note,
-            });
+        let shift_note = label_shift.evaluation_note(args.group_field.is_some());
         for note in [overlap.describe(), shift_note].into_iter().flatten() {
             writeln!(out, "{WARNING}note: {note}{WARNING:#}\n")?;
         }
@@ -1818,7 +1803,8 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
             s.report.accuracy,
             s.scored_on
         )?;
-        for note in s.notes() {
+        // A saved model does not record whether its records had groups.
+        for note in s.notes(false) {
             writeln!(out, "note           {note}")?;
         }
     }
