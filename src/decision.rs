@@ -48,7 +48,7 @@ pub struct PriorShiftReport {
     pub cross_fitted: f64,
     /// Per-class offsets fitted on all the validation data (all zero when not adopted).
     pub offsets: Vec<f64>,
-    /// True when `cross_fitted > plain` (beyond rounding), so the offsets are applied.
+    /// True when the half splits' estimates beat `plain` in sum, so the offsets are applied.
     pub adopted: bool,
 }
 
@@ -102,11 +102,16 @@ pub fn fit_prior_shift(
         || coordinate_ascent(&log_probs, truth, &all, labels, metric),
     );
     // Records all of one group leave no half to check a shift on: it is not adopted.
-    let cross_fitted = estimates.map_or(plain, |e| e.iter().sum::<f64>() / repeats as f64);
-
-    // A mean of estimates that all equal `plain` can exceed it by rounding (ten times 4/9,
-    // summed and divided by ten, does): only a gain beyond that counts.
-    let adopted = cross_fitted > plain + 1e-12;
+    let estimates = estimates.unwrap_or_default();
+    let cross_fitted = if estimates.is_empty() {
+        plain
+    } else {
+        estimates.iter().sum::<f64>() / repeats as f64
+    };
+    // Adopted on the summed gains, which are exactly zero when every estimate equals
+    // `plain`; their mean can land above `plain` by rounding (ten times 4/9, summed and
+    // divided by ten, does).
+    let adopted = estimates.iter().map(|e| e - plain).sum::<f64>() > 0.0;
     let offsets = if adopted { on_all } else { vec![0.0; k] };
     PriorShiftReport {
         plain,
