@@ -21,12 +21,13 @@ use std::fmt;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::corpus::index_by_value;
 use crate::corpus::LabelledCorpus;
 use crate::error::{Error, Result};
 use crate::metrics::Report;
 use crate::train::{
-    fit_and_predict, folds_of, pooled_by_split, split_of, SplitMix64, TrainOptions, Validation,
-    POOLED_SPLIT, SEARCH_CHAINS,
+    fit_and_predict, fold_parts, folds_of, grouping, pooled_by_split, shuffled_by_label, split_of,
+    SplitMix64, TrainOptions, Validation, POOLED_SPLIT, SEARCH_CHAINS,
 };
 
 /// The shares of the training part the curve fits on by default.
@@ -91,6 +92,11 @@ pub fn learning_curve(
     let fractions = check_fractions(fractions)?;
     let labels = train.label_set();
     let (all, parts, scored_on) = held_out(train, validation)?;
+    let folds: Vec<Fold> = parts
+        .iter()
+        .enumerate()
+        .map(|(fold, (part, held))| Fold::new(&all, part, held, options.seed ^ fold as u64))
+        .collect();
     // Every (fold, share) pair is one fit.
     let jobs: Vec<(usize, usize)> = (0..parts.len())
         .flat_map(|fold| (0..fractions.len()).map(move |f| (fold, f)))
@@ -113,8 +119,7 @@ pub fn learning_curve(
         let fitted: Vec<Result<(usize, Option<Vec<usize>>)>> = chunk_jobs
             .par_iter()
             .map(|&(fold, f)| {
-                let (part_idx, held_idx) = &parts[fold];
-                let share = share_of(&all, part_idx, fractions[f], options.seed ^ fold as u64);
+                let share = folds[fold].share(fractions[f]);
                 let part = all.subset(&share);
                 if part.label_set().len() < 2 {
                     return Ok((share.len(), None));
@@ -122,9 +127,9 @@ pub fn learning_curve(
                 let mut options = options.clone();
                 let full = (fractions[f] * train.len() as f64).round() as usize;
                 options.vectorizer.min_df = options.vectorizer.min_df.resolved(full);
-                let held = all.subset(held_idx);
+                let held = &folds[fold].held;
                 let predicted =
-                    fit_and_predict(&part, &held, &labels, c, &options, chunk_jobs.len())?;
+                    fit_and_predict(&part, held, &labels, c, &options, chunk_jobs.len())?;
                 Ok((share.len(), Some(predicted)))
             })
             .collect();
@@ -154,14 +159,10 @@ pub fn learning_curve(
                     fold_scores.push(None);
                     continue;
                 };
-                let fold_truth: Vec<String> = parts[fold]
-                    .1
-                    .iter()
-                    .map(|&i| all.labels[i].clone())
-                    .collect();
-                fold_scores.push(Some(report(&fold_truth, fold_predicted)));
+                let fold_truth = &folds[fold].held.labels;
+                fold_scores.push(Some(report(fold_truth, fold_predicted)));
                 records.push(sizes[at]);
-                truth.extend(fold_truth);
+                truth.extend_from_slice(fold_truth);
                 predicted.extend_from_slice(fold_predicted);
             }
             CurvePoint {
@@ -193,19 +194,8 @@ type HeldOut<'a> = (
 
 /// Model selection's held-out data for `validation`, as [`crate::train::train`] makes it.
 fn held_out<'a>(train: &'a LabelledCorpus, validation: &Validation) -> Result<HeldOut<'a>> {
-    let folds = |data: &LabelledCorpus, k: usize, seed: u64| {
-        let fold_of = folds_of(data, k, seed);
-        (0..k)
-            .map(|fold| (0..data.len()).partition(|&i| fold_of[i] != fold))
-            .collect::<Vec<(Vec<usize>, Vec<usize>)>>()
-    };
-    let grouped = |data: &LabelledCorpus| {
-        if data.groups.is_empty() {
-            ""
-        } else {
-            ", each group within one part"
-        }
-    };
+    let folds =
+        |data: &LabelledCorpus, k: usize, seed: u64| fold_parts(&folds_of(data, k, seed), k);
     Ok(match validation {
         Validation::None => {
             return Err(Error::InvalidOption(
@@ -219,7 +209,7 @@ fn held_out<'a>(train: &'a LabelledCorpus, validation: &Validation) -> Result<He
             format!(
                 "pooled out-of-fold predictions of {k}-fold cross-validation over {} records (seed {seed}{})",
                 train.len(),
-                grouped(train)
+                grouping(train, "fold")
             ),
         ),
         Validation::Split { fraction, seed } => (
@@ -228,7 +218,7 @@ fn held_out<'a>(train: &'a LabelledCorpus, validation: &Validation) -> Result<He
             format!(
                 "held-out {:.0}% split of the training data (seed {seed}{})",
                 fraction * 100.0,
-                grouped(train)
+                grouping(train, "side")
             ),
         ),
         Validation::File { name, corpus } => {
@@ -244,74 +234,101 @@ fn held_out<'a>(train: &'a LabelledCorpus, validation: &Validation) -> Result<He
             seed,
         } => {
             let all = train.concat(corpus);
-            let (parts, how) = if pooled_by_split(train, corpus) {
+            let (parts, how, part) = if pooled_by_split(train, corpus) {
                 (
                     vec![split_of(&all, POOLED_SPLIT, *seed)],
                     format!("held-out {:.0}% split", POOLED_SPLIT * 100.0),
+                    "side",
                 )
             } else {
                 (
                     folds(&all, *k, *seed),
                     format!("pooled out-of-fold predictions of {k}-fold cross-validation"),
+                    "fold",
                 )
             };
             let what = format!(
                 "{how} over the training data and validation file {name} together ({} records, seed {seed}{})",
                 all.len(),
-                grouped(&all)
+                grouping(&all, part)
             );
             (Cow::Owned(all), parts, what)
         }
     })
 }
 
-/// A nested, stratified `fraction` of the records `part` (indices into `data`): each label's
-/// records shuffled with `seed` and the first `fraction` of them taken (at least one), or,
-/// with groups, whole groups in shuffled order as near `fraction` of the records as they
-/// come. The same seed gives every larger share a superset of every smaller one.
-fn share_of(data: &LabelledCorpus, part: &[usize], fraction: f64, seed: u64) -> Vec<usize> {
-    let mut rng = SplitMix64::new(seed);
-    let mut chosen: Vec<usize> = if data.groups.is_empty() {
-        let labels = data.subset(part).label_set();
-        labels
-            .iter()
-            .flat_map(|label| {
-                let mut of_label: Vec<usize> = part
-                    .iter()
-                    .copied()
-                    .filter(|&i| &data.labels[i] == label)
-                    .collect();
-                rng.shuffle(&mut of_label);
-                let take = ((of_label.len() as f64 * fraction).round() as usize).max(1);
-                of_label.truncate(take);
-                of_label
-            })
-            .collect()
-    } else {
-        let mut groups: Vec<&str> = part.iter().map(|&i| data.groups[i].as_str()).collect();
-        groups.sort_unstable();
-        groups.dedup();
-        rng.shuffle(&mut groups);
-        // A group is taken while its middle record falls within the share, so the share ends
-        // as near its size as whole groups allow and grows with `fraction`; one at least.
-        let wanted = part.len() as f64 * fraction;
-        let mut taken = std::collections::HashSet::new();
-        let mut count = 0;
-        for group in groups {
-            let size = part.iter().filter(|&&i| data.groups[i] == group).count();
-            if !taken.is_empty() && count as f64 + size as f64 / 2.0 > wanted {
-                break;
+/// One fold of the curve: its held-out records, and the order its training part is taken
+/// in, share by share.
+struct Fold {
+    held: LabelledCorpus,
+    /// Without groups, each label's training records (indices into the corpus) in seeded
+    /// random order; with groups, each group's training records, the groups in seeded
+    /// random order.
+    order: Vec<Vec<usize>>,
+    grouped: bool,
+    /// Training records in all.
+    part_len: usize,
+}
+
+impl Fold {
+    /// The fold of `data` that trains on `part` and holds out `held` (indices into `data`),
+    /// its order shuffled with `seed`.
+    fn new(data: &LabelledCorpus, part: &[usize], held: &[usize], seed: u64) -> Fold {
+        let grouped = !data.groups.is_empty();
+        let back = |idx: Vec<usize>| idx.into_iter().map(|j| part[j]).collect::<Vec<usize>>();
+        let order = if grouped {
+            let part_groups: Vec<String> = part.iter().map(|&i| data.groups[i].clone()).collect();
+            let (names, group_of) = index_by_value(&part_groups);
+            let mut members: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+            for (j, &g) in group_of.iter().enumerate() {
+                members[g].push(part[j]);
             }
-            count += size;
-            taken.insert(group);
+            SplitMix64::new(seed).shuffle(&mut members);
+            members
+        } else {
+            let part_labels: Vec<String> = part.iter().map(|&i| data.labels[i].clone()).collect();
+            shuffled_by_label(&part_labels, seed)
+                .into_iter()
+                .map(back)
+                .collect()
+        };
+        Fold {
+            held: data.subset(held),
+            order,
+            grouped,
+            part_len: part.len(),
         }
-        part.iter()
-            .copied()
-            .filter(|&i| taken.contains(data.groups[i].as_str()))
-            .collect()
-    };
-    chosen.sort_unstable();
-    chosen
+    }
+
+    /// A nested `fraction` of the training part, sorted: the first `fraction` of each
+    /// label's records (at least one), or, with groups, whole groups in order as near
+    /// `fraction` of the records as they come. Every larger share holds every smaller one.
+    fn share(&self, fraction: f64) -> Vec<usize> {
+        let mut chosen: Vec<usize> = if self.grouped {
+            // A group is taken while its middle record falls within the share, so the share
+            // ends as near its size as whole groups allow and grows with `fraction`; one at
+            // least.
+            let wanted = self.part_len as f64 * fraction;
+            let mut chosen = Vec::new();
+            for (taken, members) in self.order.iter().enumerate() {
+                if taken > 0 && chosen.len() as f64 + members.len() as f64 / 2.0 > wanted {
+                    break;
+                }
+                chosen.extend_from_slice(members);
+            }
+            chosen
+        } else {
+            self.order
+                .iter()
+                .flat_map(|of_label| {
+                    let take = ((of_label.len() as f64 * fraction).round() as usize).max(1);
+                    of_label[..take.min(of_label.len())].iter().copied()
+                })
+                .collect()
+        };
+        chosen.sort_unstable();
+        chosen
+    }
 }
 
 impl LearningCurve {
@@ -443,7 +460,7 @@ mod tests {
         let part: Vec<usize> = (0..50).filter(|i| i % 7 != 0).collect();
         let mut previous: Vec<usize> = Vec::new();
         for fraction in [0.1, 0.25, 0.5, 0.75, 1.0] {
-            let share = share_of(&data, &part, fraction, 3);
+            let share = Fold::new(&data, &part, &[], 3).share(fraction);
             assert!(share.iter().all(|i| part.contains(i)));
             assert!(
                 previous.iter().all(|i| share.contains(i)),
@@ -469,7 +486,7 @@ mod tests {
         let part: Vec<usize> = (4..40).collect();
         let mut previous: Vec<usize> = Vec::new();
         for fraction in [0.25, 0.5, 1.0] {
-            let share = share_of(&data, &part, fraction, 5);
+            let share = Fold::new(&data, &part, &[], 5).share(fraction);
             // Whole groups of four, about the share of the 36 records.
             assert_eq!(share.len() % 4, 0);
             assert!(

@@ -387,7 +387,6 @@ struct TrainArgs {
         value_name = "SHARES",
         num_args = 0..=1,
         value_delimiter = ',',
-        default_missing_values = ["0.1", "0.25", "0.5", "0.75", "1"],
         requires = "held_out"
     )]
     learning_curve: Option<Vec<f64>>,
@@ -897,9 +896,12 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         memory_limit: args.memory_limit,
         validation: String::new(),
     };
-    if let Some(fractions) = &args.learning_curve {
-        learning_curve::check_fractions(fractions)?;
-    }
+    // `--learning-curve` alone asks for the default shares; checked before any training.
+    let curve_fractions = match &args.learning_curve {
+        Some(given) if given.is_empty() => Some(learning_curve::DEFAULT_FRACTIONS.to_vec()),
+        Some(given) => Some(learning_curve::check_fractions(given)?),
+        None => None,
+    };
     let input_bytes: u64 = [Some(&args.data), args.valid.as_ref()]
         .into_iter()
         .flatten()
@@ -1030,7 +1032,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             args.seed,
         )
     });
-    let curve = match &args.learning_curve {
+    let curve = match &curve_fractions {
         None => None,
         Some(fractions) => {
             let selection = classifier

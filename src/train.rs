@@ -535,7 +535,7 @@ impl SplitSearch {
 
 /// What a split or the folds of `data` do with its groups, for reports: each is kept within
 /// one `part` (side, fold). Empty without groups.
-fn grouping(data: &LabelledCorpus, part: &str) -> String {
+pub(crate) fn grouping(data: &LabelledCorpus, part: &str) -> String {
     match data.n_groups() {
         0 => String::new(),
         n => format!("; each of its {n} groups within one {part}"),
@@ -1236,9 +1236,7 @@ fn cross_validate(
         }
     };
     let fold_of = folds_of(data, folds, seed);
-    let fold_records: Vec<(Vec<usize>, Vec<usize>)> = (0..folds)
-        .map(|fold| (0..data.len()).partition(|&i| fold_of[i] != fold))
-        .collect();
+    let fold_records = fold_parts(&fold_of, folds);
     let (mut path_search, mut round) = PathSearch::new(options);
     let n_values = path_search.cs.len();
     // Per value of the path, once tried: its fold scores, iterations and pooled out-of-fold
@@ -1410,7 +1408,7 @@ impl SplitMix64 {
 }
 
 /// Indices of each label's records, shuffled with `seed`, labels in sorted order.
-fn shuffled_by_label(labels: &[String], seed: u64) -> Vec<Vec<usize>> {
+pub(crate) fn shuffled_by_label(labels: &[String], seed: u64) -> Vec<Vec<usize>> {
     let mut names: Vec<&String> = labels.iter().collect();
     names.sort();
     names.dedup();
@@ -1476,6 +1474,14 @@ pub fn folds_of(data: &LabelledCorpus, k: usize, seed: u64) -> Vec<usize> {
     } else {
         grouped_folds(&data.labels, &data.groups, k, seed)
     }
+}
+
+/// Each of `k` folds as (the other folds' records, its own records), from each record's
+/// fold `fold_of`.
+pub(crate) fn fold_parts(fold_of: &[usize], k: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
+    (0..k)
+        .map(|fold| (0..fold_of.len()).partition(|&i| fold_of[i] != fold))
+        .collect()
 }
 
 /// Split indices into two stratified halves for cross-fitting the decision rule and the
