@@ -74,48 +74,39 @@ pub fn read_coding(source: &Source, key_fields: &[String]) -> Result<Coding> {
             problem: "fastText lines cannot be matched with other coders' files: use CSV, TSV or JSON lines with a text and a label field".into(),
         });
     }
-    let mut fields = vec![source.label_field.clone()];
-    fields.extend(key_fields.iter().cloned());
-    fields.extend(source.group_field.iter().cloned());
-    let reader = RecordReader::open(source, false)?
-        .keep_fields(&fields)
-        .map_err(|e| missing_field(e, &fields[0], source.group_field.as_deref()))?;
+    let mut reader = RecordReader::open(source, true)?
+        .allow_unlabelled()
+        .keep_fields_for(key_fields, "for --key-field")?;
+    if let Some(field) = &source.group_field {
+        reader = reader.group_field(field)?;
+    }
     let mut records = Vec::new();
     for record in reader {
-        let record =
-            record.map_err(|e| missing_field(e, &fields[0], source.group_field.as_deref()))?;
-        let bad = |problem: String| Error::BadRecord {
-            path: name.clone(),
-            line: record.line,
-            problem,
-        };
-        let mut values = Vec::with_capacity(fields.len());
-        for (field, value) in fields.iter().zip(&record.kept) {
-            values.push(field_text(value).ok_or_else(|| {
-                bad(format!(
-                    "the `{field}` field holds a list or an object: expected a label or an identifier"
-                ))
-            })?);
-        }
-        let label = values[0].take();
-        let mut required = fields[1..]
+        let record = record?;
+        let key = key_fields
             .iter()
-            .zip(values.drain(1..))
-            .map(|(field, value)| {
-                value.ok_or_else(|| {
-                    bad(format!(
-                        "empty `{field}`: every record needs its key (--key-field) and its group (--group-field) to be matched and resampled"
-                    ))
-                })
+            .zip(&record.kept)
+            .map(|(field, value)| match field_text(value) {
+                Some(Some(key)) => Ok(key),
+                Some(None) => Err(format!(
+                    "empty `{field}`: every record needs its key (--key-field) to be matched with the other coders' files"
+                )),
+                None => Err(format!(
+                    "the `{field}` field holds a list or an object: expected an identifier"
+                )),
             })
-            .collect::<Result<Vec<String>>>()?;
-        let group = source.group_field.as_ref().and_then(|_| required.pop());
+            .collect::<std::result::Result<Vec<String>, String>>()
+            .map_err(|problem| Error::BadRecord {
+                path: name.clone(),
+                line: record.line,
+                problem,
+            })?;
         records.push(CodedRecord {
             line: record.line,
             text: record.text,
-            key: required,
-            label,
-            group,
+            key,
+            label: record.label,
+            group: record.group,
         });
     }
     if records.is_empty() {
@@ -125,65 +116,6 @@ pub fn read_coding(source: &Source, key_fields: &[String]) -> Result<Coding> {
         });
     }
     Ok(Coding { name, records })
-}
-
-/// The reader's "no `F` column (field) to keep" says what the field is for here: the label
-/// (`label_field`), the group (`group_field`), or a key.
-fn missing_field(error: Error, label_field: &str, group_field: Option<&str>) -> Error {
-    let retell = |problem: String| {
-        for noun in ["column", "field"] {
-            let label = format!("no `{label_field}` {noun} to keep");
-            if problem.starts_with(&label) {
-                let give = if noun == "field" {
-                    "give every record one (empty or null when not coded), or choose another field with --label-field"
-                } else {
-                    "choose another column with --label-field"
-                };
-                return format!(
-                    "{}; {give}",
-                    problem.replacen(
-                        &label,
-                        &format!("no `{label_field}` {noun} for the label"),
-                        1
-                    )
-                );
-            }
-            if let Some(group) = group_field {
-                let missing = format!("no `{group}` {noun} to keep");
-                if problem.starts_with(&missing) {
-                    return problem.replacen(
-                        &missing,
-                        &format!("no `{group}` {noun} for --group-field"),
-                        1,
-                    );
-                }
-            }
-            if problem.starts_with("no `") && problem.contains(&format!("` {noun} to keep")) {
-                return problem.replacen(
-                    &format!("` {noun} to keep"),
-                    &format!("` {noun} for --key-field"),
-                    1,
-                );
-            }
-        }
-        problem
-    };
-    match error {
-        Error::BadInput { path, problem } => Error::BadInput {
-            path,
-            problem: retell(problem),
-        },
-        Error::BadRecord {
-            path,
-            line,
-            problem,
-        } => Error::BadRecord {
-            path,
-            line,
-            problem: retell(problem),
-        },
-        other => other,
-    }
 }
 
 /// A field's value as text: `Some(None)` when empty or null, `None` for a list or an

@@ -442,6 +442,12 @@ pub fn read_labelled(source: &Source) -> Result<LabelledCorpus> {
 pub struct RecordReader {
     name: PathBuf,
     labelled: bool,
+    /// With `labelled`, read an empty (or JSON null) label as `None` rather than refuse it
+    /// ([`RecordReader::allow_unlabelled`]).
+    unlabelled_allowed: bool,
+    /// What kept fields are for, in messages about a missing one
+    /// ([`RecordReader::keep_fields_for`]).
+    kept_purpose: String,
     inner: Inner,
 }
 
@@ -602,18 +608,35 @@ impl RecordReader {
         Ok(RecordReader {
             name,
             labelled,
+            unlabelled_allowed: false,
+            kept_purpose: "to keep".into(),
             inner,
         })
+    }
+
+    /// With a labelled reader, read a record whose label is empty (or JSON null) with
+    /// `label: None` instead of refusing it: a coder's file, where it means not coded. The
+    /// label's column or key must still be there.
+    pub fn allow_unlabelled(mut self) -> Self {
+        self.unlabelled_allowed = true;
+        self
     }
 
     /// Carry `fields` (CSV or TSV columns, JSON keys) of every record into [`Record::kept`],
     /// so that what is written about a record can name it (an id, a date) as well as its
     /// position. A column missing from the header is refused here; a key missing from a
     /// JSON record, when that record is read. Plain text and fastText lines have no fields.
-    pub fn keep_fields(mut self, fields: &[String]) -> Result<Self> {
+    pub fn keep_fields(self, fields: &[String]) -> Result<Self> {
+        self.keep_fields_for(fields, "to keep")
+    }
+
+    /// [`RecordReader::keep_fields`], with messages about a missing field saying what it is
+    /// `for` (`to keep`, `for --key-field`).
+    pub fn keep_fields_for(mut self, fields: &[String], purpose: &str) -> Result<Self> {
         if fields.is_empty() {
             return Ok(self);
         }
+        self.kept_purpose = purpose.to_string();
         match &mut self.inner {
             Inner::Delimited {
                 columns, kept_cols, ..
@@ -626,7 +649,7 @@ impl RecordReader {
                             .ok_or_else(|| Error::BadInput {
                                 path: self.name.clone(),
                                 problem: format!(
-                                    "no `{field}` column to keep (columns: {})",
+                                    "no `{field}` column {purpose} (columns: {})",
                                     columns.join(", ")
                                 ),
                             })?;
@@ -701,9 +724,12 @@ impl RecordReader {
         let RecordReader {
             name,
             labelled,
+            unlabelled_allowed,
+            kept_purpose,
             inner,
         } = self;
         let (name, labelled) = (&*name, *labelled);
+        let label_rule = (labelled, *unlabelled_allowed);
         let bad = |line: u64, problem: String| Error::BadRecord {
             path: name.clone(),
             line,
@@ -760,7 +786,7 @@ impl RecordReader {
                     ),
                     None => None,
                 };
-                finish(line, text, label, labelled)
+                finish(line, text, label, label_rule)
                     .map_err(|p| bad(line, p))
                     .map(|record| {
                         Some(Record {
@@ -809,8 +835,9 @@ impl RecordReader {
                         text_field,
                         label_field,
                         kept_fields,
+                        kept_purpose,
                         group_field.as_deref(),
-                        labelled,
+                        label_rule,
                     )
                     .map_err(|p| bad(current, p))?,
                     // Plain lines drop fastText label prefixes too, so a labelled .txt
@@ -829,7 +856,7 @@ impl RecordReader {
                         group: None,
                     }));
                 }
-                return finish(current, text, label, labelled)
+                return finish(current, text, label, label_rule)
                     .map_err(|p| bad(current, p))
                     .map(|record| {
                         Some(Record {
@@ -843,16 +870,17 @@ impl RecordReader {
     }
 }
 
-/// Check a record's text and label against the rules and build it.
+/// Check a record's text and label against the rules and build it; `(labelled,
+/// unlabelled_allowed)` as the reader has them.
 fn finish(
     line: u64,
     text: String,
     label: Option<String>,
-    labelled: bool,
+    (labelled, unlabelled_allowed): (bool, bool),
 ) -> std::result::Result<Record, String> {
     let label = match label.map(|l| l.trim().to_string()) {
         Some(l) if !l.is_empty() => Some(l),
-        _ if labelled => {
+        _ if labelled && !unlabelled_allowed => {
             return Err(
                 "missing label: every record needs one here; label it or leave the row out".into(),
             )
@@ -997,15 +1025,17 @@ type JsonRecord = (
     Option<String>,
 );
 
-/// Parse one JSON-lines record into (text, label, the values of `kept_fields`, the value
-/// of `group_field`).
+/// Parse one JSON-lines record into (text, label, the values of `kept_fields` — what they
+/// are for in `kept_purpose` — and the value of `group_field`); `(labelled,
+/// unlabelled_allowed)` as the reader has them.
 fn parse_json_line(
     content: &str,
     text_field: &str,
     label_field: &str,
     kept_fields: &[String],
+    kept_purpose: &str,
     group_field: Option<&str>,
-    labelled: bool,
+    (labelled, unlabelled_allowed): (bool, bool),
 ) -> std::result::Result<JsonRecord, String> {
     let value: serde_json::Value = serde_json::from_str(content).map_err(|e| {
         let what = e.to_string();
@@ -1029,11 +1059,17 @@ fn parse_json_line(
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
         Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
+        Some(serde_json::Value::Null) if unlabelled_allowed => None,
         Some(serde_json::Value::Null) | None if labelled => {
+            let cure = if unlabelled_allowed {
+                "give every record one (empty or null when not labelled), or choose another field with --label-field"
+            } else {
+                "choose one with --label-field"
+            };
             return Err(format!(
-            "no `{label_field}` field for the label (fields: {}); choose one with --label-field",
-            object.keys().cloned().collect::<Vec<_>>().join(", ")
-        ))
+                "no `{label_field}` field for the label (fields: {}); {cure}",
+                object.keys().cloned().collect::<Vec<_>>().join(", ")
+            ));
         }
         Some(_) if labelled => {
             return Err(format!("field `{label_field}` is not a string or number"))
@@ -1045,7 +1081,7 @@ fn parse_json_line(
         .map(|field| {
             object.get(field).cloned().ok_or_else(|| {
                 format!(
-                    "no `{field}` field to keep (fields: {})",
+                    "no `{field}` field {kept_purpose} (fields: {})",
                     object.keys().cloned().collect::<Vec<_>>().join(", ")
                 )
             })
@@ -1109,8 +1145,9 @@ mod tests {
             "text",
             "label",
             &[],
+            "to keep",
             None,
-            true,
+            (true, false),
         )
         .unwrap();
         assert_eq!((text.as_str(), label.as_deref()), ("hi", Some("3")));
@@ -1190,6 +1227,38 @@ mod tests {
             let err = groups_of(input, format).unwrap_err().to_string();
             assert!(err.starts_with(expected), "{err}");
         }
+    }
+
+    #[test]
+    fn unlabelled_records_are_read_when_allowed_and_kept_fields_say_their_purpose() {
+        let labels = |input: &str, format: Format| -> Result<Vec<Option<String>>> {
+            reader_of(input, format, true)?
+                .allow_unlabelled()
+                .map(|r| r.map(|r| r.label))
+                .collect()
+        };
+        let csv = "text,label\na,x\nb,\n";
+        assert_eq!(labels(csv, Format::Csv).unwrap(), [Some("x".into()), None]);
+        let refused: Result<Vec<Record>> = reader_of(csv, Format::Csv, true).unwrap().collect();
+        assert!(refused
+            .unwrap_err()
+            .to_string()
+            .contains("in:3: missing label"));
+        let json = "{\"text\": \"a\", \"label\": null}\n{\"text\": \"b\"}\n";
+        let missing = labels(json, Format::Jsonl).unwrap_err().to_string();
+        assert!(
+            missing.starts_with("in:2: no `label` field for the label")
+                && missing.contains("empty or null when not labelled"),
+            "{missing}"
+        );
+        let keyed = reader_of(csv, Format::Csv, false)
+            .unwrap()
+            .keep_fields_for(&["id".to_string()], "for --key-field");
+        let message = keyed.err().expect("no id column").to_string();
+        assert!(
+            message.contains("no `id` column for --key-field (columns: text, label)"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -200,7 +200,7 @@ fn grouped_records_are_resampled_a_whole_article_at_a_time() {
         "--group-field",
         "article",
     ])
-    .fails_with(&["no `article` column for --group-field"]);
+    .fails_with(&["no `article` column for the group"]);
 }
 
 #[test]
@@ -341,6 +341,6 @@ fn coder_files_that_cannot_be_matched_are_refused() {
     run(&["agree", s(&a), s(&uncoded)]).fails_with(&[
         &common::at(&uncoded, 2),
         "no `label` field for the label",
-        "empty or null when not coded",
+        "empty or null when not labelled",
     ]);
 }
