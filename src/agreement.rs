@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::bootstrap::{describe_resampling, percentile_interval, Units};
+use crate::bootstrap::{describe_resampling, percentile_interval, Units, DEFAULT_LEVEL};
 use crate::corpus::{Format, RecordReader, Source};
 use crate::error::{Error, Result};
 use crate::metrics::write_confusion;
@@ -73,6 +73,16 @@ pub fn read_coding(source: &Source, key_fields: &[String]) -> Result<Coding> {
             path: name,
             problem: "fastText lines cannot be matched with other coders' files: use CSV, TSV or JSON lines with a text and a label field".into(),
         });
+    }
+    // The text and the label have their own columns in the disagreements file, and the
+    // label differs from coder to coder, so neither can be a key.
+    if let Some(field) = key_fields
+        .iter()
+        .find(|f| **f == source.text_field || **f == source.label_field)
+    {
+        return Err(Error::InvalidOption(format!(
+            "--key-field {field} is the text or the label field: name a field that identifies each record, such as an id"
+        )));
     }
     let mut reader = RecordReader::open(source, true)?
         .allow_unlabelled()
@@ -140,7 +150,8 @@ pub struct Unit {
     pub key: Vec<String>,
     /// The text, from the first file that has the record.
     pub text: String,
-    /// Each coder's line for the record; `None` when the coder's file lacks it.
+    /// Each coder's line for the record; `None` when the coder's file lacks it (a second
+    /// record with the same key in one file is refused by it).
     pub lines: Vec<Option<u64>>,
     /// Each coder's label, as an index into [`Aligned::labels`]; `None` when not coded.
     pub values: Vec<Option<usize>>,
@@ -270,22 +281,21 @@ pub fn align(codings: &[Coding], key_fields: &[String]) -> Result<Aligned> {
     } else {
         units = Vec::new();
         // Where each key's unit is, and the record that first gave it (for messages).
-        let mut by_key: HashMap<Vec<String>, (usize, usize, usize)> = HashMap::new();
+        let mut by_key: HashMap<&[String], (usize, usize, usize)> = HashMap::new();
         for (c, coding) in codings.iter().enumerate() {
-            let mut seen: HashMap<&[String], u64> = HashMap::new();
             for (r, record) in coding.records.iter().enumerate() {
-                if let Some(line) = seen.insert(&record.key, record.line) {
-                    return Err(Error::BadRecord {
-                        path: coding.name.clone(),
-                        line: record.line,
-                        problem: format!(
-                            "key {} again (first at line {line}): --key-field must name fields that identify one record",
-                            describe_key(key_fields, &record.key)
-                        ),
-                    });
-                }
-                let at = match by_key.get(&record.key) {
+                let at = match by_key.get(record.key.as_slice()) {
                     Some(&(at, c0, r0)) => {
+                        if let Some(line) = units[at].lines[c] {
+                            return Err(Error::BadRecord {
+                                path: coding.name.clone(),
+                                line: record.line,
+                                problem: format!(
+                                    "key {} again (first at line {line}): --key-field must name fields that identify one record",
+                                    describe_key(key_fields, &record.key)
+                                ),
+                            });
+                        }
                         let reference = &codings[c0].records[r0];
                         if record.text.trim() != reference.text.trim() {
                             let whose =
@@ -295,7 +305,7 @@ pub fn align(codings: &[Coding], key_fields: &[String]) -> Result<Aligned> {
                         at
                     }
                     None => {
-                        by_key.insert(record.key.clone(), (units.len(), c, r));
+                        by_key.insert(&record.key, (units.len(), c, r));
                         units.push(Unit {
                             key: record.key.clone(),
                             text: record.text.clone(),
@@ -432,19 +442,20 @@ pub fn measure(aligned: &Aligned, resamples: usize, seed: u64) -> Agreement {
     let alpha = alpha_of(&coincidence);
     let alpha_interval = alpha.and_then(|_| {
         let mut rng = SplitMix64::new(seed);
+        let mut drawn: Vec<&[Option<usize>]> = Vec::with_capacity(pairable.len());
         let mut alphas: Vec<f64> = (0..resamples)
             .filter_map(|_| {
-                let mut drawn: Vec<&[Option<usize>]> = Vec::with_capacity(pairable.len());
+                drawn.clear();
                 units.resample(&mut rng, |i| drawn.push(pairable[i]));
                 alpha_of(&coincidences(&drawn, k))
             })
             .collect();
         (!alphas.is_empty()).then(|| {
-            let (lower, upper) = percentile_interval(&mut alphas, 0.95);
+            let (lower, upper) = percentile_interval(&mut alphas, DEFAULT_LEVEL);
             AlphaInterval {
                 lower,
                 upper,
-                level: 0.95,
+                level: DEFAULT_LEVEL,
                 resamples: alphas.len(),
                 seed,
                 groups: units.groups(),
@@ -581,9 +592,7 @@ impl fmt::Display for Agreement {
             .labels
             .iter()
             .map(|l| l.chars().count())
-            .chain([5])
-            .max()
-            .unwrap_or(5);
+            .fold(5, usize::max);
         writeln!(
             f,
             "\nper label (agreement: the share of its values another coder matched; then how many records each coder gave it):"
