@@ -207,13 +207,60 @@ pub fn compare(
     }
 }
 
+/// One measure a comparison reports: its name, and how to read it from a model's figures
+/// and from a difference.
+#[derive(Clone, Copy)]
+pub struct Measure<'c> {
+    pub name: &'c str,
+    pub figure: fn(&Figures) -> f64,
+    pub difference: fn(&Difference) -> &Interval,
+}
+
+impl Comparison {
+    /// The measures reports show, in order: the chosen metric, unless it is macro-F1 or
+    /// accuracy, then macro-F1 and accuracy.
+    pub fn measures(&self) -> Vec<Measure<'_>> {
+        let mut measures = Vec::with_capacity(3);
+        if self.metric != "macro-f1" && self.metric != "accuracy" {
+            measures.push(Measure {
+                name: &self.metric,
+                figure: |f| f.metric,
+                difference: |d| &d.metric,
+            });
+        }
+        measures.push(Measure {
+            name: "macro-f1",
+            figure: |f| f.macro_f1,
+            difference: |d| &d.macro_f1,
+        });
+        measures.push(Measure {
+            name: "accuracy",
+            figure: |f| f.accuracy,
+            difference: |d| &d.accuracy,
+        });
+        measures
+    }
+
+    /// How the intervals of the differences were drawn, for reports.
+    pub fn resampling_note(&self) -> String {
+        if self.resamples > 0 {
+            format!(
+                "{:.0}% intervals from a paired bootstrap: {}",
+                self.level * 100.0,
+                describe_resampling(self.resamples, self.records, self.groups, self.seed)
+            )
+        } else {
+            "no bootstrap".to_string()
+        }
+    }
+}
+
 /// The comparison as text for a terminal: a table of every model's figures, then each
 /// model against the baseline. `data` names the records compared on.
 pub fn render(c: &Comparison, data: &str) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    // The chosen metric gets its own column unless it is macro-F1 or accuracy.
-    let own_metric = c.metric != "macro-f1" && c.metric != "accuracy";
+    let measures = c.measures();
     let width = c
         .models
         .iter()
@@ -229,46 +276,38 @@ pub fn render(c: &Comparison, data: &str) -> String {
         c.records,
         c.metric
     );
+    // Each measure's column is as wide as its name, and at least 8.
     let mut header = format!("{:<width$}", "model");
-    if own_metric {
-        let _ = write!(header, "  {:>metric_width$}", c.metric);
+    for measure in &measures {
+        let _ = write!(
+            header,
+            "  {:>w$}",
+            measure.name,
+            w = measure.name.len().max(8)
+        );
     }
-    let _ = write!(header, "  {:>8}  {:>8}", "macro-f1", "accuracy");
     let _ = writeln!(out, "{header}");
     for m in &c.models {
         let mut row = format!("{:<width$}", m.name);
-        if own_metric {
-            let _ = write!(row, "  {:>metric_width$.4}", m.metric);
+        for measure in &measures {
+            let w = measure.name.len().max(8);
+            let _ = write!(row, "  {:>w$.4}", (measure.figure)(m));
         }
-        let _ = write!(row, "  {:>8.4}  {:>8.4}", m.macro_f1, m.accuracy);
         let _ = writeln!(out, "{row}");
     }
     let Some(first) = c.differences.first() else {
         return out;
     };
-    let how = if c.resamples > 0 {
-        format!(
-            "{:.0}% intervals from a paired bootstrap: {}",
-            c.level * 100.0,
-            describe_resampling(c.resamples, c.records, c.groups, c.seed)
-        )
-    } else {
-        "no bootstrap".to_string()
-    };
     let _ = writeln!(
         out,
-        "\nagainst the baseline {} (model − baseline; {how}):",
-        first.baseline
+        "\nagainst the baseline {} (model − baseline; {}):",
+        first.baseline,
+        c.resampling_note()
     );
     for d in &c.differences {
         let _ = writeln!(out, "{}", d.model);
-        let mut rows = Vec::new();
-        if own_metric {
-            rows.push((c.metric.as_str(), &d.metric));
-        }
-        rows.push(("macro-f1", &d.macro_f1));
-        rows.push(("accuracy", &d.accuracy));
-        for (name, interval) in rows {
+        for measure in &measures {
+            let (name, interval) = (measure.name, (measure.difference)(d));
             let mut line = format!("  {name:<metric_width$}  {:+.4}", interval.estimate);
             if c.resamples > 0 {
                 let _ = write!(line, "  [{:+.4}, {:+.4}]", interval.lower, interval.upper);
@@ -295,7 +334,7 @@ pub fn render(c: &Comparison, data: &str) -> String {
 }
 
 /// A p-value to four decimals, or in scientific notation when below 0.0001.
-fn format_p(p: f64) -> String {
+pub fn format_p(p: f64) -> String {
     if p >= 1e-4 {
         format!("{p:.4}")
     } else {

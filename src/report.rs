@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::bootstrap::{self, BootstrapIntervals, Interval};
 use crate::classifier::{Classifier, Explanation};
-use crate::compare::{Comparison, Difference, Figures};
+use crate::compare::Comparison;
 use crate::error::{Error, Result};
 use crate::label_shift::LabelShift;
 use crate::learning_curve::LearningCurve;
@@ -750,34 +750,6 @@ pub fn write_comparison_report(dir: &Path, page: &ComparisonPage) -> Result<Vec<
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 
-/// The measures a comparison reports, as (name, this model's figure, its difference):
-/// the chosen metric first unless it is macro-F1 or accuracy, which follow.
-fn compared_measures<'c>(
-    c: &'c Comparison,
-    figures: &'c Figures,
-    difference: Option<&'c Difference>,
-) -> Vec<(&'c str, f64, Option<&'c Interval>)> {
-    let mut rows = Vec::new();
-    if c.metric != "macro-f1" && c.metric != "accuracy" {
-        rows.push((
-            c.metric.as_str(),
-            figures.metric,
-            difference.map(|d| &d.metric),
-        ));
-    }
-    rows.push((
-        "macro-f1",
-        figures.macro_f1,
-        difference.map(|d| &d.macro_f1),
-    ));
-    rows.push((
-        "accuracy",
-        figures.accuracy,
-        difference.map(|d| &d.accuracy),
-    ));
-    rows
-}
-
 fn comparison_html(page: &ComparisonPage, svgs: &[String; 2]) -> String {
     let c = page.comparison;
     let esc = escape_html;
@@ -792,18 +764,16 @@ fn comparison_html(page: &ComparisonPage, svgs: &[String; 2]) -> String {
     h.push_str(
         "</tbody>\n</table>\n<table class=\"scores\">\n<thead><tr><th class=\"label\">model</th>",
     );
-    let Some(first) = c.models.first() else {
-        return h;
-    };
-    for (name, _, _) in compared_measures(c, first, None) {
-        let _ = write!(h, "<th>{}</th>", esc(name));
+    let measures = c.measures();
+    for measure in &measures {
+        let _ = write!(h, "<th>{}</th>", esc(measure.name));
     }
     h.push_str("</tr></thead>\n<tbody>\n");
     for (i, m) in c.models.iter().enumerate() {
         let role = if i == 0 { " (baseline)" } else { "" };
         let _ = write!(h, "<tr><td class=\"label\">{}{role}</td>", esc(&m.name));
-        for (_, value, _) in compared_measures(c, m, None) {
-            let _ = write!(h, "<td>{value:.4}</td>");
+        for measure in &measures {
+            let _ = write!(h, "<td>{:.4}</td>", (measure.figure)(m));
         }
         h.push_str("</tr>\n");
     }
@@ -814,21 +784,10 @@ fn comparison_html(page: &ComparisonPage, svgs: &[String; 2]) -> String {
     );
 
     if !c.differences.is_empty() {
-        let how = if c.resamples > 0 {
-            format!(
-                "{:.0}% intervals from a paired bootstrap: {}",
-                c.level * 100.0,
-                bootstrap::describe_resampling(c.resamples, c.records, c.groups, c.seed)
-            )
-        } else {
-            "no bootstrap".to_string()
-        };
         h.push_str("<section id=\"differences\">\n<h2>Against the baseline</h2>\n<table>\n<thead><tr><th class=\"label\">model</th><th class=\"label\">measure</th><th>difference</th><th>interval</th><th>only the baseline right</th><th>only the model right</th><th>McNemar p</th></tr></thead>\n<tbody>\n");
-        for (d, m) in c.differences.iter().zip(&c.models[1..]) {
-            for (row, (name, _, interval)) in
-                compared_measures(c, m, Some(d)).into_iter().enumerate()
-            {
-                let interval = interval.expect("a difference for every measure");
+        for d in &c.differences {
+            for (row, measure) in measures.iter().enumerate() {
+                let (name, interval) = (measure.name, (measure.difference)(d));
                 let bounds = if interval.lower.is_finite() {
                     format!("[{:+.4}, {:+.4}]", interval.lower, interval.upper)
                 } else {
@@ -856,7 +815,7 @@ fn comparison_html(page: &ComparisonPage, svgs: &[String; 2]) -> String {
         let _ = writeln!(
             h,
             "</tbody>\n</table>\n<p class=\"muted\">Model − baseline on the same records; {}. McNemar's exact test counts the records only one of the two gets right and treats records as independent.</p>\n</section>",
-            esc(&how)
+            esc(&c.resampling_note())
         );
     }
 
@@ -1286,20 +1245,14 @@ const MODEL_COLOURS: [RGBColor; 6] = [
 /// A forest plot of a comparison: per model and measure, the difference from the baseline
 /// (dot) and its paired bootstrap interval (bar), against a dashed line at no difference.
 pub fn differences_svg(c: &Comparison) -> Result<String> {
+    let measures = c.measures();
     let rows: Vec<(String, &Interval)> = c
         .differences
         .iter()
-        .zip(c.models.iter().skip(1))
-        .flat_map(|(d, m)| {
-            compared_measures(c, m, Some(d))
-                .into_iter()
-                .map(|(name, _, interval)| {
-                    (
-                        format!("{} · {name}", d.model),
-                        interval.expect("a difference"),
-                    )
-                })
-                .collect::<Vec<_>>()
+        .flat_map(|d| {
+            measures
+                .iter()
+                .map(move |m| (format!("{} · {}", d.model, m.name), (m.difference)(d)))
         })
         .collect();
     let label_width = 16
