@@ -797,8 +797,10 @@ fn comparison_html(page: &ComparisonPage, svgs: &[String; 2]) -> String {
                     (
                         esc(&d.model),
                         format!(
-                            "<td>{}</td><td>{}</td><td>{:.4}</td>",
-                            d.only_baseline_right, d.only_model_right, d.mcnemar_p
+                            "<td>{}</td><td>{}</td><td>{}</td>",
+                            d.only_baseline_right,
+                            d.only_model_right,
+                            crate::compare::format_p(d.mcnemar_p)
                         ),
                     )
                 } else {
