@@ -317,13 +317,7 @@ pub fn score_article(
     options: &ScoreOptions,
 ) -> ArticleScore {
     let segments = segment_article(text);
-    let spans: Vec<Span> = segments
-        .iter()
-        .filter_map(|segment| match segment {
-            Segment::Sentence(span) => Some(*span),
-            Segment::Skipped(..) => None,
-        })
-        .collect();
+    let spans: Vec<Span> = segments.iter().filter_map(Segment::sentence).collect();
     let texts: Vec<String> = spans.iter().map(|s| s.text(text).to_string()).collect();
     let per_model: Vec<Vec<SentencePrediction>> = models
         .iter()

@@ -162,6 +162,15 @@ impl Segment {
         }
     }
 
+    /// The segment's span when it is a sentence to classify: `stance score` and `stance
+    /// sentences` both number sentences by filtering segments with it, so they agree.
+    pub fn sentence(&self) -> Option<Span> {
+        match self {
+            Segment::Sentence(span) => Some(*span),
+            Segment::Skipped(..) => None,
+        }
+    }
+
     /// The reason the segment was skipped, or `None` for a sentence.
     pub fn skip_reason(&self) -> Option<SkipReason> {
         match self {
@@ -245,11 +254,8 @@ pub struct SentenceRecord {
 /// them describe what `score` will see.
 pub fn sentence_records(source: &str, article: &str) -> Vec<SentenceRecord> {
     segment_article(article)
-        .into_iter()
-        .filter_map(|segment| match segment {
-            Segment::Sentence(span) => Some(span),
-            Segment::Skipped(..) => None,
-        })
+        .iter()
+        .filter_map(Segment::sentence)
         .enumerate()
         .map(|(sentence, span)| SentenceRecord {
             source: source.to_string(),
