@@ -89,10 +89,7 @@ impl AtomicFile {
     /// Create a temporary file named `PREFIX*.tmp` in `dest`'s directory (which must exist),
     /// with the mode `dest` will have, and list it.
     pub fn create(dest: &Path, prefix: &str) -> io::Result<Self> {
-        let dir = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
+        let dir = parent_dir(dest);
         let mut registry = registry();
         let file = tempfile::Builder::new()
             .prefix(prefix)
@@ -124,10 +121,13 @@ impl AtomicFile {
         self.file.as_ref().map_or(&self.listed, |f| f.path())
     }
 
-    /// Rename the file over its destination and unlist it, as one step under the registry's
-    /// lock. The caller flushes (and, for durability, syncs) what it wrote first.
+    /// Sync the file to disk, then rename it over its destination and unlist it, as one
+    /// step under the registry's lock, then sync the directory where the platform allows it,
+    /// so that the whole file survives a crash once this returns. The caller flushes what it
+    /// wrote first.
     pub fn commit(mut self) -> io::Result<()> {
         let file = self.file.take().expect("committed once");
+        file.as_file().sync_all()?;
         let mut registry = registry();
         let result = match file.persist(&self.dest) {
             Ok(_) => {
@@ -140,7 +140,22 @@ impl AtomicFile {
             }
         };
         registry.pending.retain(|(tmp, _)| *tmp != self.listed);
+        drop(registry);
+        if result.is_ok() {
+            if let Ok(dir) = File::open(parent_dir(&self.dest)) {
+                // Make the rename itself durable where the platform allows it.
+                let _ = dir.sync_all();
+            }
+        }
         result
+    }
+}
+
+/// The directory a file at `path` goes in: its parent, or `.` for a bare file name.
+pub(crate) fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     }
 }
 

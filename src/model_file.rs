@@ -28,7 +28,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::atomic_write::AtomicFile;
+use crate::atomic_write::{parent_dir, AtomicFile};
 use crate::classifier::Classifier;
 use crate::error::{Error, ModelFileProblem, Result};
 
@@ -141,20 +141,13 @@ pub const TEMP_PREFIX: &str = ".stance-model-";
 /// never ended by it.
 pub fn save(classifier: &Classifier, path: &Path) -> Result<()> {
     let bytes = to_bytes(classifier)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let tmp = AtomicFile::create(path, TEMP_PREFIX).map_err(|e| Error::io(dir, e))?;
     let mut file = tmp.file();
     file.write_all(&bytes)
         .map_err(|e| Error::io(tmp.path(), e))?;
-    file.sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    // Synced, renamed and the directory synced by the commit.
     tmp.commit().map_err(|e| Error::io(path, e))?;
-    if let Ok(d) = File::open(dir) {
-        // Make the rename itself durable where the platform allows it.
-        let _ = d.sync_all();
-    }
     Ok(())
 }
