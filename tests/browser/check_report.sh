@@ -41,22 +41,31 @@ browse() {
         --user-data-dir="$profile" "$@" 2>>"$work/chromium.log"
 }
 
-browse --dump-dom "$page" >"$work/dom.html"
-sizes=$(sed -n 's/.*data-svg-sizes="\([^"]*\)".*/\1/p' "$work/dom.html" | head -n 1)
-if [ -z "$sizes" ]; then
-    echo "browser check FAILED: the page's script did not report chart sizes (see $work/dom.html, $work/chromium.log)"
-    exit 1
-fi
-echo "rendered charts (id:WIDTHxHEIGHT:elements): $sizes"
-status=0
-for chart in confusion per-class reliability; do
-    entry=$(tr ' ' '\n' <<<"$sizes" | grep "^$chart:" || true)
-    if [[ ! "$entry" =~ ^$chart:([0-9]+)x([0-9]+):([0-9]+)$ ]] ||
-        [ "${BASH_REMATCH[1]}" -eq 0 ] || [ "${BASH_REMATCH[2]}" -eq 0 ] || [ "${BASH_REMATCH[3]}" -lt 20 ]; then
-        echo "browser check FAILED: chart $chart did not render: '${entry:-missing}'"
-        status=1
+# Check that every chart named after PAGE (a file:// URL) rendered: a non-zero size and at
+# least 20 elements, from the sizes the page's own script reports. The DOM goes to DOM.
+check_charts() {
+    local page=$1 dom=$2 sizes entry chart
+    shift 2
+    browse --dump-dom "$page" >"$dom"
+    sizes=$(sed -n 's/.*data-svg-sizes="\([^"]*\)".*/\1/p' "$dom" | head -n 1)
+    if [ -z "$sizes" ]; then
+        echo "browser check FAILED: the page's script did not report chart sizes (see $dom, $work/chromium.log)"
+        return 1
     fi
-done
+    echo "rendered charts (id:WIDTHxHEIGHT:elements): $sizes"
+    for chart in "$@"; do
+        entry=$(tr ' ' '\n' <<<"$sizes" | grep "^$chart:" || true)
+        if [[ ! "$entry" =~ ^$chart:([0-9]+)x([0-9]+):([0-9]+)$ ]] ||
+            [ "${BASH_REMATCH[1]}" -eq 0 ] || [ "${BASH_REMATCH[2]}" -eq 0 ] || [ "${BASH_REMATCH[3]}" -lt 20 ]; then
+            echo "browser check FAILED: chart $chart did not render: '${entry:-missing}'"
+            status=1
+        fi
+    done
+    return "$status"
+}
+
+status=0
+check_charts "$page" "$work/dom.html" confusion per-class reliability || exit 1
 for section in "Most confidently misclassified" "Top-weighted n-grams per class" "bootstrap"; do
     if ! grep -q "$section" "$work/dom.html"; then
         echo "browser check FAILED: no '$section' in the rendered page"
@@ -71,17 +80,8 @@ done
 ./target/debug/stance compare --model "$work/framing-stance.stance" \
     --model "$work/framing-stance-c0.1.stance" --data data/framing.jsonl --label-field stance \
     --report "$work/comparison" --quiet >"$work/compare.txt"
-browse --dump-dom "file://$PWD/$work/comparison/report.html" >"$work/comparison-dom.html"
-compared=$(sed -n 's/.*data-svg-sizes="\([^"]*\)".*/\1/p' "$work/comparison-dom.html" | head -n 1)
-echo "rendered comparison charts: $compared"
-for chart in differences per-class-f1; do
-    entry=$(tr ' ' '\n' <<<"$compared" | grep "^$chart:" || true)
-    if [[ ! "$entry" =~ ^$chart:([0-9]+)x([0-9]+):([0-9]+)$ ]] ||
-        [ "${BASH_REMATCH[1]}" -eq 0 ] || [ "${BASH_REMATCH[2]}" -eq 0 ] || [ "${BASH_REMATCH[3]}" -lt 20 ]; then
-        echo "browser check FAILED: comparison chart $chart did not render: '${entry:-missing}'"
-        status=1
-    fi
-done
+check_charts "file://$PWD/$work/comparison/report.html" "$work/comparison-dom.html" \
+    differences per-class-f1 || exit 1
 [ "$status" -eq 0 ] || exit 1
 
 mkdir -p "$(dirname "$screenshot")"
