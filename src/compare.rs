@@ -241,6 +241,15 @@ impl Comparison {
         measures
     }
 
+    /// The comparison as `stance compare --json` prints it (and `comparison.json` holds it):
+    /// its fields, the records compared on (`data`) and the `notes` on them.
+    pub fn to_json(&self, data: &str, notes: &[String]) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("a comparison serialises");
+        value["data"] = serde_json::json!(data);
+        value["notes"] = serde_json::json!(notes);
+        value
+    }
+
     /// How the intervals of the differences were drawn, for reports.
     pub fn resampling_note(&self) -> String {
         if self.resamples > 0 {

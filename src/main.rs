@@ -1873,9 +1873,7 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
         args.seed,
         stance::bootstrap::DEFAULT_LEVEL,
     );
-    let mut value = serde_json::to_value(&comparison)?;
-    value["data"] = json!(args.data.display().to_string());
-    value["notes"] = json!(notes);
+    let data_name = args.data.display().to_string();
     if let Some(dir) = &args.report {
         ui.say(format!("writing the report to {}", dir.display()));
         let mut context = vec![
@@ -1896,14 +1894,14 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
             notes: &notes,
             comparison: &comparison,
             reports: predictions.iter().map(|p| &p.report).collect(),
-            json: &value,
+            data: &data_name,
         };
         report::write_comparison_report(dir, &page)?;
     }
     ui.clear();
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer(&mut out, &value)?;
+        serde_json::to_writer(&mut out, &comparison.to_json(&data_name, &notes))?;
         writeln!(out)?;
         return Ok(());
     }
@@ -1916,7 +1914,7 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
     write!(
         out,
         "{}",
-        compare::render(&comparison, &args.data.display().to_string())
+        compare::render(&comparison, &data_name)
     )?;
     if let Some(dir) = &args.report {
         writeln!(

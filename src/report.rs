@@ -722,8 +722,8 @@ pub struct ComparisonPage<'a> {
     pub comparison: &'a Comparison,
     /// Each model's evaluation on the records, in the comparison's order.
     pub reports: Vec<&'a Report>,
-    /// The content of `comparison.json`: what `stance compare --json` prints.
-    pub json: &'a serde_json::Value,
+    /// The records compared on, as `comparison.json` names them.
+    pub data: &'a str,
 }
 
 /// Write a comparison report into `dir` (created if needed): `report.html`,
@@ -738,7 +738,9 @@ pub fn write_comparison_report(dir: &Path, page: &ComparisonPage) -> Result<Vec<
         (dir.join("report.html"), comparison_html(page, &svgs)),
         (
             dir.join("comparison.json"),
-            serde_json::to_string_pretty(page.json).expect("JSON values serialise") + "\n",
+            serde_json::to_string_pretty(&page.comparison.to_json(page.data, page.notes))
+                .expect("JSON values serialise")
+                + "\n",
         ),
     ];
     for ((name, _), svg) in COMPARISON_CHARTS.iter().zip(svgs) {
