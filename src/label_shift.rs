@@ -21,7 +21,7 @@ pub const SIGNIFICANCE: f64 = 0.001;
 /// What a marked difference adds when the records come in groups (articles, authors): the
 /// test counts records as independent, while an article's sentences tend to share their
 /// labels, so its p-value is smaller than the evidence warrants.
-pub(crate) const GROUPS_CAVEAT: &str = "the test counts records as independent, but records of one group tend to share their labels, so with groups the difference is less certain than its p says";
+pub const GROUPS_CAVEAT: &str = "the test counts records as independent, but records of one group tend to share their labels, so with groups the difference is less certain than its p says";
 
 /// How the label distributions of two samples differ.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -1911,11 +1911,7 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
     if !notes.is_empty() {
         writeln!(out)?;
     }
-    write!(
-        out,
-        "{}",
-        compare::render(&comparison, &data_name)
-    )?;
+    write!(out, "{}", compare::render(&comparison, &data_name))?;
     if let Some(dir) = &args.report {
         writeln!(
             out,
