@@ -108,10 +108,7 @@ pub fn fit_prior_shift(
     } else {
         estimates.iter().sum::<f64>() / repeats as f64
     };
-    // Adopted on the summed gains, which are exactly zero when every estimate equals
-    // `plain`; their mean can land above `plain` by rounding (ten times 4/9, summed and
-    // divided by ten, does).
-    let adopted = estimates.iter().map(|e| e - plain).sum::<f64>() > 0.0;
+    let adopted = gains_adopt(&estimates, plain);
     let offsets = if adopted { on_all } else { vec![0.0; k] };
     PriorShiftReport {
         plain,
@@ -119,6 +116,13 @@ pub fn fit_prior_shift(
         offsets,
         adopted,
     }
+}
+
+/// Whether the half splits' `estimates` beat `plain`: on their summed gains, which are
+/// exactly zero when every estimate equals `plain`, where their mean can land above `plain`
+/// by rounding (ten times 4/9, summed and divided by ten, does). No estimates: no.
+fn gains_adopt(estimates: &[f64], plain: f64) -> bool {
+    estimates.iter().map(|e| e - plain).sum::<f64>() > 0.0
 }
 
 /// How many different half splits the cross-fitted estimate averages for `n` validation
@@ -403,6 +407,19 @@ mod tests {
                 "quantum {quantum}: {offsets:?}"
             );
         }
+    }
+
+    #[test]
+    fn estimates_equal_to_plain_are_no_gain_even_when_their_mean_rounds_above_it() {
+        let plain = 4.0 / 9.0;
+        let estimates = [plain; 10];
+        assert!(
+            estimates.iter().sum::<f64>() / 10.0 > plain,
+            "the rounding this guards"
+        );
+        assert!(!gains_adopt(&estimates, plain));
+        assert!(!gains_adopt(&[], plain));
+        assert!(gains_adopt(&[plain, plain + 0.01, plain - 0.005], plain));
     }
 
     #[test]
