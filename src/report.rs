@@ -875,6 +875,16 @@ fn text_width(text: &str, size: f64) -> u32 {
     (text.chars().count() as f64 * size / 1.24 * 0.62).ceil() as u32
 }
 
+/// The pixels left of a chart's plot for its row names at font `size`: the widest name
+/// and a margin.
+fn row_name_width<S: AsRef<str>>(names: impl IntoIterator<Item = S>, size: f64) -> u32 {
+    16 + names
+        .into_iter()
+        .map(|n| text_width(n.as_ref(), size))
+        .max()
+        .unwrap_or(40)
+}
+
 /// A chart of rows of horizontal bars: scores from 0 to 1 across, `rows` rows down (named
 /// by the caller in the `label_width` pixels left of the plot), the x axis called `x_desc`.
 fn score_rows_chart<'a, 'b>(
@@ -1056,12 +1066,7 @@ pub fn confusion_svg(report: &Report) -> Result<String> {
 pub fn per_class_svg(report: &Report) -> Result<String> {
     let k = report.classes.len();
     let labels: Vec<String> = report.classes.iter().map(|c| c.label.clone()).collect();
-    let label_width = 16
-        + labels
-            .iter()
-            .map(|l| text_width(l, 16.0))
-            .max()
-            .unwrap_or(40);
+    let label_width = row_name_width(&labels, 16.0);
     let width = 560.max(label_width + 380);
     let height = 110 + k as u32 * 58;
     svg("per_class.svg", (width, height), |root| {
@@ -1259,12 +1264,7 @@ pub fn differences_svg(c: &Comparison) -> Result<String> {
                 .map(move |m| (format!("{} · {}", d.model, m.name), (m.difference)(d)))
         })
         .collect();
-    let label_width = 16
-        + rows
-            .iter()
-            .map(|(l, _)| text_width(l, 15.0))
-            .max()
-            .unwrap_or(40);
+    let label_width = row_name_width(rows.iter().map(|(l, _)| l), 15.0);
     let width = 560.max(label_width + 360);
     let height = 110 + rows.len().max(1) as u32 * 34;
     let (title_file, title) = COMPARISON_CHARTS[0];
@@ -1341,12 +1341,7 @@ pub fn per_class_f1_svg(c: &Comparison, reports: &[&Report]) -> Result<String> {
     let names: Vec<&str> = c.models.iter().map(|m| m.name.as_str()).collect();
     let k = labels.len().max(1);
     let m = reports.len().max(1);
-    let label_width = 16
-        + labels
-            .iter()
-            .map(|l| text_width(l, 16.0))
-            .max()
-            .unwrap_or(40);
+    let label_width = row_name_width(&labels, 16.0);
     let width = 560.max(label_width + 380);
     let legend_rows = names.len().div_ceil(2) as u32;
     let top = 50 + legend_rows * 22;
