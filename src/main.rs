@@ -1358,14 +1358,10 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
     let metric = args
         .metric
         .unwrap_or_else(|| classifier.metadata.options.metric.clone());
-    metric.check_labels(&classifier.labels)?;
+    metric.check_labels(&classifier.labels, "the model's")?;
     ui.say("predicting");
     let probs = classifier.predict_proba(&data.texts);
     let overlap = classifier.overlap(&data.texts);
-    let label_shift = LabelShift::between(
-        &classifier.metadata.label_counts,
-        &data.label_counts(&classifier.labels),
-    );
     let resamples = args.report.resamples();
     if resamples > 0 {
         ui.say(format!("bootstrap ({resamples} resamples)"));
@@ -1379,6 +1375,16 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
         resamples,
         args.seed,
     );
+    // Against the report's classes, so labels the model never saw count (none in training).
+    let mut trained_counts = classifier.metadata.label_counts.clone();
+    trained_counts.resize(evaluation.report.classes.len(), 0);
+    let evaluated_counts: Vec<usize> = evaluation
+        .report
+        .classes
+        .iter()
+        .map(|c| c.support)
+        .collect();
+    let label_shift = LabelShift::between(&trained_counts, &evaluated_counts);
     if let Some(dir) = &args.report.report {
         ui.say(format!("writing the report to {}", dir.display()));
         let meta = &classifier.metadata;
@@ -1849,7 +1855,7 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
     let mut predictions = Vec::with_capacity(models.len());
     for (name, classifier) in &models {
         metric
-            .check_labels(&classifier.labels)
+            .check_labels(&classifier.labels, "the model's")
             .with_context(|| format!("cannot compare {name} by {metric}"))?;
         ui.say(format!("predicting with {name}"));
         predictions.push(compare::Predictions::of(

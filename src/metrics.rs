@@ -30,9 +30,23 @@ impl std::str::FromStr for Metric {
             "weighted-f1" => Metric::WeightedF1,
             "macro-recall" => Metric::MacroRecall,
             _ => match s.strip_prefix("f1:") {
-                Some(list) if !list.trim().is_empty() => Metric::F1Of(
-                    list.split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
-                ),
+                Some(list) if !list.trim().is_empty() => {
+                    let named: Vec<String> = list
+                        .split(',')
+                        .map(|l| l.trim().to_string())
+                        .filter(|l| !l.is_empty())
+                        .collect();
+                    if let Some((_, l)) = named
+                        .iter()
+                        .enumerate()
+                        .find(|&(i, l)| named[..i].contains(l))
+                    {
+                        return Err(Error::InvalidOption(format!(
+                            "metric `{s}` names label `{l}` twice: name each label once"
+                        )));
+                    }
+                    Metric::F1Of(named)
+                }
                 _ => {
                     return Err(Error::InvalidOption(format!(
                         "unknown metric `{s}`: use accuracy, macro-f1, weighted-f1, macro-recall or f1:LABEL[,LABEL…]"
@@ -69,13 +83,14 @@ impl fmt::Display for Metric {
 }
 
 impl Metric {
-    /// Check that every label the metric names is one the model knows.
-    pub fn check_labels(&self, labels: &[String]) -> Result<()> {
+    /// Check that every label the metric names is one of `labels`, which are `whose` (the
+    /// training data's, the model's): F1 of a label no prediction can take says nothing.
+    pub fn check_labels(&self, labels: &[String], whose: &str) -> Result<()> {
         if let Metric::F1Of(named) = self {
             for l in named {
                 if !labels.contains(l) {
                     return Err(Error::InvalidOption(format!(
-                        "metric {self} names label `{l}`, which is not in the data (labels: {})",
+                        "metric {self} names label `{l}`, which is not among {whose} labels ({})",
                         labels.join(", ")
                     )));
                 }
@@ -129,14 +144,16 @@ pub struct Report {
     pub accuracy: f64,
     /// One entry per label: the model's labels, then true labels the model never saw.
     pub classes: Vec<ClassScores>,
-    /// Unweighted mean over `classes` (as scikit-learn's classification report).
+    /// Unweighted mean over the `classes` with a record or a prediction (as scikit-learn's
+    /// classification report; see [`Report::unscored_labels`]).
     pub macro_avg: Averages,
     /// Mean over `classes` weighted by support.
     pub weighted_avg: Averages,
     /// `confusion[true][predicted]`, indexed like `classes`.
     pub confusion: Vec<Vec<usize>>,
     /// Mean negative log-probability of the true label over the examples whose label the
-    /// model knows (probabilities clipped at 1e-15, as scikit-learn).
+    /// model knows (probabilities clipped at 1e-15, as scikit-learn before 1.5); examples
+    /// with a label it never saw have no probability and are left out.
     pub log_loss: Option<f64>,
     /// True labels the model never saw, with their counts (they count as errors).
     pub unseen_labels: Vec<(String, usize)>,
@@ -227,11 +244,19 @@ impl Report {
                 }
             })
             .collect();
+        let scored = scored_classes(&confusion);
+        let n_scored = scored.iter().filter(|&&s| s).count();
         let mean = |f: fn(&ClassScores) -> f64, weighted: bool| -> f64 {
             if weighted {
                 classes.iter().map(|c| f(c) * c.support as f64).sum::<f64>() / n.max(1) as f64
             } else {
-                classes.iter().map(f).sum::<f64>() / k.max(1) as f64
+                let sum: f64 = classes
+                    .iter()
+                    .zip(&scored)
+                    .filter(|(_, &s)| s)
+                    .map(|(c, _)| f(c))
+                    .sum();
+                sum / n_scored.max(1) as f64
             }
         };
         let averages = |weighted| Averages {
@@ -263,6 +288,28 @@ impl Report {
     pub fn class(&self, label: &str) -> Option<&ClassScores> {
         self.classes.iter().find(|c| c.label == label)
     }
+
+    /// Labels with no record and no prediction here, whose precision, recall and F1 are
+    /// undefined: the macro averages leave them out.
+    pub fn unscored_labels(&self) -> Vec<&str> {
+        self.classes
+            .iter()
+            .zip(scored_classes(&self.confusion))
+            .filter(|(_, scored)| !scored)
+            .map(|(c, _)| c.label.as_str())
+            .collect()
+    }
+}
+
+/// Which classes of `confusion` (rows: truth) the macro averages cover: those with a record
+/// or a prediction, as scikit-learn's default. A class with neither has precision, recall
+/// and F1 of 0/0; counting them as 0 would pull the average down for a class the data never
+/// tested (and drag a bootstrap interval below its own point estimate whenever a resample
+/// happens to leave a small class out).
+fn scored_classes(confusion: &[Vec<usize>]) -> Vec<bool> {
+    (0..confusion.len())
+        .map(|c| confusion[c].iter().any(|&x| x > 0) || confusion.iter().any(|row| row[c] > 0))
+        .collect()
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -319,7 +366,24 @@ impl fmt::Display for Report {
             writeln!(f, "{:>width$}  {:>29.4}", m.name, m.value)?;
         }
         for (label, count) in &self.unseen_labels {
-            writeln!(f, "note: {count} example(s) have label `{label}`, which the model never saw; they count as errors")?;
+            let log_loss = if self.log_loss.is_some() {
+                ", and the log-loss, which has no probability for them, leaves them out"
+            } else {
+                ""
+            };
+            writeln!(f, "note: {count} example(s) have label `{label}`, which the model never saw; they count as errors{log_loss}")?;
+        }
+        let unscored = self.unscored_labels();
+        if !unscored.is_empty() {
+            writeln!(
+                f,
+                "note: {} no record here and never predicted, so the macro averages leave {} out",
+                match unscored.as_slice() {
+                    [one] => format!("`{one}` has"),
+                    many => format!("{} labels have ({})", many.len(), many.join(", ")),
+                },
+                if unscored.len() == 1 { "it" } else { "them" }
+            )?;
         }
         writeln!(f)?;
         let labels: Vec<&str> = self.classes.iter().map(|c| c.label.as_str()).collect();

@@ -283,7 +283,9 @@ pub fn train(
             labels.first().map_or("", String::as_str)
         )));
     }
-    options.metric.check_labels(&labels)?;
+    options
+        .metric
+        .check_labels(&labels, "the training data's")?;
     let mut options = options.clone();
     // Once, on the whole training data, so that every fold and the final fit keep the same
     // n-grams' threshold and the model records the count.

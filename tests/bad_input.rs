@@ -426,6 +426,21 @@ fn eval_reports_a_label_the_model_never_saw_and_succeeds() {
         (accuracy - correct as f64 / 12.0).abs() < 1e-12,
         "{accuracy}"
     );
+    assert!(
+        out.stdout
+            .contains("the log-loss, which has no probability for them, leaves them out"),
+        "{}",
+        out.stdout
+    );
+    // The label-shift check counts the unseen label, which is a quarter of these records
+    // and none of the training data's.
+    let shift = &j["label_shift"];
+    assert_eq!(shift["degrees_of_freedom"], 3, "{shift}");
+    assert!(
+        shift["total_variation"].as_f64().unwrap() > 0.2499,
+        "{shift}"
+    );
+    assert!(shift["p_value"].as_f64().unwrap() < 0.01, "{shift}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -187,3 +187,27 @@ fn calibration_bins_and_ece_by_hand() {
     let perfect = Calibration::new(&[1.0, 1.0], &[true, true], 10);
     assert_eq!(perfect.ece, 0.0);
 }
+
+#[test]
+fn perfect_predictions_on_a_small_set_resample_to_perfect_scores() {
+    // One record of each of ten labels, all predicted right: a resample that leaves a label
+    // out has no record of it and no prediction of it, so the label is not scored, and
+    // every resample's macro-F1 is 1, as the point estimate.
+    let labels: Vec<String> = (0..10).map(|c| format!("c{c}")).collect();
+    let predicted: Vec<usize> = (0..10).collect();
+    let report = Report::new(&labels, &labels, &predicted, None, Some(&Metric::MacroF1));
+    assert_eq!(report.macro_avg.f1, 1.0);
+    let t = truth_indices(&report, &labels);
+    let b = bootstrap(
+        &report,
+        &t,
+        &predicted,
+        Some(&Metric::MacroF1),
+        &Units::Examples(10),
+        200,
+        1,
+        0.95,
+    )
+    .unwrap();
+    assert_eq!((b.macro_f1.lower, b.macro_f1.upper), (1.0, 1.0));
+}

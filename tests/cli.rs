@@ -846,7 +846,7 @@ fn train_and_eval_say_which_records_the_model_has_seen() {
     let eval = run(&["eval", "--model", s(&model), "--data", s(&fresh)])
         .success()
         .stdout;
-    assert!(!eval.contains("note:"), "{eval}");
+    assert!(!eval.contains("have a text"), "{eval}");
 
     // Pooled (the default for a small file): the model was fitted on every record of it.
     let pooled = dir.path().join("pooled.stance");
@@ -2208,7 +2208,7 @@ fn a_metric_naming_an_unknown_label_is_refused() {
     )
     .fails_with(&[
         "`nosuch`",
-        "not in the data",
+        "not among the training data's labels",
         "confrontational, cooperative, neutral",
     ]);
     assert!(!model.exists());
@@ -2219,6 +2219,37 @@ fn a_metric_naming_an_unknown_label_is_refused() {
     );
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("unknown metric"), "{}", out.stderr);
+    let out = train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--metric", "f1:neutral, cooperative,neutral"],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("names label `neutral` twice"),
+        "{}",
+        out.stderr
+    );
+    assert!(!model.exists());
+
+    // In eval the labels are the model's, whatever the data holds.
+    train_fast(&fixture("framing_small.jsonl"), &model, &[]).success();
+    let data = dir.path().join("more.jsonl");
+    fs::write(
+        &data,
+        "{\"text\": \"Talks resumed.\", \"label\": \"hopeful\"}\n",
+    )
+    .unwrap();
+    run(&[
+        "eval",
+        "--model",
+        s(&model),
+        "--data",
+        s(&data),
+        "--metric",
+        "f1:hopeful",
+    ])
+    .fails_with(&["`hopeful`", "not among the model's labels"]);
 }
 
 #[test]

@@ -128,3 +128,42 @@ fn metric_names_parse_and_print() {
         .to_string()
         .contains("unknown metric"));
 }
+
+#[test]
+fn macro_averages_leave_out_labels_with_no_record_and_no_prediction() {
+    let names = ["a", "b", "c", "d"];
+    // `c` has no record and is never predicted: undefined, left out. `d` has no record but
+    // is predicted once: F1 0, counted (as scikit-learn's default labels).
+    let confusion: [&[usize]; 4] = [&[3, 0, 0, 1], &[1, 2, 0, 0], &[0, 0, 0, 0], &[0, 0, 0, 0]];
+    let (truth, predicted) = from_confusion(&names, &confusion);
+    let report = Report::new(&labels(&names), &truth, &predicted, None, None);
+    assert_eq!(report.unscored_labels(), vec!["c"]);
+    let f1 = |c: usize| report.classes[c].f1;
+    assert!(close(f1(0), 2.0 * 0.75 * 0.75 / 1.5));
+    assert!(close(f1(1), 2.0 * (2.0 / 3.0) / (1.0 + 2.0 / 3.0)));
+    assert!(close(report.macro_avg.f1, (f1(0) + f1(1) + 0.0) / 3.0));
+    assert!(close(
+        report.macro_avg.recall,
+        (0.75 + 2.0 / 3.0 + 0.0) / 3.0
+    ));
+    assert!(report.to_string().contains(
+        "note: `c` has no record here and never predicted, so the macro averages leave it out"
+    ));
+
+    // All right on one record of a three-label model: the averages are those of its label.
+    let one = Report::new(&labels(&names[..3]), &["b".to_string()], &[1], None, None);
+    assert_eq!(one.macro_avg.f1, 1.0);
+    assert_eq!(one.unscored_labels(), vec!["a", "c"]);
+    assert!(one
+        .to_string()
+        .contains("2 labels have (a, c) no record here"));
+    // A label the metric names is scored even so: its F1 is 0.
+    let metric: Metric = "f1:a,b".parse().unwrap();
+    assert!(close(metric.value(&one), 0.5));
+}
+
+#[test]
+fn a_label_named_twice_in_f1_is_refused() {
+    let err = "f1:a, b,a".parse::<Metric>().unwrap_err().to_string();
+    assert!(err.contains("names label `a` twice"), "{err}");
+}
