@@ -1,4 +1,4 @@
-//! Files written whole or not at all: model files and `predict --output`.
+//! Files written whole or not at all: model files, `--output` files and reports.
 //!
 //! An [`AtomicFile`] is a temporary file created beside its destination; once everything is
 //! written, [`AtomicFile::commit`] renames it over the destination, so a reader sees the old
@@ -78,37 +78,74 @@ fn new_file_permissions(path: &Path) -> fs::Permissions {
 /// A file being written in place of `dest`, listed in the registry from creation to rename.
 pub struct AtomicFile {
     /// `None` once committed (or handed back to be dropped).
-    file: Option<tempfile::NamedTempFile>,
-    /// The temporary file's absolute path, as listed.
+    file: Option<Target>,
+    /// The temporary file's absolute path, as listed (`dest` for a direct write).
     listed: PathBuf,
-    /// Where it goes.
+    /// Where it goes, as the caller named it.
     dest: PathBuf,
+    /// The file the rename replaces: `dest`, or the file a symbolic link `dest` points to.
+    landing: PathBuf,
+}
+
+/// What an [`AtomicFile`] writes to.
+enum Target {
+    /// A temporary file, renamed over the destination on commit.
+    Temporary(tempfile::NamedTempFile),
+    /// The destination itself, when it is not a regular file (a terminal, a pipe,
+    /// `/dev/null`, `/dev/stdout`): there is no file to replace, only a stream to write.
+    Direct(File),
 }
 
 impl AtomicFile {
-    /// Create a temporary file named `PREFIX*.tmp` in `dest`'s directory (which must exist),
-    /// with the mode `dest` will have, and list it.
+    /// Create a temporary file named `PREFIX*.tmp` beside `dest` (in its directory, which
+    /// must exist, or beside the file it links to when `dest` is a symbolic link, which
+    /// stays a link), with the mode `dest` will have, and list it. When `dest` exists and is
+    /// not a regular file (a device or a pipe), or names an open file through `/proc`
+    /// (`/dev/stdout`), it is opened and appended to directly; a directory is refused.
     pub fn create(dest: &Path, prefix: &str) -> io::Result<Self> {
-        let dir = parent_dir(dest);
+        if fs::metadata(dest).is_ok_and(|m| m.is_dir()) {
+            // Caught here rather than by the rename, after everything else is written.
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory, not a file",
+            ));
+        }
+        let landing = link_target(dest)?;
+        if landing.is_none() || fs::metadata(dest).is_ok_and(|m| !m.is_file()) {
+            // Appending, for a file already open as this process's standard output.
+            let file = fs::OpenOptions::new().append(true).open(dest)?;
+            return Ok(AtomicFile {
+                file: Some(Target::Direct(file)),
+                listed: dest.to_path_buf(),
+                dest: dest.to_path_buf(),
+                landing: dest.to_path_buf(),
+            });
+        }
+        let landing = landing.expect("a path to rename over");
+        let dir = parent_dir(&landing);
         let mut registry = registry();
         let file = tempfile::Builder::new()
             .prefix(prefix)
             .suffix(".tmp")
-            .permissions(new_file_permissions(dest))
+            .permissions(new_file_permissions(&landing))
             .tempfile_in(dir)?;
         // Absolute, so that cleanup finds it whatever the working directory is by then.
         let listed = std::path::absolute(file.path())?;
         registry.pending.push((listed.clone(), dest.to_path_buf()));
         Ok(AtomicFile {
-            file: Some(file),
+            file: Some(Target::Temporary(file)),
             listed,
             dest: dest.to_path_buf(),
+            landing,
         })
     }
 
     /// The temporary file, to write to (`&File` is a writer).
     pub fn file(&self) -> &File {
-        self.file.as_ref().expect("not yet committed").as_file()
+        match self.file.as_ref().expect("not yet committed") {
+            Target::Temporary(file) => file.as_file(),
+            Target::Direct(file) => file,
+        }
     }
 
     /// Where the file goes once committed.
@@ -118,18 +155,24 @@ impl AtomicFile {
 
     /// The temporary file's path, for messages.
     pub fn path(&self) -> &Path {
-        self.file.as_ref().map_or(&self.listed, |f| f.path())
+        match &self.file {
+            Some(Target::Temporary(file)) => file.path(),
+            _ => &self.listed,
+        }
     }
 
     /// Sync the file to disk, then rename it over its destination and unlist it, as one
     /// step under the registry's lock, then sync the directory where the platform allows it,
     /// so that the whole file survives a crash once this returns. The caller flushes what it
-    /// wrote first.
+    /// wrote first. A direct write (to a device or a pipe) has nothing to rename.
     pub fn commit(mut self) -> io::Result<()> {
-        let file = self.file.take().expect("committed once");
+        let file = match self.file.take().expect("committed once") {
+            Target::Temporary(file) => file,
+            Target::Direct(_) => return Ok(()),
+        };
         file.as_file().sync_all()?;
         let mut registry = registry();
-        let result = match file.persist(&self.dest) {
+        let result = match file.persist(&self.landing) {
             Ok(_) => {
                 registry.completed += 1;
                 Ok(())
@@ -142,12 +185,80 @@ impl AtomicFile {
         registry.pending.retain(|(tmp, _)| *tmp != self.listed);
         drop(registry);
         if result.is_ok() {
-            if let Ok(dir) = File::open(parent_dir(&self.dest)) {
+            if let Ok(dir) = File::open(parent_dir(&self.landing)) {
                 // Make the rename itself durable where the platform allows it.
                 let _ = dir.sync_all();
             }
         }
         result
+    }
+}
+
+/// The file a write to `path` should replace: `path` itself, or, when it is a symbolic
+/// link (however many deep, even one whose target does not exist yet), the file at the end
+/// of the links, so that renaming over it keeps the link. `None` when the links pass
+/// through `/proc` (`/dev/stdout`, `/dev/fd/N`): a file some process has open, to be
+/// written where it is, not replaced.
+fn link_target(path: &Path) -> io::Result<Option<PathBuf>> {
+    let mut path = path.to_path_buf();
+    // As the kernel's limit on links followed in one lookup.
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                if path.starts_with("/proc") {
+                    return Ok(None);
+                }
+                let target = fs::read_link(&path)?;
+                path = parent_dir(&path).join(target);
+            }
+            _ => return Ok(Some(path)),
+        }
+    }
+    Err(io::Error::other(format!(
+        "{}: too many levels of symbolic links",
+        path.display()
+    )))
+}
+
+/// Write every `(path, content)` whole or leave them all as they were: each goes to its
+/// own temporary file first, and only once all are written are they renamed into place.
+/// On an error, the error names the file it happened to.
+pub fn write_all_or_none(
+    files: &[(PathBuf, String)],
+    prefix: &str,
+) -> Result<(), (PathBuf, io::Error)> {
+    let mut pending = Vec::with_capacity(files.len());
+    for (path, content) in files {
+        let write = || -> io::Result<AtomicFile> {
+            let file = AtomicFile::create(path, prefix)?;
+            let mut writer = file.file();
+            io::Write::write_all(&mut writer, content.as_bytes())?;
+            Ok(file)
+        };
+        pending.push(write().map_err(|e| (path.clone(), e))?);
+    }
+    for file in pending {
+        let path = file.destination().to_path_buf();
+        file.commit().map_err(|e| (path, e))?;
+    }
+    Ok(())
+}
+
+/// Whether `a` and `b` name the same existing file (through links, relative paths or hard
+/// links alike).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(ma), Ok(mb)) => {
+            use std::os::unix::fs::MetadataExt;
+            ma.dev() == mb.dev() && ma.ino() == mb.ino()
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => match (fs::canonicalize(a), fs::canonicalize(b)) {
+            (Ok(ca), Ok(cb)) => ca == cb,
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -162,7 +273,7 @@ pub(crate) fn parent_dir(path: &Path) -> &Path {
 impl Drop for AtomicFile {
     /// On an error path: delete the temporary file and unlist it, as one step.
     fn drop(&mut self) {
-        if let Some(file) = self.file.take() {
+        if let Some(Target::Temporary(file)) = self.file.take() {
             let mut registry = registry();
             drop(file);
             registry.pending.retain(|(tmp, _)| *tmp != self.listed);

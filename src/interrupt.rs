@@ -1,5 +1,6 @@
-//! Ctrl-C (SIGINT) and SIGTERM for the command line: remove the unfinished model or output
-//! file and exit with the conventional status.
+//! Ctrl-C (SIGINT), SIGTERM, a closed terminal (SIGHUP) and a file-size limit (SIGXFSZ) for
+//! the command line: remove the unfinished model or output file and exit with the
+//! conventional status.
 //!
 //! Nothing in the library installs this: [`AtomicFile`](crate::atomic_write::AtomicFile)
 //! never changes how a process reacts to signals. A program opts in by calling
@@ -10,7 +11,8 @@
 //! never inside an asynchronous signal handler. That thread calls
 //! [`abandon_writes`](crate::atomic_write::abandon_writes), which deletes the temporary file
 //! of any write in progress and keeps the writes' lock, then prints one line on standard
-//! error and exits with 128 + the signal number (130 for SIGINT, 143 for SIGTERM) while still
+//! error and exits with 128 + the signal number (130 for SIGINT, 143 for SIGTERM, 129 for
+//! SIGHUP, 153 for SIGXFSZ) while still
 //! holding it: a file is thus either already renamed into place (complete) or never renamed
 //! (the old file, untouched). See the registry in [`crate::atomic_write`] for why the two
 //! cannot interleave.
@@ -20,9 +22,9 @@
 
 use std::io;
 
-/// Install SIGINT and SIGTERM handling for the rest of the process: on either, remove the
-/// temporary file of any model or output being written, say so on standard error and exit
-/// with status 130 (SIGINT) or 143 (SIGTERM).
+/// Install SIGINT, SIGTERM, SIGHUP and SIGXFSZ handling for the rest of the process: on any
+/// of them, remove the temporary file of any model or output being written, say so on
+/// standard error and exit with status 128 + the signal (130 for SIGINT, 143 for SIGTERM).
 ///
 /// Call once, early in `main`. It spawns one thread, which waits for the signals. On
 /// platforms other than Unix it does nothing (the default Ctrl-C behaviour stays, and a
@@ -30,10 +32,10 @@ use std::io;
 pub fn exit_on_interrupt() -> io::Result<()> {
     #[cfg(unix)]
     {
-        use signal_hook::consts::{SIGINT, SIGTERM};
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
         use signal_hook::iterator::Signals;
 
-        let mut signals = Signals::new([SIGINT, SIGTERM])?;
+        let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP, SIGXFSZ])?;
         std::thread::Builder::new()
             .name("stance-signals".into())
             .spawn(move || {
@@ -53,6 +55,8 @@ fn exit_on(signal: i32) -> ! {
     let name = match signal {
         signal_hook::consts::SIGINT => "SIGINT",
         signal_hook::consts::SIGTERM => "SIGTERM",
+        signal_hook::consts::SIGHUP => "SIGHUP (the terminal closed)",
+        signal_hook::consts::SIGXFSZ => "SIGXFSZ (the file size limit, ulimit -f)",
         _ => "a signal",
     };
     // Held until the process is gone: no write can rename its file into place after this.

@@ -15,7 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use stance::agreement;
-use stance::atomic_write::AtomicFile;
+use stance::atomic_write::{self, AtomicFile};
 use stance::bootstrap::DEFAULT_RESAMPLES;
 use stance::classifier::{Classifier, Selection};
 use stance::compare;
@@ -36,7 +36,7 @@ use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
 #[global_allocator]
 static ALLOC: stance::huge_pages::HugePageAlloc = stance::huge_pages::HugePageAlloc;
 
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument); 130 or 143 interrupted by Ctrl-C (SIGINT) or SIGTERM. Model files and --output files are written whole or not at all.";
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument); 130, 143 or 129 interrupted by Ctrl-C (SIGINT), SIGTERM or a closed terminal (SIGHUP). Model files, --output files and reports are written whole or not at all.";
 
 /// The prefix of an `--output` file's temporary name while it is written (`predict`,
 /// `sentences`).
@@ -864,6 +864,11 @@ fn input_size(path: &Path) -> u64 {
 }
 
 fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
+    let mut inputs = vec![("the training data", args.data.as_path())];
+    if let Some(valid) = &args.valid {
+        inputs.push(("the validation data", valid.as_path()));
+    }
+    refuse_overwriting_inputs(&args.model, &inputs)?;
     let (c_grid, c_below) = match &args.c {
         Some(c) => (c.clone(), Vec::new()),
         None if args.valid.is_none() && args.valid_split.is_none() && args.cv.is_none() => {
@@ -992,8 +997,14 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     };
     let classifier = train::train(&data, &validation, &options, &mut on_event)?;
     ui.say(format!("writing {}", args.model.display()));
-    model_file::save(&classifier, &args.model)
+    // Written now, put in place last: a report or output that fails leaves the old model.
+    let prepared = model_file::prepare(&classifier, &args.model)
         .with_context(|| format!("could not save the model to {}", args.model.display()))?;
+    let commit_model = |prepared: model_file::PreparedModel| {
+        prepared
+            .commit()
+            .with_context(|| format!("could not save the model to {}", args.model.display()))
+    };
     let training_probs = match &classifier.metadata.selection {
         Some(_) => None,
         None => Some(fitted.context("training gave no predictions on its training data")?),
@@ -1148,7 +1159,8 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             }),
         )?;
         writeln!(out)?;
-        return Ok(());
+        out.flush()?;
+        return commit_model(prepared);
     }
     print_training_summary(&mut out, &classifier, args.group_field.is_some())?;
     if let Some(report) = training_report {
@@ -1179,6 +1191,8 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     if let Some(curve) = &curve {
         write!(out, "\n{curve}")?;
     }
+    out.flush()?;
+    commit_model(prepared)?;
     writeln!(out, "\nmodel written to {}", args.model.display())?;
     if let Some(dir) = &args.report.report {
         writeln!(
@@ -1575,7 +1589,11 @@ fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
     }
     let mut reader = reader.keep_fields(&extras.kept_fields)?;
     format.check_labels(&classifier.labels)?;
-    let (pending, writer) = open_output(args.output.as_deref())?;
+    let mut inputs = vec![("the model", args.model.as_path())];
+    if let Some(data) = &args.data {
+        inputs.push(("the input", data.as_path()));
+    }
+    let (pending, writer) = open_output(args.output.as_deref(), &inputs)?;
     let mut sink = PredictionWriter::new(writer, format, &classifier.labels, &extras)?;
     let mut batch: Vec<String> = Vec::with_capacity(PREDICT_BATCH);
     let mut kept: Vec<Vec<serde_json::Value>> = Vec::new();
@@ -1642,10 +1660,14 @@ fn output_format(output: Option<&Path>, chosen: Option<OutputFormat>) -> OutputF
 /// Where a command's records go: standard output, or an `--output` file written whole or
 /// not at all ([`AtomicFile`]: a bad record halfway through the input, or Ctrl-C, leaves
 /// it as it was). Commit the file with [`commit_output`] once everything is flushed.
-fn open_output(path: Option<&Path>) -> Result<(Option<AtomicFile>, Box<dyn Write>)> {
+fn open_output(
+    path: Option<&Path>,
+    inputs: &[(&str, &Path)],
+) -> Result<(Option<AtomicFile>, Box<dyn Write>)> {
     let Some(path) = path else {
         return Ok((None, Box::new(BufWriter::new(io::stdout().lock()))));
     };
+    refuse_overwriting_inputs(path, inputs)?;
     let file = AtomicFile::create(path, OUTPUT_TEMP_PREFIX)
         .with_context(|| format!("could not create {}", path.display()))?;
     let writer = file
@@ -1653,6 +1675,22 @@ fn open_output(path: Option<&Path>) -> Result<(Option<AtomicFile>, Box<dyn Write
         .try_clone()
         .with_context(|| format!("could not write {}", file.path().display()))?;
     Ok((Some(file), Box::new(BufWriter::new(writer))))
+}
+
+/// Refuse to write `output` over one of the command's `inputs` (what each is, and its path):
+/// the input would be gone by the time anyone noticed.
+fn refuse_overwriting_inputs(output: &Path, inputs: &[(&str, &Path)]) -> Result<()> {
+    if let Some((what, input)) = inputs
+        .iter()
+        .find(|(_, input)| atomic_write::same_file(output, input))
+    {
+        bail!(
+            "{} is {what} ({}): writing there would destroy it; choose another path",
+            output.display(),
+            input.display()
+        );
+    }
+    Ok(())
 }
 
 /// Put an `--output` file opened by [`open_output`] in place.
@@ -1944,7 +1982,11 @@ fn cmd_sentences(args: SentencesArgs) -> Result<()> {
         .iter()
         .flat_map(|a| sentence_records(&a.path, &a.text))
         .collect();
-    let (pending, writer) = open_output(args.output.as_deref())?;
+    let inputs: Vec<(&str, &Path)> = articles
+        .iter()
+        .map(|a| ("an article", Path::new(&a.path)))
+        .collect();
+    let (pending, writer) = open_output(args.output.as_deref(), &inputs)?;
     match output::write_sentences(writer, format, &sentences) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
         result => result?,
@@ -1993,7 +2035,12 @@ fn cmd_agree(args: AgreeArgs) -> Result<()> {
         );
     }
     if let Some(path) = &args.disagreements {
-        let (pending, writer) = open_output(Some(path))?;
+        let inputs: Vec<(&str, &Path)> = args
+            .files
+            .iter()
+            .map(|f| ("a coder's file", f.as_path()))
+            .collect();
+        let (pending, writer) = open_output(Some(path), &inputs)?;
         output::write_disagreements(writer, format, &aligned)
             .with_context(|| format!("could not write {}", path.display()))?;
         commit_output(pending)?;

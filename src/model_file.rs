@@ -140,14 +140,34 @@ pub const TEMP_PREFIX: &str = ".stance-model-";
 /// on any error it is removed. Nothing here touches signals: a library caller's process is
 /// never ended by it.
 pub fn save(classifier: &Classifier, path: &Path) -> Result<()> {
+    prepare(classifier, path)?.commit()
+}
+
+/// A model file written to its temporary file by [`prepare`], not yet in place: commit it,
+/// or drop it to leave the destination as it was.
+pub struct PreparedModel {
+    file: AtomicFile,
+}
+
+/// The first half of [`save`]: write the model to a temporary file beside `path` (creating
+/// `path`'s directory if need be), so that a caller with more to do — a report to write,
+/// results to print — can put the model in place only once all of that has succeeded.
+pub fn prepare(classifier: &Classifier, path: &Path) -> Result<PreparedModel> {
     let bytes = to_bytes(classifier)?;
     let dir = parent_dir(path);
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let tmp = AtomicFile::create(path, TEMP_PREFIX).map_err(|e| Error::io(dir, e))?;
-    let mut file = tmp.file();
-    file.write_all(&bytes)
-        .map_err(|e| Error::io(tmp.path(), e))?;
-    // Synced, renamed and the directory synced by the commit.
-    tmp.commit().map_err(|e| Error::io(path, e))?;
-    Ok(())
+    let file = AtomicFile::create(path, TEMP_PREFIX).map_err(|e| Error::io(dir, e))?;
+    let mut writer = file.file();
+    writer
+        .write_all(&bytes)
+        .map_err(|e| Error::io(file.path(), e))?;
+    Ok(PreparedModel { file })
+}
+
+impl PreparedModel {
+    /// Put the model in place: synced, renamed and the directory synced.
+    pub fn commit(self) -> Result<()> {
+        let path = self.file.destination().to_path_buf();
+        self.file.commit().map_err(|e| Error::io(path, e))
+    }
 }

@@ -17,6 +17,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Serialize;
 
+use crate::atomic_write::write_all_or_none;
 use crate::bootstrap::{self, BootstrapIntervals, Interval};
 use crate::classifier::{Classifier, Explanation};
 use crate::compare::Comparison;
@@ -300,8 +301,12 @@ pub struct Page<'a> {
     pub learning_curve: Option<&'a LearningCurve>,
 }
 
-/// Write `report.html`, `metrics.json` and the chart SVGs into `dir` (created if needed);
-/// returns the paths written.
+/// The prefix of a report file's temporary name while the report is written
+/// ([`crate::atomic_write`]).
+pub const REPORT_TEMP_PREFIX: &str = ".stance-report-";
+
+/// Write `report.html`, `metrics.json` and the chart SVGs into `dir` (created if needed),
+/// all or none of them ([`write_all_or_none`]); returns the paths written.
 pub fn write_report(dir: &Path, page: &Page) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let report = &page.evaluation.report;
@@ -333,9 +338,7 @@ pub fn write_report(dir: &Path, page: &Page) -> Result<Vec<PathBuf>> {
     for ((name, _), svg) in charts(page).zip(svgs) {
         files.push((dir.join(name), svg));
     }
-    for (path, content) in &files {
-        std::fs::write(path, content).map_err(|e| Error::io(path, e))?;
-    }
+    write_all_or_none(&files, REPORT_TEMP_PREFIX).map_err(|(path, e)| Error::io(path, e))?;
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 
@@ -727,7 +730,8 @@ pub struct ComparisonPage<'a> {
 }
 
 /// Write a comparison report into `dir` (created if needed): `report.html`,
-/// `comparison.json` and the charts of [`COMPARISON_CHARTS`]; returns the paths written.
+/// `comparison.json` and the charts of [`COMPARISON_CHARTS`], all or none of them; returns the
+/// paths written.
 pub fn write_comparison_report(dir: &Path, page: &ComparisonPage) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let svgs = [
@@ -746,9 +750,7 @@ pub fn write_comparison_report(dir: &Path, page: &ComparisonPage) -> Result<Vec<
     for ((name, _), svg) in COMPARISON_CHARTS.iter().zip(svgs) {
         files.push((dir.join(name), svg));
     }
-    for (path, content) in &files {
-        std::fs::write(path, content).map_err(|e| Error::io(path, e))?;
-    }
+    write_all_or_none(&files, REPORT_TEMP_PREFIX).map_err(|(path, e)| Error::io(path, e))?;
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }
 

@@ -2516,6 +2516,150 @@ fn a_successful_save_replaces_the_model_and_leaves_no_temporary_file() {
     assert_eq!(j["fit"]["c"], 10.0);
 }
 
+#[test]
+fn an_output_that_would_overwrite_an_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.jsonl");
+    fs::copy(fixture("framing_small.jsonl"), &data).unwrap();
+    let before = fs::read(&data).unwrap();
+    // Another spelling of the same file is the same file.
+    let same = dir.path().join(".").join("d.jsonl");
+    train_fast(&data, &same, &[]).fails_with(&["is the training data", "choose another path"]);
+    assert!(
+        fs::read(&data).unwrap() == before,
+        "the data was overwritten"
+    );
+
+    let model = dir.path().join("m.stance");
+    train_fast(&data, &model, &[]).success();
+    let text = dir.path().join("in.txt");
+    fs::write(&text, "They condemned the strikes.\n").unwrap();
+    for (output, what) in [(&text, "is the input"), (&model, "is the model")] {
+        run(&[
+            "predict",
+            "--model",
+            s(&model),
+            "--data",
+            s(&text),
+            "--output",
+            s(output),
+            "--output-format",
+            "labels",
+        ])
+        .fails_with(&[what, "writing there would destroy it"]);
+    }
+    assert_eq!(
+        fs::read_to_string(&text).unwrap(),
+        "They condemned the strikes.\n"
+    );
+    predict_file(&model, &text).success();
+}
+
+#[test]
+fn a_failed_report_or_output_leaves_the_old_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    fs::copy(shared_model(), &model).unwrap();
+    let before = fs::read(&model).unwrap();
+    // A report whose metrics.json cannot be written: nothing of it is written, and the model
+    // is not replaced.
+    let report = dir.path().join("report");
+    fs::create_dir_all(report.join("metrics.json")).unwrap();
+    train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--report", s(&report)],
+    )
+    .fails_with(&["metrics.json", "is a directory"]);
+    assert!(
+        fs::read(&model).unwrap() == before,
+        "the old model was replaced"
+    );
+    let left: Vec<_> = fs::read_dir(&report)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["metrics.json"], "part of the report was written");
+    assert!(temp_files(&report).is_empty() && temp_files(dir.path()).is_empty());
+
+    #[cfg(target_os = "linux")]
+    {
+        let full = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+            .args([
+                "train",
+                "-q",
+                "--word-ngrams",
+                "1",
+                "--char-ngrams",
+                "none",
+                "--data",
+            ])
+            .arg(fixture("framing_small.jsonl"))
+            .arg("--model")
+            .arg(&model)
+            .stdout(fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(full.status.code(), Some(1));
+        assert!(
+            fs::read(&model).unwrap() == before,
+            "the old model was replaced"
+        );
+        assert!(temp_files(dir.path()).is_empty());
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_output_through_a_symbolic_link_keeps_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    fs::create_dir(&real).unwrap();
+    let link = dir.path().join("latest.stance");
+    std::os::unix::fs::symlink("real/m.stance", &link).unwrap();
+    train_fast(&fixture("framing_small.jsonl"), &link, &[]).success();
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(real.join("m.stance").is_file());
+    let out_link = dir.path().join("out.csv");
+    std::os::unix::fs::symlink("real/out.csv", &out_link).unwrap();
+    run(&[
+        "predict",
+        "--model",
+        s(&link),
+        "--data",
+        s(&fixture("unlabelled.txt")),
+        "--output",
+        s(&out_link),
+    ])
+    .success();
+    assert!(fs::symlink_metadata(&out_link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(fs::read_to_string(real.join("out.csv"))
+        .unwrap()
+        .starts_with("label,"));
+    assert!(temp_files(dir.path()).is_empty() && temp_files(&real).is_empty());
+
+    // Standard output named as a file is written where it is, not replaced.
+    let piped = run(&[
+        "predict",
+        "--model",
+        s(&link),
+        "--data",
+        s(&fixture("unlabelled.txt")),
+        "--output",
+        "/dev/stdout",
+        "--output-format",
+        "labels",
+    ])
+    .success();
+    assert_eq!(piped.stdout.lines().count(), 6, "{}", piped.stdout);
+}
+
 #[cfg(unix)]
 #[test]
 fn model_file_permissions_follow_the_umask() {

@@ -134,6 +134,7 @@ enum Signal {
     Kill,
     Int,
     Term,
+    Hup,
 }
 
 /// Sends a signal to a process with little delay: a shell started beforehand, waiting on
@@ -149,6 +150,7 @@ impl Sender {
             Signal::Kill => return Sender { shell: None },
             Signal::Int => "INT",
             Signal::Term => "TERM",
+            Signal::Hup => "HUP",
         };
         let shell = Command::new("sh")
             .args(["-c", "read _ && kill -s \"$1\" \"$2\"", "sh", name])
@@ -280,11 +282,11 @@ fn trial(reference: &Reference, big: &Path, signal: Signal, when: When) -> Strin
             finished || status.signal() == Some(9),
             "{signal:?} {when:?}: {status:?}\n{stderr}"
         ),
-        Signal::Int | Signal::Term => {
-            let (code, name) = if signal == Signal::Int {
-                (130, "SIGINT")
-            } else {
-                (143, "SIGTERM")
+        Signal::Int | Signal::Term | Signal::Hup => {
+            let (code, name) = match signal {
+                Signal::Int => (130, "SIGINT"),
+                Signal::Hup => (129, "SIGHUP (the terminal closed)"),
+                _ => (143, "SIGTERM"),
             };
             assert!(
                 finished || status.code() == Some(code),
@@ -402,6 +404,17 @@ fn killed_training_leaves_the_previous_model_or_a_complete_new_one() {
 
 #[test]
 fn interrupted_prediction_leaves_the_output_file_as_it_was() {
+    interrupt_prediction(Signal::Int, 130, "SIGINT");
+}
+
+#[test]
+fn a_closed_terminal_leaves_the_output_file_as_it_was() {
+    interrupt_prediction(Signal::Hup, 129, "SIGHUP (the terminal closed)");
+}
+
+/// Send `signal` to a prediction writing its `--output` file and check that it exits with
+/// `code`, names the signal as `name` and leaves the file as it was.
+fn interrupt_prediction(signal: Signal, code: i32, name: &str) {
     let work = tempfile::tempdir().unwrap();
     let small = work.path().join("small.jsonl");
     write_data(&small, 30, 6, 7);
@@ -428,7 +441,7 @@ fn interrupted_prediction_leaves_the_output_file_as_it_was() {
         .write_all("alpha beta gamma delta\n".repeat(1000).as_bytes())
         .unwrap();
     input.flush().unwrap();
-    let mut sender = Sender::new(Signal::Int, &child);
+    let mut sender = Sender::new(signal, &child);
     let sent = poll_until(&mut child, dir.path(), |temp| temp);
     assert!(sent, "the partial output file never appeared");
     sender.send(&mut child);
@@ -442,14 +455,14 @@ fn interrupted_prediction_leaves_the_output_file_as_it_was() {
     drop(input);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
     assert_eq!(fs::read_to_string(&dest).unwrap(), "previous predictions\n");
     let temps = temp_files(dir.path());
     assert!(temps.is_empty(), "temporary files left: {temps:?}");
     assert_eq!(
         stderr.trim_end(),
         format!(
-            "interrupted by SIGINT: no file written; the partial file was removed and {} left as it was",
+            "interrupted by {name}: no file written; the partial file was removed and {} left as it was",
             dest.display()
         )
     );
