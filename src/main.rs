@@ -2085,14 +2085,11 @@ fn cmd_score(args: ScoreArgs) -> Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.csv {
-        // csv's I/O errors unwrapped, so that a closed pipe is recognised in `main`.
-        let mut writer = csv::Writer::from_writer(out);
-        writer
-            .write_record(score::csv_header(&models))
-            .map_err(output::csv_io_error)?;
+        let mut writer = output::delimited_writer(out, OutputFormat::Csv);
+        writer.write_record(score::csv_header(&models))?;
         for article in scored {
             for record in score::csv_records(&article) {
-                writer.write_record(&record).map_err(output::csv_io_error)?;
+                writer.write_record(&record)?;
             }
         }
         writer.flush()?;

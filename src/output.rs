@@ -4,6 +4,7 @@
 //! Also the other records the command line writes for a person to fill in: sentences to
 //! label, and the records coders disagree on.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -173,7 +174,7 @@ impl PredictionWriter {
                     header.extend(["baseline", "evidence"].map(String::from));
                 }
                 let mut w = delimited_writer(&mut writer, format);
-                w.write_record(&header).map_err(csv_io_error)?;
+                w.write_record(&header)?;
                 w.flush()?;
             }
             OutputFormat::Labels => format.check_labels(labels)?,
@@ -305,7 +306,7 @@ impl LineFormat {
                             explanation.map_or(String::new(), |e| evidence_cell(&e.evidence)),
                         );
                     }
-                    w.write_record(&record).map_err(csv_io_error)?;
+                    w.write_record(&record)?;
                 }
                 w.flush()?;
             }
@@ -390,9 +391,9 @@ pub fn write_sentences(
         }
         OutputFormat::Csv | OutputFormat::Tsv => {
             let mut writer = delimited_writer(out, format);
-            writer.write_record(SENTENCE_FIELDS).map_err(csv_io_error)?;
+            writer.write_record(SENTENCE_FIELDS)?;
             for s in sentences {
-                writer.write_record(row(s)).map_err(csv_io_error)?;
+                writer.write_record(row(s))?;
             }
             writer.flush()
         }
@@ -468,31 +469,82 @@ pub fn write_disagreements(
         }
         OutputFormat::Csv | OutputFormat::Tsv => {
             let mut writer = delimited_writer(out, format);
-            writer.write_record(&columns).map_err(csv_io_error)?;
+            writer.write_record(&columns)?;
             for row in rows {
-                writer
-                    .write_record(row.iter().map(|v| v.as_deref().unwrap_or("")))
-                    .map_err(csv_io_error)?;
+                writer.write_record(row.iter().map(|v| v.as_deref().unwrap_or("")))?;
             }
             writer.flush()
         }
     }
 }
 
-/// A CSV or TSV writer over `out`, with `csv`'s defaults otherwise.
-fn delimited_writer<W: Write>(out: W, format: OutputFormat) -> csv::Writer<W> {
-    let delimiter = if format == OutputFormat::Tsv {
-        b'\t'
+/// A CSV or TSV writer over `out`, in the form `stance` reads back ([`crate::corpus`]).
+///
+/// CSV is quoted as `csv` quotes it. TSV has no quoting: a field is taken as it stands
+/// between tabs, so a text that starts with a quotation mark reads as written (as tweets
+/// often do). A tab or line break inside a field cannot be written that way and becomes a
+/// space, which splits words as it did; nothing else is changed.
+pub struct DelimitedWriter<W: Write> {
+    inner: csv::Writer<W>,
+    tsv: bool,
+}
+
+/// A [`DelimitedWriter`] for `format` (CSV or TSV) over `out`.
+pub fn delimited_writer<W: Write>(out: W, format: OutputFormat) -> DelimitedWriter<W> {
+    let tsv = format == OutputFormat::Tsv;
+    let inner = if tsv {
+        csv::WriterBuilder::new()
+            .delimiter(b'\t')
+            .quote_style(csv::QuoteStyle::Never)
+            .from_writer(out)
     } else {
-        b','
+        csv::Writer::from_writer(out)
     };
-    csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .from_writer(out)
+    DelimitedWriter { inner, tsv }
+}
+
+impl<W: Write> DelimitedWriter<W> {
+    /// Write one record; csv's I/O errors come back unwrapped, so that a closed pipe stays
+    /// recognisable.
+    pub fn write_record<I, T>(&mut self, record: I) -> io::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        if !self.tsv {
+            return self.inner.write_record(record).map_err(csv_io_error);
+        }
+        for field in record {
+            self.inner
+                .write_field(tsv_field(field.as_ref()))
+                .map_err(csv_io_error)?;
+        }
+        // An empty record after fields ends the record they make.
+        self.inner.write_record(None::<&[u8]>).map_err(csv_io_error)
+    }
+
+    /// Flush what is buffered to the underlying writer.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// `field` with each tab, carriage return and line feed replaced by a space.
+fn tsv_field(field: &[u8]) -> Cow<'_, [u8]> {
+    let breaks = |b: &u8| matches!(b, b'\t' | b'\r' | b'\n');
+    if !field.iter().any(breaks) {
+        return Cow::Borrowed(field);
+    }
+    Cow::Owned(
+        field
+            .iter()
+            .map(|b| if breaks(b) { b' ' } else { *b })
+            .collect(),
+    )
 }
 
 /// csv's errors as I/O errors, so that a closed pipe stays recognisable.
-pub fn csv_io_error(e: csv::Error) -> io::Error {
+fn csv_io_error(e: csv::Error) -> io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => io::Error::other(format!("{other:?}")),

@@ -3294,3 +3294,68 @@ fn eval_lists_accuracy_by_group_least_accurate_first() {
         .unwrap()
         .contains_key("accuracy_by_group"));
 }
+
+#[test]
+fn tsv_written_by_stance_reads_back_as_written() {
+    // TSV is read without quoting (a tweet may start with a quotation mark), so it is
+    // written without quoting: quotation marks stay as they are, and a tab or line break
+    // inside a field, which TSV cannot hold, becomes a space.
+    let dir = tempfile::tempdir().unwrap();
+    let article = dir.path().join("a.txt");
+    fs::write(&article, "Then \"no\", she said. Talks \"will go on\".\n").unwrap();
+    let listing = dir.path().join("s.tsv");
+    run(&["sentences", s(&article), "--output", s(&listing)]).success();
+    let as_json = run(&["sentences", s(&article)]).success().json_lines();
+    let listed = run(&[
+        "predict",
+        "--model",
+        s(shared_model()),
+        "--data",
+        s(&listing),
+        "--keep",
+        "text",
+    ])
+    .success()
+    .json_lines();
+    let texts = |lines: &[serde_json::Value]| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(texts(&listed), texts(&as_json));
+    assert_eq!(texts(&listed)[0], "Then \"no\", she said.");
+
+    let records = dir.path().join("r.jsonl");
+    fs::write(
+        &records,
+        "{\"id\": \"a\\tb\", \"text\": \"\\\"Quoted\\\" start\\tthen a tab\\r\\nand a line\"}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("p.tsv");
+    run(&[
+        "predict",
+        "--model",
+        s(shared_model()),
+        "--data",
+        s(&records),
+        "--keep",
+        "id,text",
+        "--output",
+        s(&out),
+    ])
+    .success();
+    let back = run(&[
+        "predict",
+        "--model",
+        s(shared_model()),
+        "--data",
+        s(&out),
+        "--keep",
+        "id,text",
+    ])
+    .success()
+    .json_lines();
+    assert_eq!(back[0]["id"], "a b");
+    assert_eq!(back[0]["text"], "\"Quoted\" start then a tab  and a line");
+}
