@@ -12,7 +12,7 @@
 //! text is still a record: it gets a prediction, so output lines match input records.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -253,6 +253,19 @@ impl LabelledCorpus {
         set.sort();
         set.dedup();
         set
+    }
+
+    /// Labels that differ only in letter case (`favor`, `Favor`), each set sorted: almost
+    /// always one label spelt two ways, which would otherwise train as two classes.
+    pub fn case_variants(&self) -> Vec<Vec<String>> {
+        let mut by_folded: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for label in self.label_set() {
+            by_folded
+                .entry(label.to_lowercase())
+                .or_default()
+                .push(label);
+        }
+        by_folded.into_values().filter(|v| v.len() > 1).collect()
     }
 
     /// Records per label of `labels` (sorted, as [`label_set`](Self::label_set) gives them);
@@ -550,11 +563,14 @@ impl RecordReader {
                     .byte_headers()
                     .map_err(|e| csv_error(&name, e, &newlines))?
                     .clone();
-                if header.iter().any(|h| std::str::from_utf8(h).is_err()) {
+                if header
+                    .iter()
+                    .any(|h| std::str::from_utf8(h).is_err() || h.contains(&0))
+                {
                     return Err(Error::BadRecord {
                         line: newlines.borrow_mut().record_line(header.position()).max(1),
                         path: name,
-                        problem: "the header is not valid UTF-8 (is the file UTF-16 or in a legacy encoding?): convert the file to UTF-8".into(),
+                        problem: "the header is not valid UTF-8 text (is the file UTF-16 or in a legacy encoding?): convert the file to UTF-8".into(),
                     });
                 }
                 let columns: Vec<String> = header
@@ -567,19 +583,23 @@ impl RecordReader {
                         problem: "empty file: expected a header row naming the columns".into(),
                     });
                 }
-                let find = |field: &str| columns.iter().position(|c| c == field);
-                let missing = |field: &str, what: &str| {
-                    Error::BadInput {
-                    path: name.clone(),
-                    problem: format!(
-                        "no `{field}` column for the {what} (columns: {}); choose one with --{what}-field",
-                        columns.join(", ")
-                    ),
-                }
+                let find = |field: &str, what: &str| {
+                    let problem = match column_index(&columns, field) {
+                        Ok(Some(col)) => return Ok(col),
+                        Ok(None) => format!(
+                            "no `{field}` column for the {what} (columns: {}); choose one with --{what}-field",
+                            columns.join(", ")
+                        ),
+                        Err(problem) => problem,
+                    };
+                    Err(Error::BadInput {
+                        path: name.clone(),
+                        problem,
+                    })
                 };
-                let text_col = find(text_field).ok_or_else(|| missing(text_field, "text"))?;
+                let text_col = find(text_field, "text")?;
                 let label_col = if labelled {
-                    Some(find(label_field).ok_or_else(|| missing(label_field, "label"))?)
+                    Some(find(label_field, "label")?)
                 } else {
                     None
                 };
@@ -642,18 +662,21 @@ impl RecordReader {
                 columns, kept_cols, ..
             } => {
                 for field in fields {
-                    let col =
-                        columns
-                            .iter()
-                            .position(|c| c == field)
-                            .ok_or_else(|| Error::BadInput {
-                                path: self.name.clone(),
-                                problem: format!(
-                                    "no `{field}` column {purpose} (columns: {})",
-                                    columns.join(", ")
-                                ),
-                            })?;
-                    kept_cols.push(col);
+                    let problem = match column_index(columns, field) {
+                        Ok(Some(col)) => {
+                            kept_cols.push(col);
+                            continue;
+                        }
+                        Ok(None) => format!(
+                            "no `{field}` column {purpose} (columns: {})",
+                            columns.join(", ")
+                        ),
+                        Err(problem) => problem,
+                    };
+                    return Err(Error::BadInput {
+                        path: self.name.clone(),
+                        problem,
+                    });
                 }
             }
             Inner::Lines {
@@ -692,14 +715,15 @@ impl RecordReader {
         match &mut self.inner {
             Inner::Delimited {
                 columns, group_col, ..
-            } => match columns.iter().position(|c| c == field) {
-                Some(col) => *group_col = Some(col),
-                None => {
+            } => match column_index(columns, field) {
+                Ok(Some(col)) => *group_col = Some(col),
+                Ok(None) => {
                     return refuse(format!(
                         "no `{field}` column for the group (columns: {}); choose one with --group-field",
                         columns.join(", ")
                     ))
                 }
+                Err(problem) => return refuse(problem),
             },
             Inner::Lines {
                 format: Format::Jsonl,
@@ -758,6 +782,9 @@ impl RecordReader {
                 let (text_col, label_col) = (*text_col, *label_col);
                 let field = |col: usize| -> std::result::Result<String, String> {
                     let bytes = record.get(col).unwrap_or_default();
+                    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+                        return Err(format!("column {}: {}", col + 1, nul_problem(at)));
+                    }
                     std::str::from_utf8(bytes)
                         .map(str::to_string)
                         .map_err(|e| {
@@ -825,6 +852,9 @@ impl RecordReader {
                     )
                 })?;
                 let content = raw.trim_end_matches(['\n', '\r']);
+                if let Some(column) = content.find('\0') {
+                    return Err(bad(current, nul_problem(column)));
+                }
                 let format = *format;
                 if format != Format::Text && content.trim().is_empty() {
                     continue;
@@ -843,8 +873,18 @@ impl RecordReader {
                     // Plain lines drop fastText label prefixes too, so a labelled .txt
                     // file can be predicted on as it is.
                     _ => {
-                        let (text, label) = parse_fasttext_line(content);
-                        (text, label, Vec::new(), None)
+                        let (text, labels) = parse_fasttext_line(content);
+                        if format == Format::FastText && labels.len() > 1 {
+                            return Err(bad(
+                                current,
+                                format!(
+                                    "{} labels ({}): a record has one label here; keep the one it should be trained on",
+                                    labels.len(),
+                                    labels.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
+                                ),
+                            ));
+                        }
+                        (text, labels.into_iter().next(), Vec::new(), None)
                     }
                 };
                 if format == Format::Text {
@@ -1060,7 +1100,12 @@ fn parse_json_line(
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
         Some(serde_json::Value::Bool(b)) => Some(b.to_string()),
         Some(serde_json::Value::Null) if unlabelled_allowed => None,
-        Some(serde_json::Value::Null) | None if labelled => {
+        Some(serde_json::Value::Null) if labelled => {
+            return Err(format!(
+                "field `{label_field}` is null: every record needs a label"
+            ));
+        }
+        None if labelled => {
             let cure = if unlabelled_allowed {
                 "give every record one (empty or null when not labelled), or choose another field with --label-field"
             } else {
@@ -1071,9 +1116,7 @@ fn parse_json_line(
                 object.keys().cloned().collect::<Vec<_>>().join(", ")
             ));
         }
-        Some(_) if labelled => {
-            return Err(format!("field `{label_field}` is not a string or number"))
-        }
+        Some(other) if labelled => return Err(not_a_scalar(label_field, other)),
         _ => None,
     };
     let kept = kept_fields
@@ -1094,13 +1137,18 @@ fn parse_json_line(
                 Some(serde_json::Value::String(s)) => s.clone(),
                 Some(serde_json::Value::Number(n)) => n.to_string(),
                 Some(serde_json::Value::Bool(b)) => b.to_string(),
-                Some(serde_json::Value::Null) | None => {
+                Some(serde_json::Value::Null) => {
+                    return Err(format!(
+                        "field `{field}` is null: every record needs a group, or choose another field with --group-field"
+                    ))
+                }
+                None => {
                     return Err(format!(
                         "no `{field}` field for the group (fields: {}); every record needs one, or choose another field with --group-field",
                         object.keys().cloned().collect::<Vec<_>>().join(", ")
                     ))
                 }
-                Some(_) => return Err(format!("field `{field}` is not a string or number")),
+                Some(other) => return Err(not_a_scalar(field, other)),
             };
             Some(group_name(value, field, "field")?)
         }
@@ -1108,18 +1156,51 @@ fn parse_json_line(
     Ok((text, label, kept, group))
 }
 
+/// The position of the column named `field` among `columns` (the header's names), `None`
+/// when there is none; a name the header has twice is refused, since either column could be
+/// the one meant.
+fn column_index(columns: &[String], field: &str) -> std::result::Result<Option<usize>, String> {
+    let mut found = columns.iter().enumerate().filter(|(_, c)| *c == field);
+    match (found.next(), found.next()) {
+        (Some((first, _)), Some((second, _))) => Err(format!(
+            "the header names two columns `{field}` (columns {} and {}): rename one of them",
+            first + 1,
+            second + 1
+        )),
+        (first, _) => Ok(first.map(|(col, _)| col)),
+    }
+}
+
+/// The problem with a label or group field holding `value`, a JSON array or object.
+fn not_a_scalar(field: &str, value: &serde_json::Value) -> String {
+    let what = if value.is_array() {
+        "an array"
+    } else {
+        "an object"
+    };
+    format!("field `{field}` is {what}: give a string, a number or true/false")
+}
+
 /// Parse one fastText line: leading `__label__X` tokens, then the text.
-fn parse_fasttext_line(content: &str) -> (String, Option<String>) {
+fn parse_fasttext_line(content: &str) -> (String, Vec<String>) {
     let mut rest = content.trim_start();
-    let mut label = None;
+    let mut labels = Vec::new();
     while let Some(after) = rest.strip_prefix("__label__") {
         let end = after.find(char::is_whitespace).unwrap_or(after.len());
-        if label.is_none() {
-            label = Some(after[..end].to_string());
-        }
+        labels.push(after[..end].to_string());
         rest = after[end..].trim_start();
     }
-    (rest.to_string(), label)
+    (rest.to_string(), labels)
+}
+
+/// The problem with a line or field holding a NUL character at byte `column` (0-based): text has
+/// none, and a file of UTF-16 (as some Windows programs save "Unicode" text) is full of
+/// them, every other byte of its ASCII.
+fn nul_problem(column: usize) -> String {
+    format!(
+        "a NUL character at byte {}, which text does not hold: is the file UTF-16? convert it to UTF-8",
+        column + 1
+    )
 }
 
 #[cfg(test)]
@@ -1127,14 +1208,60 @@ mod tests {
     use super::*;
 
     #[test]
+    fn labels_that_cannot_be_one_record_s_label_are_refused_with_what_they_are() {
+        let problem = |input: &str, format: Format| -> String {
+            reader_of(input, format, true)
+                .and_then(|r| r.collect::<Result<Vec<Record>>>())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            problem("__label__a x\n__label__favor __label__against both\n", Format::FastText),
+            "in:2: 2 labels (`favor`, `against`): a record has one label here; keep the one it should be trained on"
+        );
+        assert_eq!(
+            problem("{\"text\": \"a\", \"label\": null}\n", Format::Jsonl),
+            "in:1: field `label` is null: every record needs a label"
+        );
+        assert_eq!(
+            problem("{\"text\": \"a\", \"label\": {\"x\": 1}}\n", Format::Jsonl),
+            "in:1: field `label` is an object: give a string, a number or true/false"
+        );
+        // UTF-16 read as UTF-8: valid, but every other byte a NUL.
+        let utf16: String = "__label__a hi\n".chars().flat_map(|c| [c, '\0']).collect();
+        assert!(
+            problem(&utf16, Format::FastText).starts_with("in:1: a NUL character at byte 2,"),
+            "{}",
+            problem(&utf16, Format::FastText)
+        );
+        assert_eq!(
+            problem("text,label\na\0b,x\n", Format::Csv),
+            "in:2: column 1: a NUL character at byte 2, which text does not hold: is the file UTF-16? convert it to UTF-8"
+        );
+        let utf16_csv: String = "text,label\n".chars().flat_map(|c| [c, '\0']).collect();
+        assert!(problem(&utf16_csv, Format::Csv)
+            .starts_with("in:1: the header is not valid UTF-8 text"));
+        assert_eq!(
+            problem("text,label,text\na,x,b\n", Format::Csv),
+            "in: the header names two columns `text` (columns 1 and 3): rename one of them"
+        );
+        // Plain lines to predict on drop every label prefix.
+        let plain: Vec<String> = reader_of("__label__a __label__b text\n", Format::Text, false)
+            .unwrap()
+            .map(|r| r.unwrap().text)
+            .collect();
+        assert_eq!(plain, ["text"]);
+    }
+
+    #[test]
     fn fasttext_lines_split_label_and_text() {
         assert_eq!(
             parse_fasttext_line("__label__favor I agree"),
-            ("I agree".to_string(), Some("favor".to_string()))
+            ("I agree".to_string(), vec!["favor".to_string()])
         );
         assert_eq!(
             parse_fasttext_line("no label here"),
-            ("no label here".to_string(), None)
+            ("no label here".to_string(), Vec::new())
         );
     }
 
@@ -1215,7 +1342,12 @@ mod tests {
             (
                 "{\"text\":\"a\",\"label\":\"x\",\"group\":[1]}\n",
                 Format::Jsonl,
-                "in:1: field `group` is not a string or number",
+                "in:1: field `group` is an array: give a string, a number or true/false",
+            ),
+            (
+                "{\"text\":\"a\",\"label\":\"x\",\"group\":null}\n",
+                Format::Jsonl,
+                "in:1: field `group` is null: every record needs a group",
             ),
             (
                 "__label__x a\n",

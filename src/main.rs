@@ -227,10 +227,11 @@ impl LabelledInputArgs {
     }
 
     /// Read labelled data — a file, or a directory with one sub-directory per label —
-    /// saying on standard error which records were skipped; with each record's group when
-    /// `group_field` names one (files only: a directory's documents have no fields).
+    /// saying on standard error which records were skipped and which labels differ only in
+    /// case; with each record's group when `group_field` names one (files only: a
+    /// directory's documents have no fields).
     fn read(&self, path: &Path, group_field: Option<&str>) -> Result<LabelledCorpus> {
-        if path.is_dir() {
+        let corpus = if path.is_dir() {
             if let Some(field) = group_field {
                 bail!(
                     "{}: a directory of documents has no fields, so no `{field}` field for --group-field: give the records in a CSV, TSV or JSON lines file with a column or key naming each one's group",
@@ -246,18 +247,31 @@ impl LabelledInputArgs {
                     first.display()
                 );
             }
-            return Ok(dir.corpus);
-        }
-        let source = Source {
-            group_field: group_field.map(str::to_string),
-            ..self.source(path)
+            dir.corpus
+        } else {
+            let source = Source {
+                group_field: group_field.map(str::to_string),
+                ..self.source(path)
+            };
+            let corpus = corpus::read_labelled(&source)?;
+            if let Some(first) = corpus.skipped_empty.first() {
+                eprintln!(
+                    "warning: {}: skipped {} record(s) with an empty text (first at line {first}); --strict refuses them",
+                    path.display(),
+                    corpus.skipped_empty.len()
+                );
+            }
+            corpus
         };
-        let corpus = corpus::read_labelled(&source)?;
-        if let Some(first) = corpus.skipped_empty.first() {
+        for variants in corpus.case_variants() {
             eprintln!(
-                "warning: {}: skipped {} record(s) with an empty text (first at line {first}); --strict refuses them",
+                "warning: {}: the labels {} differ only in case, so they are different labels; if they are one, spell it one way in the file",
                 path.display(),
-                corpus.skipped_empty.len()
+                variants
+                    .iter()
+                    .map(|l| format!("`{l}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             );
         }
         Ok(corpus)

@@ -778,3 +778,24 @@ fn the_shared_model_recovers_its_training_labels() {
     let expected: Vec<String> = records.into_iter().map(|(label, _)| label).collect();
     assert_eq!(labels_of(&lines), expected);
 }
+
+#[test]
+fn labels_differing_only_in_case_are_trained_apart_with_a_warning() {
+    let mut content = String::from(TWO_GOOD_JSONL);
+    for (text, label) in [
+        ("We back the talks.", "Cooperative"),
+        ("They agreed to meet.", "cooperative"),
+    ] {
+        content.push_str(&format!("{}\n", json!({"text": text, "label": label})));
+    }
+    let (out, data, _dir) = train_on("d.jsonl", content.as_bytes(), &[]);
+    let out = out.success();
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: {}: the labels `Cooperative` and `cooperative` differ only in case",
+            data.display()
+        )),
+        "{}",
+        out.stderr
+    );
+}
