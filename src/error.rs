@@ -55,6 +55,9 @@ pub enum ModelFileProblem {
     /// The file is shorter than its header says (or than a header).
     #[error("truncated model file: it should be {expected} bytes long but is only {found} (was the copy or the write interrupted?)")]
     Truncated { expected: u64, found: u64 },
+    /// The file is too short to hold the header that says how long it should be.
+    #[error("truncated model file: it is only {found} bytes long, too short even for the {header}-byte header (was the copy or the write interrupted?)")]
+    TruncatedHeader { header: u64, found: u64 },
     /// The checksum does not match the content.
     #[error("corrupted model file: the checksum does not match the content (the file was altered or damaged after it was written)")]
     Corrupted,

@@ -527,7 +527,8 @@ struct PredictArgs {
     /// The model file.
     #[arg(long)]
     model: PathBuf,
-    /// Input; standard input when absent (plain text lines unless --format says otherwise).
+    /// Input; standard input when absent or `-` (plain text lines unless --format says
+    /// otherwise).
     #[arg(long)]
     data: Option<PathBuf>,
     /// Write the predictions to this file instead of standard output, in the format its
@@ -1559,7 +1560,10 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-fn cmd_predict(args: PredictArgs, ui: &Ui) -> Result<()> {
+fn cmd_predict(mut args: PredictArgs, ui: &Ui) -> Result<()> {
+    if args.data.as_deref() == Some(Path::new("-")) {
+        args.data = None;
+    }
     let format = output_format(args.output.as_deref(), args.output_format);
     let extras = Extras {
         kept_fields: args.keep.clone(),
@@ -1992,10 +1996,17 @@ fn cmd_sentences(args: SentencesArgs) -> Result<()> {
     }
     // Everything is read first: a missing or non-UTF-8 article fails before any output.
     let articles = score::read_articles(&args.paths)?;
-    let sentences: Vec<SentenceRecord> = articles
-        .iter()
-        .flat_map(|a| sentence_records(&a.path, &a.text))
-        .collect();
+    let mut sentences: Vec<SentenceRecord> = Vec::new();
+    for article in &articles {
+        let listed = sentence_records(&article.path, &article.text);
+        if listed.is_empty() {
+            eprintln!(
+                "note: {}: no sentence to list: the article is empty or all furniture",
+                article.path
+            );
+        }
+        sentences.extend(listed);
+    }
     let inputs: Vec<(&str, &Path)> = articles
         .iter()
         .map(|a| ("an article", Path::new(&a.path)))

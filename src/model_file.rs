@@ -60,8 +60,8 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Classifier> {
     };
     if bytes.len() < MAGIC.len() {
         return Err(bad(if !bytes.is_empty() && MAGIC.starts_with(bytes) {
-            ModelFileProblem::Truncated {
-                expected: HEADER_LEN as u64,
+            ModelFileProblem::TruncatedHeader {
+                header: HEADER_LEN as u64,
                 found: bytes.len() as u64,
             }
         } else {
@@ -72,8 +72,8 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Classifier> {
         return Err(bad(ModelFileProblem::NotAModel));
     }
     if bytes.len() < HEADER_LEN {
-        return Err(bad(ModelFileProblem::Truncated {
-            expected: HEADER_LEN as u64,
+        return Err(bad(ModelFileProblem::TruncatedHeader {
+            header: HEADER_LEN as u64,
             found: bytes.len() as u64,
         }));
     }

@@ -171,14 +171,39 @@ fn read_stdin() -> Result<ArticleText> {
     })
 }
 
+/// An article's bytes as text, or what is wrong with them, at its line: a byte that is
+/// not UTF-8, or a NUL (an article saved as UTF-16).
 fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
-    String::from_utf8(bytes).map_err(|e| Error::BadInput {
-        path: path.to_path_buf(),
-        problem: format!(
-            "not UTF-8 text (invalid byte at offset {}): score takes plain UTF-8 text",
-            e.utf8_error().valid_up_to()
-        ),
-    })
+    let at = |offset: usize, what: &str, advice: &str| {
+        let before = &bytes[..offset];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        Error::BadRecord {
+            path: path.to_path_buf(),
+            line: before.iter().filter(|&&b| b == b'\n').count() as u64 + 1,
+            problem: format!(
+                "{what} at byte {} of the line{advice}",
+                offset - line_start + 1
+            ),
+        }
+    };
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        return Err(at(
+            nul,
+            "a NUL character",
+            ", which text does not hold: is the file UTF-16? convert it to UTF-8",
+        ));
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(_) => Ok(String::from_utf8(bytes).expect("checked")),
+        Err(e) => Err(at(
+            e.valid_up_to(),
+            "a byte that is not UTF-8",
+            ": convert the article to UTF-8",
+        )),
+    }
 }
 
 /// How much to report per sentence and per article.

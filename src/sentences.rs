@@ -1014,11 +1014,13 @@ fn separator_after(s: &str, from: usize, allow_colon: bool) -> Option<usize> {
 // The plain sentence splitter.
 // ---------------------------------------------------------------------------------------
 
-/// `text[start..end]` without surrounding whitespace, as a byte range.
+/// `text[start..end]` without surrounding whitespace (or a byte-order mark, which a file
+/// saved by some editors starts with), as a byte range.
 fn trim_range(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let blank = |c: char| c.is_whitespace() || c == '\u{feff}';
     let slice = &text[start..end];
-    let lead = slice.len() - slice.trim_start().len();
-    (start + lead, start + lead + slice.trim().len())
+    let lead = slice.len() - slice.trim_start_matches(blank).len();
+    (start + lead, start + lead + slice.trim_matches(blank).len())
 }
 
 /// Paragraphs of `text` (separated by blank lines) as lists of trimmed, non-empty lines.

@@ -1069,6 +1069,11 @@ fn predict_from_stdin_reads_plain_lines() {
     let from_stdin = run_stdin(&["predict", "--model", s(model)], &input).success();
     let from_file = predict_file(model, &fixture("unlabelled.txt")).success();
     assert_eq!(from_stdin.stdout, from_file.stdout);
+    let dash = run_stdin(&["predict", "--model", s(model), "--data", "-"], &input).success();
+    assert_eq!(
+        dash.stdout, from_file.stdout,
+        "`-` names standard input, as in score"
+    );
 
     // Windows line endings, a blank line and no final newline: still one result per line.
     let input = b"The minister condemned the hostile aggression.\r\n\r\nBoth sides signed a joint partnership agreement.\r\nThe office published annual figures";
@@ -2374,14 +2379,20 @@ fn a_truncated_model_is_refused() {
             &format!("is only {}", half.len()),
         ],
     );
-    check_bad_model(&bytes[..30], &["truncated model file"]);
+    check_bad_model(
+        &bytes[..30],
+        &["truncated model file: it is only 30 bytes long, too short even for the 56-byte header"],
+    );
     check_bad_model(&bytes[..bytes.len() - 1], &["truncated model file"]);
 }
 
 #[test]
 fn a_model_cut_in_its_header_reports_sensible_sizes() {
     let bytes = good_model_bytes();
-    check_bad_model(&bytes[..30], &["truncated model file"]);
+    check_bad_model(
+        &bytes[..30],
+        &["truncated model file: it is only 30 bytes long, too short even for the 56-byte header"],
+    );
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("bad.stance");
     fs::write(&model, &bytes[..30]).unwrap();
@@ -3358,4 +3369,20 @@ fn tsv_written_by_stance_reads_back_as_written() {
     .json_lines();
     assert_eq!(back[0]["id"], "a b");
     assert_eq!(back[0]["text"], "\"Quoted\" start then a tab  and a line");
+}
+
+#[test]
+fn sentences_says_when_an_article_has_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.txt");
+    fs::write(&empty, "\n\n").unwrap();
+    let out = run(&["sentences", s(&empty)]).success();
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert_eq!(
+        out.stderr.trim_end(),
+        format!(
+            "note: {}: no sentence to list: the article is empty or all furniture",
+            s(&empty)
+        )
+    );
 }

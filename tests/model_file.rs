@@ -106,14 +106,20 @@ fn damaged_files_are_refused_with_their_reason() {
         problem(&bytes[..bytes.len() / 2]),
         ModelFileProblem::Truncated { .. }
     ));
-    assert!(matches!(
+    assert_eq!(
         problem(&bytes[..20]),
-        ModelFileProblem::Truncated { .. }
-    ));
-    assert!(matches!(
+        ModelFileProblem::TruncatedHeader {
+            header: 56,
+            found: 20
+        }
+    );
+    assert_eq!(
         problem(&bytes[..4]),
-        ModelFileProblem::Truncated { .. }
-    ));
+        ModelFileProblem::TruncatedHeader {
+            header: 56,
+            found: 4
+        }
+    );
 
     let mut flipped = bytes.clone();
     let middle = flipped.len() / 2;

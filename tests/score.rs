@@ -817,9 +817,21 @@ fn an_unreadable_article_fails_before_any_output() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.txt");
     let binary = dir.path().join("binary.txt");
-    fs::write(&binary, b"Russia \xff\xfe talks.").unwrap();
+    fs::write(&binary, b"Talks began.\nRussia \xff\xfe talks.").unwrap();
+    let utf16 = dir.path().join("utf16.txt");
+    let wide: Vec<u8> = "Talks began.".bytes().flat_map(|b| [b, 0]).collect();
+    fs::write(&utf16, wide).unwrap();
     let good = seed("000");
-    for (bad, fragment) in [(&missing, "No such file"), (&binary, "not UTF-8")] {
+    let binary_at = format!(
+        "{}:2: a byte that is not UTF-8 at byte 8 of the line",
+        s(&binary)
+    );
+    let utf16_at = format!("{}:1: a NUL character at byte 2 of the line", s(&utf16));
+    for (bad, fragment) in [
+        (&missing, "No such file"),
+        (&binary, binary_at.as_str()),
+        (&utf16, utf16_at.as_str()),
+    ] {
         for mode in [None, Some("--json"), Some("--csv")] {
             let mut args = models.both();
             args.extend(mode);

@@ -803,3 +803,13 @@ fn seed_articles_without_furniture_are_all_prose() {
         assert_eq!(segments.len(), count, "{name}");
     }
 }
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_sentence() {
+    let text = "\u{feff}Talks resumed in Geneva. Both sides spoke.";
+    assert_eq!(
+        sentences(text),
+        ["Talks resumed in Geneva.", "Both sides spoke."]
+    );
+    assert_segments_well_formed(text);
+}

@@ -276,7 +276,12 @@ pub fn check_model_bytes(bytes: &[u8]) {
                 "from_bytes failed with a non-model error: {e:?}"
             );
             if let Error::BadModel {
-                kind: ModelFileProblem::Truncated { expected, found },
+                kind:
+                    ModelFileProblem::Truncated { expected, found }
+                    | ModelFileProblem::TruncatedHeader {
+                        header: expected,
+                        found,
+                    },
                 ..
             } = e
             {
