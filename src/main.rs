@@ -36,7 +36,7 @@ use stance::vectorize::{DocFreq, NgramRange, VectorizerConfig};
 #[global_allocator]
 static ALLOC: stance::huge_pages::HugePageAlloc = stance::huge_pages::HugePageAlloc;
 
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (unknown option, missing argument); 130, 143 or 129 interrupted by Ctrl-C (SIGINT), SIGTERM or a closed terminal (SIGHUP). Model files, --output files and reports are written whole or not at all.";
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 an error (bad input, bad model file, failed write — the message names the file and line); 2 a usage error (an unknown option, a missing argument, an option value that cannot be used); 130, 143 or 129 interrupted by Ctrl-C (SIGINT), SIGTERM or a closed terminal (SIGHUP). Model files, --output files and reports are written whole or not at all.";
 
 /// The prefix of an `--output` file's temporary name while it is written (`predict`,
 /// `sentences`).
@@ -679,7 +679,14 @@ fn main() {
             return;
         }
         eprintln!("error: {error:#}");
-        std::process::exit(1);
+        // An option value that cannot be used is a usage error, as clap's own refusals are.
+        let usage = error.chain().any(|cause| {
+            matches!(
+                cause.downcast_ref::<stance::Error>(),
+                Some(stance::Error::InvalidOption(_))
+            )
+        });
+        std::process::exit(if usage { 2 } else { 1 });
     }
 }
 
@@ -1702,11 +1709,12 @@ fn refuse_overwriting_inputs(output: &Path, inputs: &[(&str, &Path)]) -> Result<
         .iter()
         .find(|(_, input)| atomic_write::same_file(output, input))
     {
-        bail!(
+        return Err(stance::Error::InvalidOption(format!(
             "{} is {what} ({}): writing there would destroy it; choose another path",
             output.display(),
             input.display()
-        );
+        ))
+        .into());
     }
     Ok(())
 }

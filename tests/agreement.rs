@@ -330,9 +330,9 @@ fn coder_files_that_cannot_be_matched_are_refused() {
         .fails_with(&[&common::at(&twice, 3), "key `id=1` again (first at line 2)"]);
     run(&["agree", s(&a), s(&a), "--key-field", "missing"])
         .fails_with(&["no `missing` column for --key-field"]);
-    run(&["agree", s(&a), s(&a)]).fails_with(&["is given twice"]);
+    run(&["agree", s(&a), s(&a)]).is_refused_usage(&["is given twice"]);
     run(&["agree", s(&a), s(&twice), "--key-field", "text"])
-        .fails_with(&["--key-field text is the text or the label field"]);
+        .is_refused_usage(&["--key-field text is the text or the label field"]);
     let blank = write("e.csv", "id,text,label\n1,one,\n2,two,\n");
     run(&["agree", s(&a), s(&blank)])
         .fails_with(&["no record has a label from two or more of the 2 files"]);

@@ -1036,7 +1036,7 @@ fn eval_metric_naming_an_unknown_label_is_refused() {
         "--metric",
         "f1:nosuch",
     ])
-    .fails_with(&["nosuch"]);
+    .is_refused_usage(&["nosuch"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1682,7 +1682,7 @@ fn compare_notes_records_a_model_has_seen_and_refuses_what_it_cannot_compare() {
         "--metric",
         "f1:neutral",
     ])
-    .fails_with(&[
+    .is_refused_usage(&[
         &format!("cannot compare {} by f1:neutral", s(&binary)),
         "names label `neutral`",
     ]);
@@ -2211,7 +2211,7 @@ fn a_metric_naming_an_unknown_label_is_refused() {
         &model,
         &["--valid-split", "0.2", "--metric", "f1:neutral,nosuch"],
     )
-    .fails_with(&[
+    .is_refused_usage(&[
         "`nosuch`",
         "not among the training data's labels",
         "confrontational, cooperative, neutral",
@@ -2254,7 +2254,7 @@ fn a_metric_naming_an_unknown_label_is_refused() {
         "--metric",
         "f1:hopeful",
     ])
-    .fails_with(&["`hopeful`", "not among the model's labels"]);
+    .is_refused_usage(&["`hopeful`", "not among the model's labels"]);
 }
 
 #[test]
@@ -2262,11 +2262,14 @@ fn out_of_range_options_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.stance");
     let data = fixture("framing_small.jsonl");
-    train_fast(&data, &model, &["--cv", "55"]).fails_with(&["55-fold", "number of records (54)"]);
-    train_fast(&data, &model, &["--cv", "1"]).fails_with(&["1-fold"]);
-    train_fast(&data, &model, &["--valid-split", "1.5"]).fails_with(&["1.5", "between 0 and 1"]);
-    train_fast(&data, &model, &["--c", "0"]).fails_with(&["positive"]);
-    train_fast(&data, &model, &["--word-ngrams", "none"]).fails_with(&["enable at least one view"]);
+    train_fast(&data, &model, &["--cv", "55"])
+        .is_refused_usage(&["55-fold", "number of records (54)"]);
+    train_fast(&data, &model, &["--cv", "1"]).is_refused_usage(&["1-fold"]);
+    train_fast(&data, &model, &["--valid-split", "1.5"])
+        .is_refused_usage(&["1.5", "between 0 and 1"]);
+    train_fast(&data, &model, &["--c", "0"]).is_refused_usage(&["positive"]);
+    train_fast(&data, &model, &["--word-ngrams", "none"])
+        .is_refused_usage(&["enable at least one view"]);
     assert!(!model.exists());
 }
 
@@ -2284,7 +2287,7 @@ fn training_with_no_features_left_is_refused() {
         "100",
         "-q",
     ])
-    .fails_with(&["--min-df"]);
+    .is_refused_usage(&["--min-df"]);
     assert!(!model.exists());
 }
 
@@ -2535,7 +2538,8 @@ fn an_output_that_would_overwrite_an_input_is_refused() {
     let before = fs::read(&data).unwrap();
     // Another spelling of the same file is the same file.
     let same = dir.path().join(".").join("d.jsonl");
-    train_fast(&data, &same, &[]).fails_with(&["is the training data", "choose another path"]);
+    train_fast(&data, &same, &[])
+        .is_refused_usage(&["is the training data", "choose another path"]);
     assert!(
         fs::read(&data).unwrap() == before,
         "the data was overwritten"
@@ -2557,7 +2561,7 @@ fn an_output_that_would_overwrite_an_input_is_refused() {
             "--output-format",
             "labels",
         ])
-        .fails_with(&[what, "writing there would destroy it"]);
+        .is_refused_usage(&[what, "writing there would destroy it"]);
     }
     assert_eq!(
         fs::read_to_string(&text).unwrap(),
@@ -2929,9 +2933,9 @@ fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
         ])
     };
     // The input alone (6 KB, ~23 bytes of working memory per byte) is too much.
-    train("50K").fails_with(&["of input would need roughly", "--char-ngrams none"]);
+    train("50K").is_refused_usage(&["of input would need roughly", "--char-ngrams none"]);
     // The input fits but L-BFGS (4,042 features × 3 classes × 25 vectors) does not.
-    train("1M").fails_with(&["needs about", "allowed (--memory-limit)", "--max-features"]);
+    train("1M").is_refused_usage(&["needs about", "allowed (--memory-limit)", "--max-features"]);
     assert!(!model.exists());
     train("1G").success();
     assert!(model.exists());
@@ -2956,7 +2960,7 @@ fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
         "--c",
         "1,3",
     ])
-    .fails_with(&[
+    .is_refused_usage(&[
         "(2 C candidates at once) needs about",
         "allowed (--memory-limit)",
     ]);
@@ -3189,7 +3193,7 @@ fn group_field_mistakes_are_refused_before_training() {
         data.as_bytes(),
         &["--cv", "5", "--group-field", "article"],
     );
-    out.fails_with(&["needs at least 5 groups; the data has 4: use --cv 4 or fewer"]);
+    out.is_refused_usage(&["needs at least 5 groups; the data has 4: use --cv 4 or fewer"]);
     // A field the records lack, named with the first record's line.
     let (out, path, _dir) = train_on(
         "groups.jsonl",

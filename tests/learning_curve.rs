@@ -116,7 +116,7 @@ fn the_curve_is_printed_after_the_report_and_shares_are_checked_first() {
     }
     std::fs::remove_file(&model).unwrap();
     train(&["--cv", "5", "--learning-curve", "0,1"])
-        .fails_with(&["learning-curve shares must be numbers above 0 and at most 1"]);
+        .is_refused_usage(&["learning-curve shares must be numbers above 0 and at most 1"]);
     assert!(!model.exists(), "nothing is trained for a bad share");
     let usage = train(&["--learning-curve"]);
     assert_eq!(usage.code, 2, "{}", usage.stderr);

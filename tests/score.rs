@@ -868,7 +868,7 @@ fn models_are_required_and_their_names_must_differ() {
         ],
         None,
     );
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 2);
     assert!(
         out.stderr.contains("both named `framing-stance`"),
         "{}",

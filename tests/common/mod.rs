@@ -47,9 +47,20 @@ impl Output {
     /// Exit code 1, a message starting `error:` that contains every fragment, nothing on stdout.
     #[track_caller]
     pub fn fails_with(&self, fragments: &[&str]) {
+        self.fails_with_code(1, fragments)
+    }
+
+    /// As [`Output::fails_with`], with exit code 2: an option value that cannot be used.
+    #[track_caller]
+    pub fn is_refused_usage(&self, fragments: &[&str]) {
+        self.fails_with_code(2, fragments)
+    }
+
+    #[track_caller]
+    fn fails_with_code(&self, code: i32, fragments: &[&str]) {
         assert_eq!(
-            self.code, 1,
-            "expected exit code 1\nstdout:\n{}\nstderr:\n{}",
+            self.code, code,
+            "expected exit code {code}\nstdout:\n{}\nstderr:\n{}",
             self.stdout, self.stderr
         );
         assert!(self.stderr.starts_with("error:"), "stderr: {}", self.stderr);
