@@ -337,7 +337,7 @@ struct TrainArgs {
     #[arg(long, default_value = "auto")]
     min_df: DocFreq,
     /// Drop n-grams found in more documents: a count or a fraction.
-    #[arg(long, default_value = "1.0")]
+    #[arg(long, default_value = "1.0", value_parser = parse_max_df)]
     max_df: DocFreq,
     /// Keep at most this many n-grams per view, the most frequent (default: no limit).
     #[arg(long)]
@@ -651,6 +651,16 @@ fn parse_bytes(s: &str) -> Result<u64, String> {
 
 fn parse_metric(s: &str) -> Result<Metric, String> {
     s.parse().map_err(option_message)
+}
+
+/// A count or a fraction: `auto` is a rule for the lower bound only.
+fn parse_max_df(s: &str) -> Result<DocFreq, String> {
+    match s.parse() {
+        Ok(DocFreq::Auto) | Err(_) => Err(format!(
+            "`{s}` is neither a document count (2) nor a fraction in (0, 1] (0.9)"
+        )),
+        Ok(value) => Ok(value),
+    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {

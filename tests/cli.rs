@@ -2270,6 +2270,8 @@ fn out_of_range_options_are_refused() {
     train_fast(&data, &model, &["--c", "0"]).is_refused_usage(&["positive"]);
     train_fast(&data, &model, &["--word-ngrams", "none"])
         .is_refused_usage(&["enable at least one view"]);
+    train_fast(&data, &model, &["--max-df", "auto"])
+        .is_refused_usage(&["`auto` is neither a document count (2) nor a fraction"]);
     assert!(!model.exists());
 }
 
