@@ -1236,6 +1236,17 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     Ok(())
 }
 
+/// A decision rule's non-zero log-odds `offsets` by label: `against -0.2, none +0.1`.
+fn offsets_text(labels: &[String], offsets: &[f64]) -> String {
+    labels
+        .iter()
+        .zip(offsets)
+        .filter(|(_, o)| **o != 0.0)
+        .map(|(l, o)| format!("{l} {o:+}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `12 ASGD epochs`, `100 L-BFGS iterations`.
 fn describe_fit(info: &stance::logistic::FitInfo) -> String {
     match info.solver {
@@ -1322,14 +1333,11 @@ fn print_training_summary(
                 selection.metric, shift.cross_fitted, shift.plain
             )?;
             if shift.adopted {
-                let offsets: Vec<String> = classifier
-                    .labels
-                    .iter()
-                    .zip(&shift.offsets)
-                    .filter(|(_, o)| **o != 0.0)
-                    .map(|(l, o)| format!("{l} {o:+}"))
-                    .collect();
-                writeln!(out, "  log-odds offsets (fitted on all the held-out data, so the report below flatters them): {}", offsets.join(", "))?;
+                writeln!(
+                    out,
+                    "  log-odds offsets (fitted on all the held-out data, so the report below flatters them): {}",
+                    offsets_text(&classifier.labels, &shift.offsets)
+                )?;
             }
         }
         if let Some(t) = &selection.temperature {
@@ -1885,6 +1893,27 @@ fn cmd_inspect(args: InspectArgs) -> Result<()> {
             s.report.accuracy,
             s.scored_on
         )?;
+        if let Some(shift) = &s.prior_shift {
+            let rule = if shift.adopted {
+                format!(
+                    "class-prior shift, log-odds offsets {} ({} {:.4} cross-fitted against {:.4} with plain argmax)",
+                    offsets_text(&classifier.labels, &shift.offsets),
+                    s.metric,
+                    shift.cross_fitted,
+                    shift.plain
+                )
+            } else {
+                "plain argmax (a class-prior shift did not improve the held-out metric)".to_string()
+            };
+            writeln!(out, "decision rule  {rule}")?;
+        }
+        if let Some(t) = s.temperature.as_ref().filter(|t| t.adopted) {
+            writeln!(
+                out,
+                "calibration    scores divided by a temperature of {:.3} (labels unchanged)",
+                t.t
+            )?;
+        }
         // A saved model does not record whether its records had groups.
         for note in s.notes(false) {
             writeln!(out, "note           {note}")?;

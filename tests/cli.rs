@@ -1807,6 +1807,23 @@ fn inspect_shows_the_validation_of_a_selected_model() {
         "{text}"
     );
     assert!(text.contains("held-out       macro-f1 = "), "{text}");
+    // The decision rule and the calibration, as the JSON has them.
+    let j = run(&["inspect", "--model", s(&model), "--json"])
+        .success()
+        .json();
+    let selection = &j["selection"];
+    let rule = if selection["prior_shift"]["adopted"] == true {
+        "decision rule  class-prior shift, log-odds offsets "
+    } else {
+        "decision rule  plain argmax"
+    };
+    assert!(text.contains(rule), "{rule}: {text}");
+    let temperature = &selection["temperature"];
+    assert_eq!(
+        text.contains("calibration    scores divided by a temperature of "),
+        temperature["adopted"] == true,
+        "{temperature}: {text}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
