@@ -178,6 +178,10 @@ pub struct LabelledCorpus {
     pub labels: Vec<String>,
     /// Lines of the records left out because their text was empty.
     pub skipped_empty: Vec<u64>,
+    /// Each record's line in its file (of its first line, for a CSV record spanning
+    /// several), for messages; empty when the records came from elsewhere (a directory of
+    /// documents, a subset).
+    pub lines: Vec<u64>,
     /// Each record's group ([`Source::group_field`]), in record order; empty when the data
     /// has no groups. Splits and folds keep a group's records together
     /// ([`crate::train::grouped_folds`]), so that held-out figures are for groups the model
@@ -208,6 +212,7 @@ impl LabelledCorpus {
             } else {
                 pick(&self.groups)
             },
+            lines: Vec::new(),
         }
     }
 
@@ -223,6 +228,7 @@ impl LabelledCorpus {
             } else {
                 join(&self.groups, &other.groups)
             },
+            lines: Vec::new(),
         }
     }
 
@@ -433,6 +439,7 @@ pub fn read_labelled(source: &Source) -> Result<LabelledCorpus> {
             .labels
             .push(record.label.expect("labelled reader yields labels"));
         corpus.groups.extend(record.group);
+        corpus.lines.push(record.line);
     }
     if corpus.is_empty() {
         let problem = if corpus.skipped_empty.is_empty() {

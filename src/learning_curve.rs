@@ -445,8 +445,8 @@ mod tests {
         LabelledCorpus {
             texts: (0..labels.len()).map(|i| format!("text {i}")).collect(),
             labels: labels.iter().map(|l| l.to_string()).collect(),
-            skipped_empty: Vec::new(),
             groups: groups.iter().map(|g| g.to_string()).collect(),
+            ..LabelledCorpus::default()
         }
     }
 

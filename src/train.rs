@@ -607,13 +607,22 @@ fn check_labels_known(name: &str, corpus: &LabelledCorpus, labels: &[String]) ->
         .enumerate()
         .find(|(_, l)| labels.binary_search(l).is_err())
     {
-        Some((i, label)) => Err(Error::BadInput {
-            path: name.into(),
-            problem: format!(
-                "label `{label}` (record {}) does not occur in the training data, so no model trained on it can predict it: remove those records or add training examples",
-                i + 1
-            ),
-        }),
+        Some((i, label)) => {
+            let problem = format!(
+                "label `{label}` does not occur in the training data, so no model trained on it can predict it: remove those records or add training examples"
+            );
+            Err(match corpus.lines.get(i) {
+                Some(&line) => Error::BadRecord {
+                    path: name.into(),
+                    line,
+                    problem,
+                },
+                None => Error::BadInput {
+                    path: name.into(),
+                    problem: format!("record {}: {problem}", i + 1),
+                },
+            })
+        }
         None => Ok(()),
     }
 }

@@ -799,3 +799,20 @@ fn labels_differing_only_in_case_are_trained_apart_with_a_warning() {
         out.stderr
     );
 }
+
+#[test]
+fn a_validation_label_the_training_data_lacks_is_refused_at_its_line() {
+    // Blank lines and a CSV record over two lines: the line, not the record number.
+    let valid = "text,label\n\n\"Talks resumed,\nand went on.\",cooperative\n\nThe weather was fine.,weather\n";
+    let (path, dir) = write_data("valid.csv", valid.as_bytes());
+    let model = dir.path().join("m.stance");
+    train_fast(
+        &fixture("framing_small.jsonl"),
+        &model,
+        &["--valid", s(&path), "--no-valid-pooling"],
+    )
+    .fails_with(&[
+        &at(&path, 6),
+        "label `weather` does not occur in the training data",
+    ]);
+}
