@@ -363,17 +363,11 @@ pub fn read_labelled_dir(dir: &Path, strict: bool) -> Result<LabelledDir> {
             if !meta.is_file() {
                 continue;
             }
-            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-            let text = std::str::from_utf8(bytes).map_err(|e| {
-                bad(
-                    &file,
-                    format!(
-                        "invalid UTF-8 at byte {}: convert the file to UTF-8",
-                        e.valid_up_to() + 1
-                    ),
-                )
-            })?;
+            let mut bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+            if bytes.starts_with(b"\xEF\xBB\xBF") {
+                bytes.drain(..3);
+            }
+            let text = document_text(bytes, &file)?;
             if text.trim().is_empty() {
                 if strict {
                     return Err(bad(
@@ -384,7 +378,7 @@ pub fn read_labelled_dir(dir: &Path, strict: bool) -> Result<LabelledDir> {
                 out.skipped_empty.push(file);
                 continue;
             }
-            out.corpus.texts.push(text.to_string());
+            out.corpus.texts.push(text);
             out.corpus.labels.push(label.clone());
             out.files.push(file);
         }
@@ -409,6 +403,42 @@ pub fn read_labelled_dir(dir: &Path, strict: bool) -> Result<LabelledDir> {
         ));
     }
     Ok(out)
+}
+
+/// A whole document's bytes (an article, a file of a labelled directory) as text, or what
+/// is wrong with them, at its line: a byte that is not UTF-8, or a NUL, which text does not
+/// hold but a file saved as UTF-16 is full of.
+pub fn document_text(bytes: Vec<u8>, path: &Path) -> Result<String> {
+    let at = |offset: usize, what: &str, advice: &str| {
+        let before = &bytes[..offset];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        Error::BadRecord {
+            path: path.to_path_buf(),
+            line: before.iter().filter(|&&b| b == b'\n').count() as u64 + 1,
+            problem: format!(
+                "{what} at byte {} of the line{advice}",
+                offset - line_start + 1
+            ),
+        }
+    };
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        return Err(at(
+            nul,
+            "a NUL character",
+            ", which text does not hold: is the file UTF-16? convert it to UTF-8",
+        ));
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(_) => Ok(String::from_utf8(bytes).expect("checked")),
+        Err(e) => Err(at(
+            e.valid_up_to(),
+            "a byte that is not UTF-8",
+            ": convert the file to UTF-8",
+        )),
+    }
 }
 
 /// Read a whole labelled file. Every record needs a label; records with an empty text are

@@ -155,7 +155,7 @@ fn read_file(path: &Path) -> Result<ArticleText> {
     let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
     Ok(ArticleText {
         path: path.display().to_string(),
-        text: utf8(bytes, path)?,
+        text: crate::corpus::document_text(bytes, path)?,
     })
 }
 
@@ -167,43 +167,8 @@ fn read_stdin() -> Result<ArticleText> {
         .map_err(|e| Error::io(name, e))?;
     Ok(ArticleText {
         path: STDIN_NAME.into(),
-        text: utf8(bytes, name)?,
+        text: crate::corpus::document_text(bytes, name)?,
     })
-}
-
-/// An article's bytes as text, or what is wrong with them, at its line: a byte that is
-/// not UTF-8, or a NUL (an article saved as UTF-16).
-fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String> {
-    let at = |offset: usize, what: &str, advice: &str| {
-        let before = &bytes[..offset];
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-        Error::BadRecord {
-            path: path.to_path_buf(),
-            line: before.iter().filter(|&&b| b == b'\n').count() as u64 + 1,
-            problem: format!(
-                "{what} at byte {} of the line{advice}",
-                offset - line_start + 1
-            ),
-        }
-    };
-    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
-        return Err(at(
-            nul,
-            "a NUL character",
-            ", which text does not hold: is the file UTF-16? convert it to UTF-8",
-        ));
-    }
-    match std::str::from_utf8(&bytes) {
-        Ok(_) => Ok(String::from_utf8(bytes).expect("checked")),
-        Err(e) => Err(at(
-            e.valid_up_to(),
-            "a byte that is not UTF-8",
-            ": convert the article to UTF-8",
-        )),
-    }
 }
 
 /// How much to report per sentence and per article.

@@ -757,11 +757,14 @@ fn labelled_directories_are_read_in_sorted_order_with_their_rules() {
     let err = stance::corpus::read_labelled_dir(&tree, true).unwrap_err();
     assert!(err.to_string().contains("empty.txt"), "{err}");
 
-    fs::write(tree.join("b/bad.txt"), b"caf\xe9").unwrap();
+    fs::write(tree.join("b/bad.txt"), b"line one\ncaf\xe9").unwrap();
     let err = stance::corpus::read_labelled_dir(&tree, false).unwrap_err();
-    assert!(
-        err.to_string().contains("bad.txt") && err.to_string().contains("UTF-8"),
-        "{err}"
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:2: a byte that is not UTF-8 at byte 4 of the line: convert the file to UTF-8",
+            tree.join("b/bad.txt").display()
+        )
     );
 
     // One label only, or none: refused, naming the directory.
