@@ -901,6 +901,17 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         inputs.push(("the validation data", valid.as_path()));
     }
     refuse_overwriting_inputs(&args.model, &inputs)?;
+    if let Some(valid) = args
+        .valid
+        .as_deref()
+        .filter(|v| atomic_write::same_file(v, &args.data))
+    {
+        return Err(stance::Error::InvalidOption(format!(
+            "--valid {} is the training data: C would be chosen on the records it is fitted on; give a separate file, or hold some of --data out with --valid-split or --cv",
+            valid.display()
+        ))
+        .into());
+    }
     let (c_grid, c_below) = match &args.c {
         Some(c) => (c.clone(), Vec::new()),
         None if args.valid.is_none() && args.valid_split.is_none() && args.cv.is_none() => {

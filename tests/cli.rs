@@ -2289,6 +2289,8 @@ fn out_of_range_options_are_refused() {
         .is_refused_usage(&["enable at least one view"]);
     train_fast(&data, &model, &["--max-df", "auto"])
         .is_refused_usage(&["`auto` is neither a document count (2) nor a fraction"]);
+    train_fast(&data, &model, &["--valid", s(&data)])
+        .is_refused_usage(&["is the training data", "--valid-split or --cv"]);
     assert!(!model.exists());
 }
 
