@@ -263,6 +263,18 @@ impl LabelledInputArgs {
             }
             corpus
         };
+        let labels = corpus.label_set();
+        let counts = corpus.label_counts(&labels);
+        let alone = counts.iter().filter(|&&c| c == 1).count();
+        if !path.is_dir() && labels.len() > 20 && alone * 2 > corpus.len() {
+            eprintln!(
+                "warning: {}: {alone} of the {} records have a label no other record has ({} labels in all): is `{}` the field that holds the label? (--label-field)",
+                path.display(),
+                corpus.len(),
+                labels.len(),
+                self.label_field
+            );
+        }
         for variants in corpus.case_variants() {
             eprintln!(
                 "warning: {}: the labels {} differ only in case, so they are different labels; if they are one, spell it one way in the file",

@@ -816,3 +816,18 @@ fn a_validation_label_the_training_data_lacks_is_refused_at_its_line() {
         "label `weather` does not occur in the training data",
     ]);
 }
+
+#[test]
+fn a_label_field_that_holds_no_label_is_questioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let data = fixture("framing_small.jsonl");
+    let out = train_fast(&data, &model, &["--label-field", "text"]).success();
+    assert!(
+        out.stderr.contains("54 of the 54 records have a label no other record has (54 labels in all): is `text` the field that holds the label?"),
+        "{}",
+        out.stderr
+    );
+    let fine = train_fast(&data, &model, &[]).success();
+    assert!(!fine.stderr.contains("warning"), "{}", fine.stderr);
+}
