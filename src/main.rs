@@ -1993,6 +1993,23 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
         if let Some(note) = classifier.overlap(&data.texts).describe() {
             notes.push(format!("{name}: {note}"));
         }
+        let unseen = &predictions
+            .last()
+            .expect("just pushed")
+            .report
+            .unseen_labels;
+        if !unseen.is_empty() {
+            notes.push(format!(
+                "{name}: {} of the {} records have a label it never saw ({}); they count as its errors",
+                unseen.iter().map(|(_, n)| n).sum::<usize>(),
+                data.len(),
+                unseen
+                    .iter()
+                    .map(|(l, _)| format!("`{l}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
     }
     if args.bootstrap > 0 {
         ui.say(format!("paired bootstrap ({} resamples)", args.bootstrap));

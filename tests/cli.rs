@@ -3411,3 +3411,31 @@ fn sentences_says_when_an_article_has_none() {
         )
     );
 }
+
+#[test]
+fn compare_notes_labels_a_model_never_saw() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.jsonl");
+    let mut content = fs::read_to_string(fixture("framing_valid.jsonl")).unwrap();
+    content.push_str("{\"text\": \"Sunny again.\", \"label\": \"weather\"}\n");
+    fs::write(&data, content).unwrap();
+    let model = shared_model();
+    let out = run(&[
+        "compare",
+        "--model",
+        s(model),
+        "--model",
+        s(model),
+        "--data",
+        s(&data),
+    ])
+    .success();
+    assert!(
+        out.stdout.contains(&format!(
+            "note: {}: 1 of the 10 records have a label it never saw (`weather`); they count as its errors",
+            s(model)
+        )),
+        "{}",
+        out.stdout
+    );
+}
