@@ -1734,6 +1734,11 @@ fn open_output(
         return Ok((None, Box::new(BufWriter::new(io::stdout().lock()))));
     };
     refuse_overwriting_inputs(path, inputs)?;
+    // As `train` does for its model: the directory is created if need be.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create the directory {}", dir.display()))?;
+    }
     let file = AtomicFile::create(path, OUTPUT_TEMP_PREFIX)
         .with_context(|| format!("could not create {}", path.display()))?;
     let writer = file

@@ -806,7 +806,8 @@ fn predict_output_writes_jsonl_csv_and_tsv_by_extension() {
         })
         .collect();
 
-    let jsonl = dir.path().join("p.jsonl");
+    // In a directory that does not exist yet: it is created, as train's model's is.
+    let jsonl = dir.path().join("new/dir/p.jsonl");
     let out = run(&[
         "predict",
         "--model",
