@@ -97,8 +97,8 @@ enum Target {
 }
 
 impl AtomicFile {
-    /// Create a temporary file named `PREFIX*.tmp` beside `dest` (in its directory, which
-    /// must exist, or beside the file it links to when `dest` is a symbolic link, which
+    /// Create a temporary file named `PREFIX*.tmp` beside `dest` (in its directory, created
+    /// if need be, or beside the file it links to when `dest` is a symbolic link, which
     /// stays a link), with the mode `dest` will have, and list it. When `dest` exists and is
     /// not a regular file (a device or a pipe), or names an open file through `/proc`
     /// (`/dev/stdout`), it is opened and appended to directly; a directory is refused.
@@ -123,6 +123,7 @@ impl AtomicFile {
         }
         let landing = landing.expect("a path to rename over");
         let dir = parent_dir(&landing);
+        fs::create_dir_all(dir)?;
         let mut registry = registry();
         let file = tempfile::Builder::new()
             .prefix(prefix)
@@ -205,7 +206,8 @@ fn link_target(path: &Path) -> io::Result<Option<PathBuf>> {
     for _ in 0..40 {
         match fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                if path.starts_with("/proc") {
+                // Judged by where the link really is: `/dev/fd/1` lies in `/proc/self/fd`.
+                if fs::canonicalize(parent_dir(&path)).is_ok_and(|dir| dir.starts_with("/proc")) {
                     return Ok(None);
                 }
                 let target = fs::read_link(&path)?;
@@ -244,10 +246,12 @@ pub fn write_all_or_none(
     Ok(())
 }
 
-/// Whether `a` and `b` name the same existing file (through links, relative paths or hard
-/// links alike).
+/// Whether `a` and `b` name the same existing regular file (through links, relative paths
+/// or hard links alike). A terminal or `/dev/null` may well be both a command's input and
+/// its output.
 pub fn same_file(a: &Path, b: &Path) -> bool {
     match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) if !ma.is_file() || !mb.is_file() => false,
         #[cfg(unix)]
         (Ok(ma), Ok(mb)) => {
             use std::os::unix::fs::MetadataExt;

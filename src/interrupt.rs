@@ -1,6 +1,7 @@
-//! Ctrl-C (SIGINT), SIGTERM, a closed terminal (SIGHUP) and a file-size limit (SIGXFSZ) for
-//! the command line: remove the unfinished model or output file and exit with the
-//! conventional status.
+//! Ctrl-C (SIGINT), SIGTERM and a closed terminal (SIGHUP) for the command line: remove the
+//! unfinished model or output file and exit with the conventional status. A file-size limit
+//! (SIGXFSZ, `ulimit -f`) is caught so that it does not kill the process: the write fails
+//! instead, and the failure is handled as any other.
 //!
 //! Nothing in the library installs this: [`AtomicFile`](crate::atomic_write::AtomicFile)
 //! never changes how a process reacts to signals. A program opts in by calling
@@ -12,7 +13,7 @@
 //! [`abandon_writes`](crate::atomic_write::abandon_writes), which deletes the temporary file
 //! of any write in progress and keeps the writes' lock, then prints one line on standard
 //! error and exits with 128 + the signal number (130 for SIGINT, 143 for SIGTERM, 129 for
-//! SIGHUP, 153 for SIGXFSZ) while still
+//! SIGHUP) while still
 //! holding it: a file is thus either already renamed into place (complete) or never renamed
 //! (the old file, untouched). See the registry in [`crate::atomic_write`] for why the two
 //! cannot interleave.
@@ -22,9 +23,10 @@
 
 use std::io;
 
-/// Install SIGINT, SIGTERM, SIGHUP and SIGXFSZ handling for the rest of the process: on any
-/// of them, remove the temporary file of any model or output being written, say so on
-/// standard error and exit with status 128 + the signal (130 for SIGINT, 143 for SIGTERM).
+/// Install SIGINT, SIGTERM and SIGHUP handling for the rest of the process: on any of them,
+/// remove the temporary file of any model or output being written, say so on standard error
+/// and exit with status 128 + the signal (130 for SIGINT, 143 for SIGTERM); SIGXFSZ is
+/// caught and ignored, so that a write past `ulimit -f` fails as an error.
 ///
 /// Call once, early in `main`. It spawns one thread, which waits for the signals. On
 /// platforms other than Unix it does nothing (the default Ctrl-C behaviour stays, and a
@@ -39,8 +41,13 @@ pub fn exit_on_interrupt() -> io::Result<()> {
         std::thread::Builder::new()
             .name("stance-signals".into())
             .spawn(move || {
-                if let Some(signal) = signals.forever().next() {
-                    exit_on(signal);
+                for signal in signals.forever() {
+                    // Caught only so that it does not kill the process: the write past the
+                    // limit then fails with EFBIG, and that error removes the unfinished
+                    // file and names it, as any failed write does.
+                    if signal != SIGXFSZ {
+                        exit_on(signal);
+                    }
                 }
             })?;
     }
@@ -56,7 +63,6 @@ fn exit_on(signal: i32) -> ! {
         signal_hook::consts::SIGINT => "SIGINT",
         signal_hook::consts::SIGTERM => "SIGTERM",
         signal_hook::consts::SIGHUP => "SIGHUP (the terminal closed)",
-        signal_hook::consts::SIGXFSZ => "SIGXFSZ (the file size limit, ulimit -f)",
         _ => "a signal",
     };
     // Held until the process is gone: no write can rename its file into place after this.

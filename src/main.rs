@@ -685,18 +685,7 @@ fn main() {
         eprintln!("warning: Ctrl-C will not remove an unfinished model file: {e}");
     }
     if let Err(error) = run(cli) {
-        let closed_pipe = error.chain().any(|cause| {
-            cause
-                .downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-                || cause
-                    .downcast_ref::<stance::Error>()
-                    .is_some_and(stance::Error::is_broken_pipe)
-                || cause
-                    .downcast_ref::<serde_json::Error>()
-                    .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
-        });
-        if closed_pipe {
+        if is_closed_pipe(&error) {
             // The reader went away (`stance … | head`): not an error.
             return;
         }
@@ -710,6 +699,21 @@ fn main() {
         });
         std::process::exit(if usage { 2 } else { 1 });
     }
+}
+
+/// Whether `error` is a write to a reader that went away (`stance … | head`).
+fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<stance::Error>()
+                .is_some_and(stance::Error::is_broken_pipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
+    })
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -913,6 +917,14 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         inputs.push(("the validation data", valid.as_path()));
     }
     refuse_overwriting_inputs(&args.model, &inputs)?;
+    if args.model.is_dir() {
+        return Err(stance::Error::InvalidOption(format!(
+            "--model {} is a directory: name a file in it, such as {}",
+            args.model.display(),
+            args.model.join("model.stance").display()
+        ))
+        .into());
+    }
     if let Some(valid) = args
         .valid
         .as_deref()
@@ -1189,65 +1201,73 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     }
     ui.clear();
     let mut out = anstream::stdout().lock();
-    if args.json {
-        let report = classifier
-            .metadata
-            .selection
-            .as_ref()
-            .map(|s| &s.report)
-            .or(training_report.as_ref());
-        serde_json::to_writer(
-            &mut out,
-            &json!({
-                "model": args.model,
-                "labels": classifier.labels,
-                "n_train": classifier.metadata.n_train,
-                "refitted": classifier.metadata.options.refit,
-                "n_features": classifier.vectorizer.n_features(),
-                "selection": classifier.metadata.selection,
-                "evaluated_on": if training_report.is_some() { "training data (optimistic)" } else { "held-out data" },
-                "report": report,
-                "bootstrap": evaluation.as_ref().and_then(|e| e.bootstrap.as_ref()),
-                "accuracy_by_group": evaluation.as_ref().and_then(|e| e.by_group.as_ref()),
-                "learning_curve": curve,
-                "report_dir": args.report.report,
-            }),
-        )?;
-        writeln!(out)?;
-        out.flush()?;
-        return commit_model(prepared);
-    }
-    print_training_summary(&mut out, &classifier, args.group_field.is_some())?;
-    if let Some(report) = training_report {
-        writeln!(
-            out,
-            "no held-out data: the figures below are on the TRAINING data and are optimistic;"
-        )?;
-        writeln!(
-            out,
-            "pass --valid FILE, --valid-split FRACTION or --cv K for an honest estimate.\n"
-        )?;
-        write!(out, "{}", styled_report(&report))?;
-    }
-    if let Some(evaluation) = &evaluation {
-        let lines = evaluation.interval_lines();
-        if !lines.is_empty() {
+    // Everything but the closing lines is printed before the model is put in place; a
+    // reader that went away (`stance train … | head`) is no reason not to save it.
+    let printed = (|| -> Result<()> {
+        if args.json {
+            let report = classifier
+                .metadata
+                .selection
+                .as_ref()
+                .map(|s| &s.report)
+                .or(training_report.as_ref());
+            serde_json::to_writer(
+                &mut out,
+                &json!({
+                    "model": args.model,
+                    "labels": classifier.labels,
+                    "n_train": classifier.metadata.n_train,
+                    "refitted": classifier.metadata.options.refit,
+                    "n_features": classifier.vectorizer.n_features(),
+                    "selection": classifier.metadata.selection,
+                    "evaluated_on": if training_report.is_some() { "training data (optimistic)" } else { "held-out data" },
+                    "report": report,
+                    "bootstrap": evaluation.as_ref().and_then(|e| e.bootstrap.as_ref()),
+                    "accuracy_by_group": evaluation.as_ref().and_then(|e| e.by_group.as_ref()),
+                    "learning_curve": curve,
+                    "report_dir": args.report.report,
+                }),
+            )?;
             writeln!(out)?;
-            for line in lines {
-                writeln!(out, "{line}")?;
+            return Ok(out.flush()?);
+        }
+        print_training_summary(&mut out, &classifier, args.group_field.is_some())?;
+        if let Some(report) = training_report {
+            writeln!(
+                out,
+                "no held-out data: the figures below are on the TRAINING data and are optimistic;"
+            )?;
+            writeln!(
+                out,
+                "pass --valid FILE, --valid-split FRACTION or --cv K for an honest estimate.\n"
+            )?;
+            write!(out, "{}", styled_report(&report))?;
+        }
+        if let Some(evaluation) = &evaluation {
+            let lines = evaluation.interval_lines();
+            if !lines.is_empty() {
+                writeln!(out)?;
+                for line in lines {
+                    writeln!(out, "{line}")?;
+                }
+            }
+            if let Some(field) = &args.group_field {
+                for line in evaluation.group_lines(field) {
+                    writeln!(out, "{line}")?;
+                }
             }
         }
-        if let Some(field) = &args.group_field {
-            for line in evaluation.group_lines(field) {
-                writeln!(out, "{line}")?;
-            }
+        if let Some(curve) = &curve {
+            write!(out, "\n{curve}")?;
         }
+        Ok(out.flush()?)
+    })();
+    match printed {
+        Err(e) if is_closed_pipe(&e) => return commit_model(prepared),
+        Err(e) => return Err(e),
+        Ok(()) if args.json => return commit_model(prepared),
+        Ok(()) => commit_model(prepared)?,
     }
-    if let Some(curve) = &curve {
-        write!(out, "\n{curve}")?;
-    }
-    out.flush()?;
-    commit_model(prepared)?;
     writeln!(out, "\nmodel written to {}", args.model.display())?;
     if let Some(dir) = &args.report.report {
         writeln!(
@@ -1687,12 +1707,14 @@ fn cmd_predict(mut args: PredictArgs, ui: &Ui) -> Result<()> {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 return Ok(());
             }
-            return Err(e.into());
+            return Err(write_failed(e, args.output.as_deref()));
         }
         ui.set_position(read_bytes.load(Ordering::Relaxed));
     }
     let flushed = match sink.flush() {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(write_failed(e, args.output.as_deref()))
+        }
         _ => Ok(()),
     };
     drop(sink);
@@ -1701,6 +1723,13 @@ fn cmd_predict(mut args: PredictArgs, ui: &Ui) -> Result<()> {
     }
     keep_until_exit(classifier);
     flushed
+}
+
+/// A failed write of a command's records, naming where they were going (`output`, or
+/// standard output): a full disk or a `ulimit -f` says which file.
+fn write_failed(error: io::Error, output: Option<&Path>) -> anyhow::Error {
+    let target = output.map_or("standard output".to_string(), |p| p.display().to_string());
+    anyhow::Error::new(error).context(format!("could not write {target}"))
 }
 
 /// The format of a command's records: the one asked for, else the one the output file's
@@ -1734,11 +1763,6 @@ fn open_output(
         return Ok((None, Box::new(BufWriter::new(io::stdout().lock()))));
     };
     refuse_overwriting_inputs(path, inputs)?;
-    // As `train` does for its model: the directory is created if need be.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create the directory {}", dir.display()))?;
-    }
     let file = AtomicFile::create(path, OUTPUT_TEMP_PREFIX)
         .with_context(|| format!("could not create {}", path.display()))?;
     let writer = file

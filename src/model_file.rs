@@ -22,13 +22,13 @@
 //! [`crate::atomic_write`]: removed on an error, and on SIGINT/SIGTERM by the command line
 //! (see [`crate::interrupt`]); after SIGKILL one may remain beside a whole destination.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::atomic_write::{parent_dir, AtomicFile};
+use crate::atomic_write::AtomicFile;
 use crate::classifier::Classifier;
 use crate::error::{Error, ModelFileProblem, Result};
 
@@ -154,9 +154,7 @@ pub struct PreparedModel {
 /// results to print — can put the model in place only once all of that has succeeded.
 pub fn prepare(classifier: &Classifier, path: &Path) -> Result<PreparedModel> {
     let bytes = to_bytes(classifier)?;
-    let dir = parent_dir(path);
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let file = AtomicFile::create(path, TEMP_PREFIX).map_err(|e| Error::io(dir, e))?;
+    let file = AtomicFile::create(path, TEMP_PREFIX).map_err(|e| Error::io(path, e))?;
     let mut writer = file.file();
     writer
         .write_all(&bytes)

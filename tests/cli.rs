@@ -2526,7 +2526,7 @@ fn a_failed_save_leaves_no_temporary_file() {
     fs::create_dir(&target).unwrap();
     fs::write(target.join("keep.txt"), "x").unwrap();
     train_fast(&fixture("framing_small.jsonl"), &target, &[])
-        .fails_with(&["could not save the model", s(&target)]);
+        .is_refused_usage(&[&format!("--model {} is a directory", s(&target))]);
     assert!(
         temp_files(dir.path()).is_empty(),
         "{:?}",
@@ -2641,6 +2641,34 @@ fn a_failed_report_or_output_leaves_the_old_model() {
             fs::read(&model).unwrap() == before,
             "the old model was replaced"
         );
+
+        // A reader that goes away is no failure: the model is saved, as before.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+            .args([
+                "train",
+                "--word-ngrams",
+                "1",
+                "--char-ngrams",
+                "none",
+                "--data",
+            ])
+            .arg(fixture("framing_small.jsonl"))
+            .arg("--model")
+            .arg(dir.path().join("piped.stance"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        assert!(child.wait().unwrap().success());
+        assert!(
+            dir.path().join("piped.stance").is_file(),
+            "the model was not saved"
+        );
+        assert!(
+            fs::read(&model).unwrap() == before,
+            "the old model was replaced"
+        );
         assert!(temp_files(dir.path()).is_empty());
     }
 }
@@ -2680,7 +2708,32 @@ fn an_output_through_a_symbolic_link_keeps_the_link() {
         .starts_with("label,"));
     assert!(temp_files(dir.path()).is_empty() && temp_files(&real).is_empty());
 
-    // Standard output named as a file is written where it is, not replaced.
+    // Standard output named as a file is written where it is, not replaced, whether it is
+    // a pipe or a file the shell opened, however it is named.
+    for name in ["/dev/stdout", "/dev/fd/1"] {
+        let out_file = dir.path().join("stdout.txt");
+        fs::write(&out_file, "before\n").unwrap();
+        let stdout = fs::OpenOptions::new().append(true).open(&out_file).unwrap();
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_stance"))
+            .args([
+                "predict",
+                "--output-format",
+                "labels",
+                "--output",
+                name,
+                "--model",
+            ])
+            .arg(&link)
+            .arg("--data")
+            .arg(fixture("unlabelled.txt"))
+            .stdout(stdout)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let written = fs::read_to_string(&out_file).unwrap();
+        assert!(written.starts_with("before\n"), "{name}: {written}");
+        assert_eq!(written.lines().count(), 7, "{name}: {written}");
+    }
     let piped = run(&[
         "predict",
         "--model",
@@ -3437,5 +3490,40 @@ fn compare_notes_labels_a_model_never_saw() {
         )),
         "{}",
         out.stdout
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_size_limit_fails_the_write_naming_the_file_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("in.txt");
+    fs::write(
+        &data,
+        "Talks and sanctions were discussed.\n".repeat(20_000),
+    )
+    .unwrap();
+    let out = dir.path().join("out.csv");
+    // `ulimit -f 1`: one block (512 bytes or 1 KB) per file.
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 1 && exec \"$0\" predict -q --model \"$1\" --data \"$2\" --output \"$3\"")
+        .arg(env!("CARGO_BIN_EXE_stance"))
+        .arg(shared_model())
+        .arg(&data)
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("could not write {}", s(&out))),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    assert!(
+        temp_files(dir.path()).is_empty(),
+        "{:?}",
+        temp_files(dir.path())
     );
 }
