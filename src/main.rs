@@ -2022,22 +2022,8 @@ fn cmd_compare(args: CompareArgs, ui: &Ui) -> Result<()> {
         if let Some(note) = classifier.overlap(&data.texts).describe() {
             notes.push(format!("{name}: {note}"));
         }
-        let unseen = &predictions
-            .last()
-            .expect("just pushed")
-            .report
-            .unseen_labels;
-        if !unseen.is_empty() {
-            notes.push(format!(
-                "{name}: {} of the {} records have a label it never saw ({}); they count as its errors",
-                unseen.iter().map(|(_, n)| n).sum::<usize>(),
-                data.len(),
-                unseen
-                    .iter()
-                    .map(|(l, _)| format!("`{l}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+        for note in predictions.last().expect("just pushed").report.notes() {
+            notes.push(format!("{name}: {note}"));
         }
     }
     if args.bootstrap > 0 {

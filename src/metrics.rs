@@ -289,6 +289,35 @@ impl Report {
         self.classes.iter().find(|c| c.label == label)
     }
 
+    /// What a reader of the figures needs to know about the labels: those the model never
+    /// saw (errors, and outside the log-loss) and those the macro averages leave out.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes: Vec<String> = self
+            .unseen_labels
+            .iter()
+            .map(|(label, count)| {
+                let log_loss = if self.log_loss.is_some() {
+                    ", and the log-loss, which has no probability for them, leaves them out"
+                } else {
+                    ""
+                };
+                format!("{count} example(s) have label `{label}`, which the model never saw; they count as errors{log_loss}")
+            })
+            .collect();
+        let unscored = self.unscored_labels();
+        if !unscored.is_empty() {
+            notes.push(format!(
+                "{} no record here and never predicted, so the macro averages leave {} out",
+                match unscored.as_slice() {
+                    [one] => format!("`{one}` has"),
+                    many => format!("{} labels have ({})", many.len(), many.join(", ")),
+                },
+                if unscored.len() == 1 { "it" } else { "them" }
+            ));
+        }
+        notes
+    }
+
     /// Labels with no record and no prediction here, whose precision, recall and F1 are
     /// undefined: the macro averages leave them out.
     pub fn unscored_labels(&self) -> Vec<&str> {
@@ -365,25 +394,8 @@ impl fmt::Display for Report {
         if let Some(m) = &self.metric {
             writeln!(f, "{:>width$}  {:>29.4}", m.name, m.value)?;
         }
-        for (label, count) in &self.unseen_labels {
-            let log_loss = if self.log_loss.is_some() {
-                ", and the log-loss, which has no probability for them, leaves them out"
-            } else {
-                ""
-            };
-            writeln!(f, "note: {count} example(s) have label `{label}`, which the model never saw; they count as errors{log_loss}")?;
-        }
-        let unscored = self.unscored_labels();
-        if !unscored.is_empty() {
-            writeln!(
-                f,
-                "note: {} no record here and never predicted, so the macro averages leave {} out",
-                match unscored.as_slice() {
-                    [one] => format!("`{one}` has"),
-                    many => format!("{} labels have ({})", many.len(), many.join(", ")),
-                },
-                if unscored.len() == 1 { "it" } else { "them" }
-            )?;
+        for note in self.notes() {
+            writeln!(f, "note: {note}")?;
         }
         writeln!(f)?;
         let labels: Vec<&str> = self.classes.iter().map(|c| c.label.as_str()).collect();

@@ -358,6 +358,7 @@ pub fn metrics_json(page: &Page, errors: &[Misclassified]) -> serde_json::Value 
         "calibration": e.calibration,
         "bootstrap": e.bootstrap,
         "most_confident_errors": errors,
+        "notes": page.evaluation.report.notes(),
         "top_features": page.top_features.iter().map(|(label, feats)| serde_json::json!({
             "label": label,
             "features": feats.iter().map(|(f, w)| serde_json::json!({"feature": f, "weight": w})).collect::<Vec<_>>(),
@@ -522,12 +523,8 @@ fn render_html(page: &Page, svgs: &[String], errors: &[Misclassified]) -> String
         );
     }
     h.push_str("</tbody>\n</table>\n");
-    for (label, count) in &report.unseen_labels {
-        let _ = writeln!(
-            h,
-            "<p class=\"muted\">{count} example(s) have label <code>{}</code>, which the model never saw; they count as errors.</p>",
-            esc(label)
-        );
+    for note in report.notes() {
+        let _ = writeln!(h, "<p class=\"muted\">{}</p>", esc(&note));
     }
     h.push_str("</div>\n<div>\n");
     if let Some(b) = &e.bootstrap {

@@ -3485,7 +3485,7 @@ fn compare_notes_labels_a_model_never_saw() {
     .success();
     assert!(
         out.stdout.contains(&format!(
-            "note: {}: 1 of the 10 records have a label it never saw (`weather`); they count as its errors",
+            "note: {}: 1 example(s) have label `weather`, which the model never saw; they count as errors",
             s(model)
         )),
         "{}",
@@ -3526,4 +3526,49 @@ fn a_file_size_limit_fails_the_write_naming_the_file_and_leaves_nothing() {
         "{:?}",
         temp_files(dir.path())
     );
+}
+
+#[test]
+fn the_report_page_and_metrics_json_carry_the_label_notes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d.jsonl");
+    fs::write(
+        &data,
+        "{\"text\": \"They signed the agreement.\", \"label\": \"cooperative\"}\n{\"text\": \"Sunny.\", \"label\": \"weather\"}\n",
+    )
+    .unwrap();
+    let report = dir.path().join("report");
+    let text = run(&[
+        "eval",
+        "--model",
+        s(shared_model()),
+        "--data",
+        s(&data),
+        "--report",
+        s(&report),
+    ])
+    .success()
+    .stdout;
+    let html = fs::read_to_string(report.join("report.html")).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(report.join("metrics.json")).unwrap()).unwrap();
+    let notes: Vec<&str> = json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes[0].contains("label `weather`, which the model never saw"),
+        "{notes:?}"
+    );
+    assert!(
+        notes[1].contains("so the macro averages leave"),
+        "{notes:?}"
+    );
+    for note in notes {
+        assert!(text.contains(&format!("note: {note}")), "{text}");
+        assert!(html.contains(&stance::report::escape_html(note)), "{note}");
+    }
 }
