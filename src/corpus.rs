@@ -409,7 +409,8 @@ pub fn read_labelled_dir(dir: &Path, strict: bool) -> Result<LabelledDir> {
 /// is wrong with them, at its line: a byte that is not UTF-8, or a NUL, which text does not
 /// hold but a file saved as UTF-16 is full of.
 pub fn document_text(bytes: Vec<u8>, path: &Path) -> Result<String> {
-    let at = |offset: usize, what: &str, advice: &str| {
+    // The line of byte `offset`, and where in the line it is.
+    let at = |offset: usize, problem: &dyn Fn(&str) -> String| {
         let before = &bytes[..offset];
         let line_start = before
             .iter()
@@ -418,26 +419,17 @@ pub fn document_text(bytes: Vec<u8>, path: &Path) -> Result<String> {
         Error::BadRecord {
             path: path.to_path_buf(),
             line: before.iter().filter(|&&b| b == b'\n').count() as u64 + 1,
-            problem: format!(
-                "{what} at byte {} of the line{advice}",
-                offset - line_start + 1
-            ),
+            problem: problem(&format!("byte {} of the line", offset - line_start + 1)),
         }
     };
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
-        return Err(at(
-            nul,
-            "a NUL character",
-            ", which text does not hold: is the file UTF-16? convert it to UTF-8",
-        ));
+        return Err(at(nul, &nul_problem));
     }
     match std::str::from_utf8(&bytes) {
         Ok(_) => Ok(String::from_utf8(bytes).expect("checked")),
-        Err(e) => Err(at(
-            e.valid_up_to(),
-            "a byte that is not UTF-8",
-            ": convert the file to UTF-8",
-        )),
+        Err(e) => Err(at(e.valid_up_to(), &|position| {
+            format!("a byte that is not UTF-8 at {position}: convert the file to UTF-8")
+        })),
     }
 }
 
@@ -820,7 +812,11 @@ impl RecordReader {
                 let field = |col: usize| -> std::result::Result<String, String> {
                     let bytes = record.get(col).unwrap_or_default();
                     if let Some(at) = bytes.iter().position(|&b| b == 0) {
-                        return Err(format!("column {}: {}", col + 1, nul_problem(at)));
+                        return Err(format!(
+                            "column {}: {}",
+                            col + 1,
+                            nul_problem(&format!("byte {}", at + 1))
+                        ));
                     }
                     std::str::from_utf8(bytes)
                         .map(str::to_string)
@@ -890,7 +886,7 @@ impl RecordReader {
                 })?;
                 let content = raw.trim_end_matches(['\n', '\r']);
                 if let Some(column) = content.find('\0') {
-                    return Err(bad(current, nul_problem(column)));
+                    return Err(bad(current, nul_problem(&format!("byte {}", column + 1))));
                 }
                 let format = *format;
                 if format != Format::Text && content.trim().is_empty() {
@@ -1230,13 +1226,12 @@ fn parse_fasttext_line(content: &str) -> (String, Vec<String>) {
     (rest.to_string(), labels)
 }
 
-/// The problem with a line or field holding a NUL character at byte `column` (0-based): text has
+/// The problem with a NUL character at `position` (`byte 3 of the line`): text has
 /// none, and a file of UTF-16 (as some Windows programs save "Unicode" text) is full of
 /// them, every other byte of its ASCII.
-fn nul_problem(column: usize) -> String {
+fn nul_problem(position: &str) -> String {
     format!(
-        "a NUL character at byte {}, which text does not hold: is the file UTF-16? convert it to UTF-8",
-        column + 1
+        "a NUL character at {position}, which text does not hold: is the file UTF-16? convert it to UTF-8"
     )
 }
 

@@ -1629,7 +1629,7 @@ impl<R: Read> Read for CountingReader<R> {
 }
 
 fn cmd_predict(mut args: PredictArgs, ui: &Ui) -> Result<()> {
-    if args.data.as_deref() == Some(Path::new("-")) {
+    if args.data.as_deref().is_some_and(score::is_stdin) {
         args.data = None;
     }
     let format = output_format(args.output.as_deref(), args.output_format);

@@ -128,7 +128,9 @@ pub fn read_articles(inputs: &[PathBuf]) -> Result<Vec<ArticleText>> {
     Ok(articles)
 }
 
-fn is_stdin(path: &Path) -> bool {
+/// Whether `path` names standard input ([`STDIN_NAME`]), as every command that reads
+/// input takes it.
+pub fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == STDIN_NAME
 }
 
