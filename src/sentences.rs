@@ -854,7 +854,8 @@ fn is_disclaimer(lower: &str, words: usize) -> bool {
 fn is_policy_block(block: &str, comment_area: bool) -> bool {
     let lower = block.to_lowercase();
     let cues = phrases(POLICY_CUES).filter(|c| lower.contains(c)).count();
-    let to_reader = lower
+    // Addressed to the reader by the page, not by someone quoted in the story.
+    let to_reader = unquoted(&lower)
         .split(|c: char| !c.is_alphanumeric())
         .any(|w| matches!(w, "please" | "kindly" | "you" | "your"));
     if comment_area {
@@ -862,6 +863,22 @@ fn is_policy_block(block: &str, comment_area: bool) -> bool {
     } else {
         to_reader && cues >= 3
     }
+}
+
+/// `text` without what stands in quotation marks (straight, curly or guillemets).
+fn unquoted(text: &str) -> String {
+    let mut quoted = false;
+    text.chars()
+        .filter(|&c| {
+            match c {
+                '"' => quoted = !quoted,
+                '“' | '«' => quoted = true,
+                '”' | '»' => quoted = false,
+                _ => return !quoted,
+            }
+            false
+        })
+        .collect()
 }
 
 /// `Title: …`, `Email *` and other comment-form field labels.

@@ -813,3 +813,15 @@ fn a_byte_order_mark_is_not_part_of_the_first_sentence() {
     );
     assert_segments_well_formed(text);
 }
+
+#[test]
+fn a_quoted_remark_to_you_in_a_news_paragraph_is_not_a_disclaimer() {
+    // Three posting-rule words (comment, published, responsible) and a `you`, but the `you`
+    // is Lavrov's, in quotation marks: the paragraph is news, and it is scored.
+    let text = "Moscow declined to comment on the report published on Monday, and Lavrov told reporters: \"You cannot hold Russia responsible for this.\"\n\nThe talks ended on Tuesday.\n";
+    assert_eq!(skipped(text), []);
+    assert_eq!(sentences(text).len(), 2);
+    // Addressed to the reader by the page, the same words are still posting rules.
+    let rules = "Please do not post comments that could be published as abuse; you are responsible for what you write.\n\nThe talks ended on Tuesday.\n";
+    assert_eq!(skipped(rules).len(), 1, "{:?}", skipped(rules));
+}
