@@ -579,7 +579,9 @@ impl ArticleScore {
             )?;
             writeln!(f, "  {:<width$}  share of sentences: {share}", "")?;
             let top = self.describe_top_sentences(name, result);
-            writeln!(f, "  {:<width$}  weighed most: {top}", "")?;
+            if !top.is_empty() {
+                writeln!(f, "  {:<width$}  weighed most: {top}", "")?;
+            }
             if result.sentences_seen > 0 {
                 writeln!(
                     f,

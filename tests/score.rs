@@ -466,6 +466,12 @@ fn evidence_and_top_sentence_counts_follow_the_options() {
     check_article_json(&lines[0], s(&path), &text, 2, 1);
     let first = &lines[0]["sentences"][0]["predictions"][STANCE]["evidence"];
     assert_eq!(first.as_array().unwrap().len(), 2);
+
+    // No top sentences asked for: no empty `weighed most:` line.
+    let mut args = models.both();
+    args.extend(["--top-sentences", "0", s(&path)]);
+    let text = score(&args, None).success().stdout;
+    assert!(!text.contains("weighed most"), "{text}");
 }
 
 fn skipped_of(line: &Value) -> Vec<(String, String)> {
