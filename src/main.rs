@@ -1244,18 +1244,7 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
             write!(out, "{}", styled_report(&report))?;
         }
         if let Some(evaluation) = &evaluation {
-            let lines = evaluation.interval_lines();
-            if !lines.is_empty() {
-                writeln!(out)?;
-                for line in lines {
-                    writeln!(out, "{line}")?;
-                }
-            }
-            if let Some(field) = &args.group_field {
-                for line in evaluation.group_lines(field) {
-                    writeln!(out, "{line}")?;
-                }
-            }
+            write_intervals_and_groups(&mut out, evaluation, args.group_field.as_deref())?;
         }
         if let Some(curve) = &curve {
             write!(out, "\n{curve}")?;
@@ -1288,6 +1277,28 @@ fn offsets_text(labels: &[String], offsets: &[f64]) -> String {
         .map(|(l, o)| format!("{l} {o:+}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// After a report: its bootstrap intervals, when there are any, and with `group_field` each
+/// group's accuracy.
+fn write_intervals_and_groups(
+    out: &mut impl Write,
+    evaluation: &report::Evaluation,
+    group_field: Option<&str>,
+) -> io::Result<()> {
+    let lines = evaluation.interval_lines();
+    if !lines.is_empty() {
+        writeln!(out)?;
+        for line in lines {
+            writeln!(out, "{line}")?;
+        }
+    }
+    if let Some(field) = group_field {
+        for line in evaluation.group_lines(field) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
 }
 
 /// `12 ASGD epochs`, `100 L-BFGS iterations`.
@@ -1575,18 +1586,7 @@ fn cmd_eval(args: EvalArgs, ui: &Ui) -> Result<()> {
             writeln!(out, "{WARNING}note: {note}{WARNING:#}\n")?;
         }
         write!(out, "{}", styled_report(report))?;
-        let lines = evaluation.interval_lines();
-        if !lines.is_empty() {
-            writeln!(out)?;
-            for line in lines {
-                writeln!(out, "{line}")?;
-            }
-        }
-        if let Some(field) = &args.group_field {
-            for line in evaluation.group_lines(field) {
-                writeln!(out, "{line}")?;
-            }
-        }
+        write_intervals_and_groups(&mut out, &evaluation, args.group_field.as_deref())?;
         if let Some(errors) = &errors {
             let right: usize = (0..report.classes.len())
                 .map(|c| report.confusion[c][c])
