@@ -228,11 +228,18 @@ impl Report {
         assert_eq!(confusion.len(), k, "one confusion row per label");
         let n: usize = confusion.iter().flatten().sum();
         let correct: usize = (0..k).map(|i| confusion[i][i]).sum();
+        // The macro averages cover the classes with a record or a prediction, as
+        // scikit-learn's default: one with neither has precision, recall and F1 of 0/0, and
+        // counting it as 0 would pull the average down for a class the data never tested
+        // (and drag a bootstrap interval below its own point estimate whenever a resample
+        // leaves a small class out).
+        let mut scored = Vec::with_capacity(k);
         let classes: Vec<ClassScores> = (0..k)
             .map(|c| {
                 let tp = confusion[c][c] as f64;
                 let support: usize = confusion[c].iter().sum();
                 let predicted_c: usize = confusion.iter().map(|row| row[c]).sum();
+                scored.push(support > 0 || predicted_c > 0);
                 let precision = ratio(tp, predicted_c as f64);
                 let recall = ratio(tp, support as f64);
                 ClassScores {
@@ -244,7 +251,6 @@ impl Report {
                 }
             })
             .collect();
-        let scored = scored_classes(&confusion);
         let n_scored = scored.iter().filter(|&&s| s).count();
         let mean = |f: fn(&ClassScores) -> f64, weighted: bool| -> f64 {
             if weighted {
@@ -323,22 +329,13 @@ impl Report {
     pub fn unscored_labels(&self) -> Vec<&str> {
         self.classes
             .iter()
-            .zip(scored_classes(&self.confusion))
-            .filter(|(_, scored)| !scored)
-            .map(|(c, _)| c.label.as_str())
+            .enumerate()
+            .filter(|&(c, class)| {
+                class.support == 0 && self.confusion.iter().all(|row| row[c] == 0)
+            })
+            .map(|(_, class)| class.label.as_str())
             .collect()
     }
-}
-
-/// Which classes of `confusion` (rows: truth) the macro averages cover: those with a record
-/// or a prediction, as scikit-learn's default. A class with neither has precision, recall
-/// and F1 of 0/0; counting them as 0 would pull the average down for a class the data never
-/// tested (and drag a bootstrap interval below its own point estimate whenever a resample
-/// happens to leave a small class out).
-fn scored_classes(confusion: &[Vec<usize>]) -> Vec<bool> {
-    (0..confusion.len())
-        .map(|c| confusion[c].iter().any(|&x| x > 0) || confusion.iter().any(|row| row[c] > 0))
-        .collect()
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
