@@ -103,25 +103,27 @@ impl AtomicFile {
     /// not a regular file (a device or a pipe), or names an open file through `/proc`
     /// (`/dev/stdout`), it is opened and appended to directly; a directory is refused.
     pub fn create(dest: &Path, prefix: &str) -> io::Result<Self> {
-        if fs::metadata(dest).is_ok_and(|m| m.is_dir()) {
+        let existing = fs::metadata(dest).ok();
+        if existing.as_ref().is_some_and(|m| m.is_dir()) {
             // Caught here rather than by the rename, after everything else is written.
             return Err(io::Error::new(
                 io::ErrorKind::IsADirectory,
                 "is a directory, not a file",
             ));
         }
-        let landing = link_target(dest)?;
-        if landing.is_none() || fs::metadata(dest).is_ok_and(|m| !m.is_file()) {
-            // Appending, for a file already open as this process's standard output.
-            let file = fs::OpenOptions::new().append(true).open(dest)?;
-            return Ok(AtomicFile {
-                file: Some(Target::Direct(file)),
-                listed: dest.to_path_buf(),
-                dest: dest.to_path_buf(),
-                landing: dest.to_path_buf(),
-            });
-        }
-        let landing = landing.expect("a path to rename over");
+        let landing = match link_target(dest)? {
+            Some(landing) if existing.as_ref().is_none_or(|m| m.is_file()) => landing,
+            _ => {
+                // Appending, for a file already open as this process's standard output.
+                let file = fs::OpenOptions::new().append(true).open(dest)?;
+                return Ok(AtomicFile {
+                    file: Some(Target::Direct(file)),
+                    listed: dest.to_path_buf(),
+                    dest: dest.to_path_buf(),
+                    landing: dest.to_path_buf(),
+                });
+            }
+        };
         let dir = parent_dir(&landing);
         fs::create_dir_all(dir)?;
         let mut registry = registry();

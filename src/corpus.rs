@@ -410,7 +410,7 @@ pub fn read_labelled_dir(dir: &Path, strict: bool) -> Result<LabelledDir> {
 /// hold but a file saved as UTF-16 is full of.
 pub fn document_text(bytes: Vec<u8>, path: &Path) -> Result<String> {
     // The line of byte `offset`, and where in the line it is.
-    let at = |offset: usize, problem: &dyn Fn(&str) -> String| {
+    let at = |bytes: &[u8], offset: usize, problem: &dyn Fn(&str) -> String| {
         let before = &bytes[..offset];
         let line_start = before
             .iter()
@@ -423,14 +423,13 @@ pub fn document_text(bytes: Vec<u8>, path: &Path) -> Result<String> {
         }
     };
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
-        return Err(at(nul, &nul_problem));
+        return Err(at(&bytes, nul, &nul_problem));
     }
-    match std::str::from_utf8(&bytes) {
-        Ok(_) => Ok(String::from_utf8(bytes).expect("checked")),
-        Err(e) => Err(at(e.valid_up_to(), &|position| {
+    String::from_utf8(bytes).map_err(|e| {
+        at(e.as_bytes(), e.utf8_error().valid_up_to(), &|position| {
             format!("a byte that is not UTF-8 at {position}: convert the file to UTF-8")
-        })),
-    }
+        })
+    })
 }
 
 /// Read a whole labelled file. Every record needs a label; records with an empty text are

@@ -1067,11 +1067,6 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
     // Written now, put in place last: a report or output that fails leaves the old model.
     let prepared = model_file::prepare(&classifier, &args.model)
         .with_context(|| format!("could not save the model to {}", args.model.display()))?;
-    let commit_model = |prepared: model_file::PreparedModel| {
-        prepared
-            .commit()
-            .with_context(|| format!("could not save the model to {}", args.model.display()))
-    };
     let training_probs = match &classifier.metadata.selection {
         Some(_) => None,
         None => Some(fitted.context("training gave no predictions on its training data")?),
@@ -1251,11 +1246,16 @@ fn cmd_train(args: TrainArgs, ui: &Ui) -> Result<()> {
         }
         Ok(out.flush()?)
     })();
-    match printed {
-        Err(e) if is_closed_pipe(&e) => return commit_model(prepared),
+    let reader_gone = match printed {
+        Ok(()) => false,
+        Err(e) if is_closed_pipe(&e) => true,
         Err(e) => return Err(e),
-        Ok(()) if args.json => return commit_model(prepared),
-        Ok(()) => commit_model(prepared)?,
+    };
+    prepared
+        .commit()
+        .with_context(|| format!("could not save the model to {}", args.model.display()))?;
+    if reader_gone || args.json {
+        return Ok(());
     }
     writeln!(out, "\nmodel written to {}", args.model.display())?;
     if let Some(dir) = &args.report.report {
