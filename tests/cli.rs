@@ -3572,3 +3572,52 @@ fn the_report_page_and_metrics_json_carry_the_label_notes() {
         assert!(html.contains(&stance::report::escape_html(note)), "{note}");
     }
 }
+
+#[test]
+fn inspect_shows_an_adopted_decision_rule_with_its_offsets() {
+    // The framing set's stance labels, grouped by article: the main job's model, whose
+    // class-prior shift is adopted (see README, Set up).
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.stance");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/framing.jsonl");
+    run(&[
+        "train",
+        "-q",
+        "--data",
+        s(&data),
+        "--label-field",
+        "stance",
+        "--group-field",
+        "source",
+        "--cv",
+        "5",
+        "--model",
+        s(&model),
+    ])
+    .success();
+    let j = run(&["inspect", "--model", s(&model), "--json"])
+        .success()
+        .json();
+    let shift = &j["selection"]["prior_shift"];
+    assert_eq!(shift["adopted"], true, "{shift}");
+    let text = run(&["inspect", "--model", s(&model)]).success().stdout;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("decision rule  class-prior shift, log-odds offsets "))
+        .unwrap_or_else(|| panic!("{text}"));
+    // Every non-zero offset, by label, as the JSON has them.
+    for (label, offset) in j["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(shift["offsets"].as_array().unwrap())
+    {
+        let offset = offset.as_f64().unwrap();
+        if offset != 0.0 {
+            assert!(
+                line.contains(&format!("{} {offset:+}", label.as_str().unwrap())),
+                "{line}"
+            );
+        }
+    }
+}
